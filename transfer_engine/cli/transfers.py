@@ -1,0 +1,307 @@
+"""Commands on transfers: create, list, status, timeline, advance, done, reschedule, history."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from sqlmodel import select
+
+from transfer_engine.cli.app import (
+    AsOfOption,
+    JsonOption,
+    actor,
+    app,
+    console,
+    fail,
+    guarded,
+    parse_date,
+    print_json,
+    print_table,
+)
+from transfer_engine.db import read_session, write_session
+from transfer_engine.engine import (
+    advance as advance_transfer,
+)
+from transfer_engine.engine import (
+    check_guards,
+    complete_step,
+    create_transfer,
+    definition_of,
+    get_transfer,
+    key_dates_of,
+    parse_transfer_create,
+    valid_triggers,
+)
+from transfer_engine.engine import (
+    reschedule as reschedule_transfer,
+)
+from transfer_engine.exposure import exposure
+from transfer_engine.models import AuditEntry, Organisation, Transfer
+from transfer_engine.timeline import next_deadline
+from transfer_engine.timeline import timeline as transfer_timeline
+
+
+def _today(as_of: str | None) -> date:
+    return parse_date(as_of, "--as-of") or date.today()
+
+
+
+
+@app.command("create")
+@guarded
+def create(
+    ref: str = typer.Argument(..., help="Short reference, e.g. cleaning-to-acme"),
+    workflow: str = typer.Option("tupe-base", "--workflow", "-w"),
+    title: str = typer.Option(..., "--title"),
+    transferor: str = typer.Option(..., "--from", help="Transferor organisation slug"),
+    transferee: str = typer.Option(..., "--to", help="Transferee organisation slug"),
+    transfer_date: str = typer.Option(..., "--transfer-date", help="YYYY-MM-DD"),
+    decision_date: str = typer.Option(None, "--decision-date", help="YYYY-MM-DD"),
+    other_dates: list[str] = typer.Option([], "--date", help="Other key dates: name=YYYY-MM-DD"),
+    regime: str = typer.Option("TUPE", "--regime", help="TUPE, COSOP or not-a-transfer"),
+    regime_reason: str = typer.Option(..., "--regime-reason",
+                                      help="Why this regime applies (recorded)"),
+    parent: str = typer.Option(None, "--parent", help="Parent transfer (programme)"),
+    hr_owner: str = typer.Option(None, "--hr-owner", help="Email of the HR owner"),
+    escalation: str = typer.Option(None, "--escalation-contact", help="Email for escalations"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create a transfer from a workflow, with every step's deadline worked out."""
+    key_dates: dict[str, object] = {"transfer": transfer_date}
+    if decision_date:
+        key_dates["decision"] = decision_date
+    for item in other_dates:
+        name, sep, value = item.partition("=")
+        if not sep:
+            fail(f"--date {item!r}: write name=YYYY-MM-DD")
+        key_dates[name.strip()] = value.strip()
+    data = parse_transfer_create({
+        "ref": ref, "title": title, "workflow_id": workflow, "regime": regime,
+        "regime_reason": regime_reason, "transferor": transferor, "transferee": transferee,
+        "key_dates": key_dates, "parent": parent, "hr_owner": hr_owner,
+        "escalation_contact": escalation,
+    })
+    with write_session() as session:
+        transfer = create_transfer(session, data, actor=actor())
+    if as_json:
+        print_json({"ref": transfer.ref, "state": transfer.state, "version": transfer.version})
+    else:
+        console.print(f"Created [bold]{transfer.ref}[/] in state {transfer.state!r}. "
+                      f"See its deadlines: transfer-engine timeline {transfer.ref}")
+
+
+@app.command("list")
+@guarded
+def list_transfers(as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
+    """Every transfer: state, next deadline, late steps and money at risk."""
+    today = _today(as_of)
+    rows = []
+    with read_session() as session:
+        orgs = {o.id: o.slug for o in session.exec(select(Organisation)).all()}
+        for transfer in session.exec(select(Transfer).order_by(Transfer.ref)).all():
+            upcoming = next_deadline(session, transfer, today)
+            entries = transfer_timeline(session, transfer.ref, today)
+            late = [e.step for e in entries if e.late]
+            risk = exposure(session, transfer.ref, today) if transfer.parent_id is None else None
+            rows.append({
+                "ref": transfer.ref, "state": transfer.state, "regime": transfer.regime.value,
+                "from": orgs.get(transfer.transferor_id), "to": orgs.get(transfer.transferee_id),
+                "next_step": upcoming.step if upcoming else None,
+                "next_due": upcoming.working_due_date.isoformat() if upcoming and
+                upcoming.working_due_date else None,
+                "late": late, "money_at_risk": str(risk.total) if risk else None,
+                "sample_data": transfer.sample_data,
+            })
+    if as_json:
+        print_json(rows)
+        return
+    print_table(f"Transfers as of {today.isoformat()}",
+                ["ref", "state", "regime", "from → to", "next deadline", "late", "at risk (GBP)"],
+                [[r["ref"], r["state"], r["regime"], f"{r['from']} → {r['to']}",
+                  f"{r['next_step']} {r['next_due']}" if r["next_step"] else "",
+                  ", ".join(r["late"]), r["money_at_risk"] or ""] for r in rows])
+
+
+@app.command("status")
+@guarded
+def status(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
+    """Where a transfer stands: state, dates, what can be done now and what it could cost."""
+    today = _today(as_of)
+    with read_session() as session:
+        transfer = get_transfer(session, ref)
+        definition = definition_of(transfer)
+        dates = key_dates_of(session, transfer)
+        risk = exposure(session, ref, today)
+        upcoming = next_deadline(session, transfer, today)
+        possible = []
+        for name in valid_triggers(transfer):
+            failures = check_guards(session, transfer, name, today=today)
+            possible.append({"trigger": name, "label": definition.triggers[name].label,
+                             "ready": not failures, "blocked_by": [str(f) for f in failures]})
+        parties = {o.id: o.name for o in session.exec(select(Organisation)).all()}
+    data = {
+        "ref": transfer.ref, "title": transfer.title, "state": transfer.state,
+        "state_label": definition.states[transfer.state].label, "version": transfer.version,
+        "workflow": f"{definition.id} v{transfer.workflow_version}",
+        "regime": transfer.regime.value, "regime_reason": transfer.regime_reason,
+        "transferor": parties.get(transfer.transferor_id),
+        "transferee": parties.get(transfer.transferee_id),
+        "key_dates": {k: v.isoformat() for k, v in dates.items()},
+        "next_deadline": upcoming.as_json() if upcoming else None,
+        "triggers": possible, "exposure": risk.as_json(), "sample_data": transfer.sample_data,
+    }
+    if as_json:
+        print_json(data)
+        return
+    sample = " [yellow](sample data)[/]" if transfer.sample_data else ""
+    console.print(f"[bold]{transfer.ref}[/]: {transfer.title}{sample}")
+    console.print(f"  State: [bold]{data['state_label']}[/] ({transfer.state}), "
+                  f"version {transfer.version}, workflow {data['workflow']}")
+    console.print(f"  {data['transferor']} → {data['transferee']}; regime "
+                  f"{transfer.regime.value}: {transfer.regime_reason}", highlight=False)
+    console.print("  Key dates: " + ", ".join(f"{k} {v}" for k, v in data["key_dates"].items()))
+    if upcoming:
+        console.print(f"  Next deadline: {upcoming.title} by {upcoming.working_due_date} "
+                      f"({upcoming.days_left} days)")
+    console.print(f"  Money at risk: GBP {risk.total} " +
+                  (f"({'; '.join(risk.reasons)})" if risk.reasons else "(nothing late)"))
+    for item in possible:
+        mark = "[green]ready[/]" if item["ready"] else "[red]blocked[/]"
+        console.print(f"  {mark} {item['trigger']}: {item['label']}")
+        for reason in item["blocked_by"]:
+            console.print(f"      - {reason}", highlight=False, markup=False)
+
+
+@app.command("timeline")
+@guarded
+def timeline(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
+    """Each step: statutory due date, working due date, days left, late flag, legal basis."""
+    today = _today(as_of)
+    with read_session() as session:
+        entries = transfer_timeline(session, ref, today)
+    if as_json:
+        print_json([e.as_json() for e in entries])
+        return
+    print_table(f"{ref}: deadlines as of {today.isoformat()}",
+                ["step", "status", "due", "working due", "days left", "late", "legal basis"],
+                [[e.step, e.status, e.due_date, e.working_due_date,
+                  e.days_left if e.days_left is not None else "",
+                  "LATE" if e.late else "", e.legal_basis] for e in entries])
+
+
+@app.command("advance")
+@guarded
+def advance(
+    ref: str,
+    trigger: str,
+    note: str = typer.Option(None, "--note", help="Evidence or a note, kept in the history"),
+    override_reason: str = typer.Option(
+        None, "--override-reason",
+        help="Proceed despite overridable guards; say what the special circumstances are"),
+    expect_version: int = typer.Option(None, "--expect-version",
+                                       help="Refuse if the transfer is no longer this version"),
+    as_of: str = AsOfOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Fire a trigger: guards, state change, step updates and audit in one transaction."""
+    result = advance_transfer(ref, trigger, actor=actor(), note=note,
+                              override_reason=override_reason,
+                              expected_version=expect_version, today=_today(as_of))
+    if as_json:
+        print_json({"ref": result.ref, "trigger": result.trigger, "from": result.from_state,
+                    "to": result.to_state, "version": result.version,
+                    "completed_steps": result.completed_steps, "letters_due": result.letters,
+                    "overridden": [str(f) for f in result.overridden]})
+        return
+    moved = (f"{result.from_state} → {result.to_state}" if result.from_state != result.to_state
+             else f"still {result.to_state}")
+    console.print(f"{ref}: {trigger} ({moved})")
+    if result.completed_steps:
+        console.print(f"  done: {', '.join(result.completed_steps)}")
+    for failure in result.overridden:
+        console.print(f"  [yellow]overridden[/] {failure}", highlight=False)
+    if result.letters:
+        console.print(f"  letters due: {', '.join(result.letters)}")
+
+
+@app.command("done")
+@guarded
+def done(
+    ref: str,
+    step: str,
+    evidence: str = typer.Option(..., "--evidence", help="What shows it was done"),
+    on: str = typer.Option(None, "--on", help="Date it was done (default today)"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Mark a step done with evidence (steps that no trigger completes)."""
+    instance = complete_step(ref, step, actor=actor(), evidence=evidence,
+                             done_on=parse_date(on, "--on"))
+    if as_json:
+        print_json({"ref": ref, "step": step, "done_on": instance.done_on})
+    else:
+        console.print(f"{ref}: {step} done on {instance.done_on}")
+
+
+@app.command("reschedule")
+@guarded
+def reschedule(
+    ref: str,
+    key_date: str = typer.Argument(..., help="Which key date, e.g. transfer"),
+    new_date: str = typer.Argument(..., help="YYYY-MM-DD"),
+    reason: str = typer.Option(..., "--reason", help="Why it moved (kept in the history)"),
+    as_of: str = AsOfOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Move a key date; every deadline is recomputed and what became late is reported."""
+    new = parse_date(new_date, "date")
+    assert new is not None
+    report = reschedule_transfer(ref, key_date, new, actor=actor(), reason=reason,
+                                 today=_today(as_of))
+    if as_json:
+        print_json({"ref": ref, "key_date": key_date, "old": report.old, "new": report.new,
+                    "moved": [{"step": c.step_id, "old_due": c.old_due, "new_due": c.new_due}
+                              for c in report.moved],
+                    "now_late": report.now_late, "impossible": report.impossible})
+        return
+    console.print(f"{ref}: {key_date} {report.old} → {report.new}")
+    print_table(None, ["step", "old due", "new due"],
+                [[c.step_id, c.old_due, c.new_due] for c in report.moved])
+    if report.now_late:
+        console.print(f"[red]Now late[/] (done after the new deadline): "
+                      f"{', '.join(report.now_late)}")
+    if report.impossible:
+        console.print(f"[red]Can no longer be met[/] (deadline already passed): "
+                      f"{', '.join(report.impossible)}")
+
+
+@app.command("history")
+@guarded
+def history(ref: str, as_json: bool = JsonOption) -> None:
+    """The audit log of a transfer, oldest first."""
+    with read_session() as session:
+        transfer = get_transfer(session, ref)
+        entries = session.exec(select(AuditEntry).where(AuditEntry.transfer_id == transfer.id)
+                               .order_by(AuditEntry.id)).all()
+    if as_json:
+        print_json([{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                     "from": e.from_state, "to": e.to_state, "data": e.data} for e in entries])
+        return
+
+    def summary(e: AuditEntry) -> str:
+        d = e.data
+        if e.action == "advance":
+            done = f" done: {', '.join(d['completed_steps'])}" if d.get("completed_steps") else ""
+            return f"{d['trigger']}{done}" + (f" ({d['note']})" if d.get("note") else "")
+        if e.action == "override":
+            return f"{d['trigger']} overridden: {d['reason']}"
+        if e.action == "rescheduled":
+            return f"{d['key_date']} {d['old']} → {d['new']}: {d['reason']}"
+        if e.action == "step-done":
+            return f"{d['step']} on {d['done_on']}: {d['evidence']}"
+        return ", ".join(f"{k}={v}" for k, v in d.items() if k != "employee_refs")
+
+    print_table(f"{ref}: history", ["at (UTC)", "actor", "action", "state", "detail"],
+                [[e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action,
+                  e.to_state if e.from_state == e.to_state else f"{e.from_state} → {e.to_state}",
+                  summary(e)] for e in entries])

@@ -1,0 +1,110 @@
+"""Database engine and transactions.
+
+SQLite is the embedded default; PostgreSQL is chosen by ``TRANSFER_ENGINE_DATABASE_URL``.
+Writers take the transfer's lock up front: ``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR
+UPDATE`` on PostgreSQL, so two people advancing the same transfer are serialised and the second
+one sees the first one's version, rather than both writing from a stale read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, create_engine
+
+from transfer_engine import models  # noqa: F401  (registers the tables)
+from transfer_engine.config import get_settings
+from transfer_engine.errors import ConfigurationError
+
+_IMMEDIATE = "transfer_engine_immediate"
+
+# The audit log is append-only; the database itself refuses changes, not just the code.
+_SQLITE_AUDIT_TRIGGERS = [
+    """CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON auditentry
+       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON auditentry
+       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+]
+_POSTGRES_AUDIT_TRIGGERS = [
+    """CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$
+       BEGIN RAISE EXCEPTION 'the audit log is append-only'; END; $$ LANGUAGE plpgsql""",
+    "DROP TRIGGER IF EXISTS audit_append_only ON auditentry",
+    """CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON auditentry
+       FOR EACH ROW EXECUTE FUNCTION audit_append_only()""",
+]
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str | None = None) -> Engine:
+    """The engine for ``url`` (default: the configured database), created once per process."""
+    url = url or get_settings().database_url
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            _configure_sqlite(engine)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+    except Exception as exc:  # an unparseable URL or a missing driver
+        raise ConfigurationError(
+            f"TRANSFER_ENGINE_DATABASE_URL={url!r} cannot be used: {exc}. "
+            "Use sqlite:///path/to/file.db or postgresql+psycopg://user:password@host/db."
+        ) from exc
+    return engine
+
+
+def init_db(engine: Engine | None = None) -> Engine:
+    """Create every table (and the audit log's append-only triggers) if missing."""
+    engine = engine or get_engine()
+    SQLModel.metadata.create_all(engine)
+    statements = (
+        _SQLITE_AUDIT_TRIGGERS if engine.dialect.name == "sqlite" else _POSTGRES_AUDIT_TRIGGERS
+    )
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    return engine
+
+
+def read_session(engine: Engine | None = None) -> Session:
+    """A session for reading (and for writes that take no transfer lock)."""
+    return Session(engine or get_engine(), expire_on_commit=False)
+
+
+@contextmanager
+def write_session(engine: Engine | None = None) -> Iterator[Session]:
+    """A session whose transaction holds the write lock from its first statement.
+
+    Commits when the block ends, rolls back (writing nothing) if it raises.
+    """
+    engine = engine or get_engine()
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(**{_IMMEDIATE: True})
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

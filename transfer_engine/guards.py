@@ -1,0 +1,257 @@
+"""The registry of guard conditions a workflow may name on a trigger.
+
+A workflow says *which* conditions hold a trigger back (``steps_done: [eli]``); this module says
+what each condition means, why it fails and what would satisfy it. Every guard returns ``None``
+when satisfied, or a :class:`~transfer_engine.errors.GuardFailure` that HR can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session, select
+
+from transfer_engine.errors import GuardFailure
+from transfer_engine.models import Regime, StepInstance, StepStatus, Transfer
+
+if TYPE_CHECKING:
+    from transfer_engine.workflow import WorkflowDefinition
+
+
+@dataclass
+class GuardContext:
+    """What a guard may look at: the transfer as it stands, inside the trigger's transaction."""
+
+    session: Session
+    transfer: Transfer
+    definition: WorkflowDefinition
+    steps: dict[str, StepInstance]
+    key_dates: dict[str, date]
+    employees_in_scope: int
+    representatives: int
+    today: date
+    note: str | None = None
+    completing: frozenset[str] = field(default_factory=frozenset)
+
+    def step_title(self, step_id: str) -> str:
+        step = self.definition.steps.get(step_id)
+        return f"{step_id} ({step.title})" if step else step_id
+
+
+# (kind of argument, checker of references in the workflow, the guard itself)
+GuardFunction = Callable[[GuardContext, Any], "tuple[str, str, str] | None"]
+
+
+@dataclass(frozen=True)
+class GuardSpec:
+    """A guard the engine knows: its argument shape and what it checks."""
+
+    name: str
+    argument: str  # "none", "key-date", "step-list", "step", "regime-list", "state-list"
+    summary: str
+    check: GuardFunction
+
+
+REGISTRY: dict[str, GuardSpec] = {}
+
+
+def guard(name: str, argument: str, summary: str) -> Callable[[GuardFunction], GuardFunction]:
+    """Register a guard under ``name``; the function returns (reason, remedy, basis) or None."""
+
+    def register(function: GuardFunction) -> GuardFunction:
+        REGISTRY[name] = GuardSpec(name, argument, summary, function)
+        return function
+
+    return register
+
+
+def _names(steps: Iterable[str]) -> str:
+    return ", ".join(steps)
+
+
+@guard("key_date_set", "key-date", "the named key date has been recorded")
+def _key_date_set(ctx: GuardContext, key: str) -> tuple[str, str, str] | None:
+    if key in ctx.key_dates:
+        return None
+    label = ctx.definition.key_dates[key].label
+    return (
+        f"the {label.lower()} ({key}) is not recorded",
+        f"record it with `transfer-engine reschedule {ctx.transfer.ref} {key} YYYY-MM-DD`",
+        "",
+    )
+
+
+@guard("date_reached", "key-date", "today is on or after the named key date")
+def _date_reached(ctx: GuardContext, key: str) -> tuple[str, str, str] | None:
+    when = ctx.key_dates.get(key)
+    if when is None:
+        return (f"the {key} date is not recorded", f"record the {key} date first", "")
+    if ctx.today >= when:
+        return None
+    return (
+        f"the {key} date is {when.isoformat()}, {(when - ctx.today).days} day(s) from today",
+        f"wait until {when.isoformat()}, or reschedule the {key} date if it has moved",
+        "",
+    )
+
+
+def _open_steps(ctx: GuardContext, step_ids: Iterable[str]) -> list[str]:
+    missing = []
+    for step_id in step_ids:
+        step = ctx.steps.get(step_id)
+        if step is None or step.status == StepStatus.not_applicable:
+            continue
+        if step.status != StepStatus.done and step_id not in ctx.completing:
+            missing.append(step_id)
+    return missing
+
+
+def _basis(ctx: GuardContext, step_ids: Iterable[str]) -> str:
+    return "; ".join(dict.fromkeys(ctx.steps[s].legal_basis for s in step_ids if s in ctx.steps))
+
+
+@guard("steps_done", "step-list", "each named step is done (or does not apply)")
+def _steps_done(ctx: GuardContext, step_ids: list[str]) -> tuple[str, str, str] | None:
+    missing = _open_steps(ctx, step_ids)
+    if not missing:
+        return None
+    titles = "; ".join(ctx.step_title(s) for s in missing)
+    return (
+        f"step(s) not done: {titles}",
+        f"complete {_names(missing)} (with the trigger that completes it, or "
+        f"`transfer-engine done {ctx.transfer.ref} STEP --evidence ...`)",
+        _basis(ctx, missing),
+    )
+
+
+@guard("steps_due_done", "key-date", "every step due on or before the named key date is done")
+def _steps_due_done(ctx: GuardContext, key: str) -> tuple[str, str, str] | None:
+    cutoff = ctx.key_dates.get(key)
+    if cutoff is None:
+        return (f"the {key} date is not recorded", f"record the {key} date first", "")
+    due = [s.step_id for s in ctx.steps.values() if s.due_date and s.due_date <= cutoff]
+    missing = _open_steps(ctx, due)
+    if not missing:
+        return None
+    titles = "; ".join(ctx.step_title(s) for s in missing)
+    return (
+        f"step(s) due by the {key} date are not done: {titles}",
+        f"complete {_names(missing)} first",
+        _basis(ctx, missing),
+    )
+
+
+@guard("on_time", "step", "the named step was done by its statutory due date")
+def _on_time(ctx: GuardContext, step_id: str) -> tuple[str, str, str] | None:
+    step = ctx.steps.get(step_id)
+    if step is None or step.status == StepStatus.not_applicable or step.due_date is None:
+        return None
+    if step.status == StepStatus.done:
+        done_on = step.done_on
+    elif step_id in ctx.completing:
+        done_on = ctx.today
+    else:
+        done_on = None
+    if done_on is not None and done_on <= step.due_date:
+        return None
+    rule = ctx.definition.steps[step_id].rule_for(ctx.key_dates.get("transfer"))
+    when = f"done on {done_on.isoformat()}" if done_on else "not done"
+    return (
+        f"{ctx.step_title(step_id)} was due by {step.due_date.isoformat()} "
+        f"({rule.due.text if rule else 'per the workflow'}) and is {when}",
+        "give the special circumstances that made it impracticable with --override-reason",
+        step.legal_basis,
+    )
+
+
+@guard("representatives_recorded", "none",
+       "the transferor's affected employees have representatives, or reg 13A applies")
+def _representatives_recorded(ctx: GuardContext, _: None) -> tuple[str, str, str] | None:
+    direct = ctx.steps.get("inform_employees_directly")
+    if ctx.representatives or (direct is not None and direct.status != StepStatus.not_applicable):
+        return None
+    return (
+        "no trade union or elected representative is recorded for the affected employees",
+        "add the recognised union's representative, or invite an election (reg 14)",
+        "TUPE reg 13(3), reg 14",
+    )
+
+
+@guard("employees_recorded", "none", "at least one employee in scope is recorded")
+def _employees_recorded(ctx: GuardContext, _: None) -> tuple[str, str, str] | None:
+    if ctx.employees_in_scope:
+        return None
+    return (
+        "no employee in scope is recorded",
+        f"import the staff list: `transfer-engine import-employees {ctx.transfer.ref} FILE.csv`",
+        "TUPE reg 11(2)",
+    )
+
+
+@guard("regime_is", "regime-list", "the transfer's legal regime is one of those named")
+def _regime_is(ctx: GuardContext, regimes: list[str]) -> tuple[str, str, str] | None:
+    if ctx.transfer.regime.value in regimes:
+        return None
+    return (
+        f"the regime is {ctx.transfer.regime.value} ({ctx.transfer.regime_reason}), "
+        f"not {' or '.join(regimes)}",
+        "use the trigger for this regime, or correct the regime if it was recorded wrongly",
+        "TUPE reg 3",
+    )
+
+
+@guard("note_given", "none", "a note saying why is given")
+def _note_given(ctx: GuardContext, _: None) -> tuple[str, str, str] | None:
+    if ctx.note and ctx.note.strip():
+        return None
+    return ("this trigger needs a reason", "give one with --note", "")
+
+
+@guard("children_in", "name-list", "every child transfer is in one of the named states")
+def _children_in(ctx: GuardContext, states: list[str]) -> tuple[str, str, str] | None:
+    children = ctx.session.exec(
+        select(Transfer.ref, Transfer.state).where(Transfer.parent_id == ctx.transfer.id)
+    ).all()
+    waiting = [f"{ref} ({state})" for ref, state in children if state not in states]
+    if not waiting:
+        return None
+    return (
+        f"{len(waiting)} child transfer(s) not yet {' or '.join(states)}: {', '.join(waiting)}",
+        "advance each child transfer first",
+        "",
+    )
+
+
+@guard("children_steps_done", "name-list",
+       "the named steps are done (or do not apply) in every child transfer")
+def _children_steps_done(ctx: GuardContext, step_ids: list[str]) -> tuple[str, str, str] | None:
+    rows = ctx.session.exec(
+        select(Transfer.ref, StepInstance.step_id)
+        .join(StepInstance, StepInstance.transfer_id == Transfer.id)
+        .where(Transfer.parent_id == ctx.transfer.id, StepInstance.step_id.in_(step_ids),
+               StepInstance.status == StepStatus.open)
+    ).all()
+    if not rows:
+        return None
+    waiting = ", ".join(f"{ref}: {step}" for ref, step in rows)
+    return (f"not done in {len(rows)} child transfer(s): {waiting}",
+            "complete the step in each child transfer first", "")
+
+
+def evaluate(
+    ctx: GuardContext, name: str, argument: Any, *, overridable: bool
+) -> GuardFailure | None:
+    """Run one guard; a failure says what failed, why, and what would satisfy it."""
+    outcome = REGISTRY[name].check(ctx, argument)
+    if outcome is None:
+        return None
+    reason, remedy, basis = outcome
+    return GuardFailure(guard=name, reason=reason, remedy=remedy, overridable=overridable,
+                        legal_basis=basis)
+
+
+def regimes() -> list[str]:
+    return [r.value for r in Regime]
