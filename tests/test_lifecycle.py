@@ -1,0 +1,64 @@
+"""Each seed transfer driven through its whole lifecycle with `advance`, and its history."""
+
+import pytest
+
+from tests.conftest import Cli
+from tests.lifecycle import (
+    ACSW_PROGRAMME_AFTER_CHILDREN,
+    ACSW_PROGRAMME_BEFORE_CHILDREN,
+    LD_TO_NCT,
+    SCHOOL_NO_CHANGE,
+    SCHOOL_TRANSFER,
+    SEND_IASS,
+)
+
+
+def drive(cli: Cli, ref: str, sequence: list[tuple[str, str]]) -> None:
+    for trigger, as_of in sequence:
+        cli("advance", ref, trigger, "--note", f"{trigger} evidence", "--as-of", as_of)
+
+
+@pytest.mark.parametrize(("ref", "sequence"), [("ld-to-nct", LD_TO_NCT),
+                                               ("send-iass-to-wnc", SEND_IASS)])
+def test_seed_transfer_runs_to_closed_and_history_shows_every_step(
+    demo, cli: Cli, ref: str, sequence: list[tuple[str, str]]
+) -> None:
+    drive(cli, ref, sequence)
+    status = cli.json("status", ref)
+    assert status["state"] == "closed"
+    history = cli.json("history", ref)
+    advances = [h for h in history if h["action"] == "advance"]
+    assert [h["data"]["trigger"] for h in advances] == [t for t, _ in sequence]
+    assert all(h["actor"] == "test:hr-officer" for h in advances)
+    timeline = {row["step"]: row for row in cli.json("timeline", ref, "--as-of", "2022-12-31")}
+    # Every step due by the transfer date was done, and done on time.
+    for step in ("eli", "inform_representatives", "consultation", "go_live"):
+        assert timeline[step]["status"] == "done"
+        assert timeline[step]["late"] is False
+    assert status["exposure"]["total"] == "0"
+
+
+def test_acsw_programme_settles_every_school_then_goes_live(demo, cli: Cli) -> None:
+    drive(cli, "acsws-to-schools", ACSW_PROGRAMME_BEFORE_CHILDREN)
+    # The programme cannot go live while schools are unsettled.
+    code, _, err = cli("advance", "acsws-to-schools", "send_eli", "--as-of", "2023-08-31",
+                       ok=False)
+    assert code == 1 and "acsws-to-schools/school-05: eli" in err
+    for n in range(1, 13):
+        ref = f"acsws-to-schools/school-{n:02d}"
+        regime = cli.json("status", ref)["regime"]
+        drive(cli, ref, SCHOOL_NO_CHANGE if regime == "not-a-transfer" else SCHOOL_TRANSFER)
+    drive(cli, "acsws-to-schools", ACSW_PROGRAMME_AFTER_CHILDREN)
+    assert cli.json("status", "acsws-to-schools")["state"] == "closed"
+    states = {cli.json("status", f"acsws-to-schools/school-{n:02d}")["state"]
+              for n in range(1, 13)}
+    assert states == {"no_change", "transferred"}
+
+
+def test_status_lists_what_can_be_done_now_and_why_not(demo, cli: Cli) -> None:
+    cli("advance", "ld-to-nct", "approve", "--as-of", "2022-09-07")
+    status = cli.json("status", "ld-to-nct", "--as-of", "2022-09-08")
+    triggers = {t["trigger"]: t for t in status["triggers"]}
+    assert triggers["advise_unions"]["ready"] is True
+    assert triggers["inform_representatives"]["ready"] is False
+    assert "measures" in triggers["inform_representatives"]["blocked_by"][0]
