@@ -9,11 +9,10 @@ from tests.conftest import run_cli
 
 
 def test_audit_entries_cannot_be_changed_or_deleted(demo) -> None:
+    for statement in ("UPDATE auditentry SET actor = 'someone else'", "DELETE FROM auditentry"):
+        with demo.connect() as connection, pytest.raises(DatabaseError, match="append-only"):
+            connection.execute(text(statement))
     with demo.connect() as connection:
-        for statement in ("UPDATE auditentry SET actor = 'someone else'",
-                          "DELETE FROM auditentry"):
-            with pytest.raises(DatabaseError, match="append-only"):
-                connection.execute(text(statement))
         count = connection.execute(text("SELECT count(*) FROM auditentry")).scalar()
     assert count > 0
 

@@ -81,6 +81,7 @@ def test_several_problems_are_reported_at_once(cli: Cli, folder: Path) -> None:
     _break(folder, "tupe-base.yaml", "    due: 5 weeks before transfer", "    due: soon")
     _break(folder, "tupe-base.yaml", "    dest: consulting", "    dest: nowhere")
     code, err = _validate(cli, folder)
+    assert code == 1
     assert "steps.notify_employees.due" in err and "dest: 'nowhere'" in err
 
 

@@ -11,10 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, create_engine
 
 from transfer_engine import models  # noqa: F401  (registers the tables)
 from transfer_engine.config import get_settings
@@ -36,6 +41,11 @@ _POSTGRES_AUDIT_TRIGGERS = [
     """CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON auditentry
        FOR EACH ROW EXECUTE FUNCTION audit_append_only()""",
 ]
+
+
+def audit_append_only_sql(dialect: str) -> list[str]:
+    """The statements that make the audit log append-only on ``dialect``."""
+    return _SQLITE_AUDIT_TRIGGERS if dialect == "sqlite" else _POSTGRES_AUDIT_TRIGGERS
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -77,22 +87,79 @@ def _engine_for(url: str) -> Engine:
     return engine
 
 
-def init_db(engine: Engine | None = None) -> Engine:
-    """Create every table (and the audit log's append-only triggers) if missing."""
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(connection: Connection) -> Config:
+    """Alembic configured in code: the scripts ship inside the package, no alembic.ini."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine | None = None, revision: str = "head") -> str | None:
+    """Bring the schema to ``revision`` (default: the latest); returns the revision reached."""
     engine = engine or get_engine()
-    SQLModel.metadata.create_all(engine)
-    statements = (
-        _SQLITE_AUDIT_TRIGGERS if engine.dialect.name == "sqlite" else _POSTGRES_AUDIT_TRIGGERS
-    )
     with engine.begin() as connection:
-        for statement in statements:
-            connection.execute(text(statement))
-    return engine
+        command.upgrade(alembic_config(connection), revision)
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def current_revision(engine: Engine | None = None) -> str | None:
+    with (engine or get_engine()).connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The schema revision this version of the engine needs."""
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert head is not None
+    return head
+
+
+def init_db(engine: Engine | None = None) -> Engine:
+    """Make sure the database has the schema this version needs.
+
+    An empty database is created at the latest revision. One at an older revision is not
+    upgraded behind the operator's back (several processes may share it, and an upgrade wants a
+    backup first): the error says to run ``transfer-engine db upgrade``.
+    """
+    engine = engine or get_engine()
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return engine
+    if current is None:
+        with engine.connect() as connection:
+            if inspect(connection).has_table("transfer"):
+                raise ConfigurationError(
+                    f"{engine.url.render_as_string(hide_password=True)} holds tables but no "
+                    "schema revision: it was not made by transfer-engine's migrations. Use a "
+                    "new database, or `transfer-engine db upgrade` once it is at revision 0001.")
+        upgrade(engine)
+        return engine
+    raise ConfigurationError(
+        f"the database schema is at revision {current}; this version of transfer-engine needs "
+        f"{head}. Back the database up, then run `transfer-engine db upgrade`.")
 
 
 def read_session(engine: Engine | None = None) -> Session:
     """A session for reading (and for writes that take no transfer lock)."""
     return Session(engine or get_engine(), expire_on_commit=False)
+
+
+_WRITERS: dict[int, Engine] = {}
+
+
+def _writer(engine: Engine) -> Engine:
+    """The engine whose SQLite transactions begin IMMEDIATE (made once per engine)."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    writer = _WRITERS.get(id(engine))
+    if writer is None:
+        writer = _WRITERS[id(engine)] = engine.execution_options(**{_IMMEDIATE: True})
+    return writer
 
 
 @contextmanager
@@ -101,9 +168,7 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
 
     Commits when the block ends, rolls back (writing nothing) if it raises.
     """
-    engine = engine or get_engine()
-    if engine.dialect.name == "sqlite":
-        engine = engine.execution_options(**{_IMMEDIATE: True})
+    engine = _writer(engine or get_engine())
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session

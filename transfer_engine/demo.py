@@ -13,7 +13,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from transfer_engine.db import write_session
-from transfer_engine.engine import audit, create_transfer, get_organisation, parse_transfer_create
+from transfer_engine.engine import (
+    audit,
+    create_transfer,
+    get_organisation,
+    get_transfer,
+    parse_transfer_create,
+)
+from transfer_engine.letters.particulars import fill_synthetic
 from transfer_engine.models import Organisation, Transfer
 from transfer_engine.schemas import EmployeeRow, RepresentativeCreate
 from transfer_engine.schools import employer_change
@@ -106,6 +113,9 @@ def load_demo(engine: Engine | None = None) -> DemoReport:
                             engine=engine)
             with write_session(engine) as session:
                 _representatives(session, seed.ref, seed)
+        with write_session(engine) as session:
+            # What the letters need beyond the staff list (address, grade, reasons...).
+            fill_synthetic(session, get_transfer(session, seed.ref), actor=ACTOR)
     return DemoReport(created, skipped)
 
 
@@ -137,5 +147,6 @@ def _create_children(seed: SeedSpec, engine: Engine | None, created: list[str]) 
                         source="demo (synthetic)", synthetic=True, engine=engine)
         with write_session(engine) as session:
             _representatives(session, child.ref, seed)
+            fill_synthetic(session, get_transfer(session, child.ref), actor=ACTOR)
             audit(session, None, ACTOR, "demo-child", data={"child": child.ref,
                                                             "regime": change.regime.value})

@@ -15,12 +15,13 @@ from functools import lru_cache
 from typing import Any
 
 import pydantic
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 from transitions import Machine
 
-from transfer_engine.db import read_session, write_session
+from transfer_engine.db import write_session
 from transfer_engine.errors import (
     ConflictError,
     GuardFailure,
@@ -43,7 +44,7 @@ from transfer_engine.models import (
     utcnow,
 )
 from transfer_engine.schemas import TransferCreate
-from transfer_engine.workflow import Rule, Step, WorkflowDefinition, library
+from transfer_engine.workflow import Rule, Step, Trigger, WorkflowDefinition, library
 from transfer_engine.working_days import last_working_day_on_or_before
 
 # ---------------------------------------------------------------------------------------------
@@ -311,13 +312,8 @@ class AdvanceResult:
     letters: list[str] = field(default_factory=list)
 
 
-def _current_version(ref: str, engine: Engine | None) -> int:
-    with read_session(engine) as session:
-        return get_transfer(session, ref).version
-
-
-def _check_version(transfer: Transfer, expected: int) -> None:
-    if transfer.version != expected:
+def _check_version(transfer: Any, expected: int | None) -> None:
+    if expected is not None and transfer.version != expected:
         raise ConflictError(
             f"{transfer.ref} was changed by someone else (now in state {transfer.state!r}, "
             f"version {transfer.version}; you had version {expected}). Nothing was written: "
@@ -325,34 +321,34 @@ def _check_version(transfer: Transfer, expected: int) -> None:
         )
 
 
-def _bump(session: Session, transfer: Transfer, expected: int, **values: Any) -> None:
+def _bump(session: Session, transfer: Any, expected: int, state: str | None = None) -> None:
     """Write the row only if nobody else did since ``expected`` (belt and braces with the lock)."""
-    result = session.execute(
-        update(Transfer).where(Transfer.id == transfer.id, Transfer.version == expected)
-        .values(version=expected + 1, updated_at=utcnow(), **values)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    new_state = state or transfer.state
+    result = session.connection().execute(_BUMP, {
+        "tid": transfer.id, "expected": expected, "new_version": expected + 1, "now": utcnow(),
+        "new_state": new_state})
+    if result.rowcount != 1:
         raise ConflictError(f"{transfer.ref} was changed by someone else; nothing was written")
-    transfer.version = expected + 1
+    if isinstance(transfer, Transfer):
+        # Tell the ORM this is what the row now holds, so it does not write it again.
+        set_committed_value(transfer, "version", expected + 1)
+        set_committed_value(transfer, "state", new_state)
+    else:
+        transfer.version = expected + 1
 
 
-def guard_context(session: Session, transfer: Transfer, definition: WorkflowDefinition, *,
+def guard_context(session: Session, transfer: Any, definition: WorkflowDefinition, *,
                   today: date, note: str | None = None,
-                  completing: frozenset[str] = frozenset()) -> GuardContext:
-    employees = session.exec(
-        select(func.count()).select_from(Employee)
-        .where(Employee.transfer_id == transfer.id, Employee.in_scope.is_(True))
-    ).one()
-    representatives = session.exec(
-        select(func.count()).select_from(Representative)
-        .where(Representative.transfer_id == transfer.id)
-    ).one()
-    return GuardContext(
-        session=session, transfer=transfer, definition=definition,
-        steps=steps_of(session, transfer), key_dates=key_dates_of(session, transfer),
-        employees_in_scope=employees, representatives=representatives, today=today,
-        note=note, completing=completing,
-    )
+                  completing: frozenset[str] = frozenset(),
+                  steps: Mapping[str, Any] | None = None) -> GuardContext:
+    return GuardContext(session, transfer, definition,
+                        steps if steps is not None else steps_of(session, transfer),
+                        today=today, note=note, completing=completing)
+
+
+def _failures(ctx: GuardContext, trigger: Trigger) -> list[GuardFailure]:
+    found = (evaluate(ctx, g.name, g.argument, overridable=g.overridable) for g in trigger.guards)
+    return [f for f in found if f is not None]
 
 
 def check_guards(session: Session, transfer: Transfer, trigger_name: str, *, today: date,
@@ -362,13 +358,79 @@ def check_guards(session: Session, transfer: Transfer, trigger_name: str, *, tod
     trigger = definition.triggers[trigger_name]
     ctx = guard_context(session, transfer, definition, today=today, note=note,
                         completing=frozenset(trigger.completes))
-    failures = (evaluate(ctx, g.name, g.argument, overridable=g.overridable)
-                for g in trigger.guards)
-    return [f for f in failures if f is not None]
+    return _failures(ctx, trigger)
 
 
-def valid_triggers(transfer: Transfer) -> list[str]:
+def valid_triggers(transfer: Any) -> list[str]:
     return [t.name for t in definition_of(transfer).triggers_from(transfer.state)]
+
+
+# The hot path reads and writes through SQLAlchemy Core: one query loads the transfer with its
+# steps, then at most three statements write. ORM objects would cost several times more per
+# committed transition (see bench/engine_bench.py).
+_TRANSFER = Transfer.__table__  # type: ignore[attr-defined]
+_STEP = StepInstance.__table__  # type: ignore[attr-defined]
+_AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
+_LOAD = (
+    select(_TRANSFER.c.id, _TRANSFER.c.ref, _TRANSFER.c.state, _TRANSFER.c.version,
+           _TRANSFER.c.regime, _TRANSFER.c.regime_reason, _TRANSFER.c.workflow_id,
+           _STEP.c.id.label("step_pk"), _STEP.c.step_id, _STEP.c.status, _STEP.c.due_date,
+           _STEP.c.done_on, _STEP.c.legal_basis)
+    .select_from(_TRANSFER.outerjoin(_STEP, _STEP.c.transfer_id == _TRANSFER.c.id))
+    .where(_TRANSFER.c.ref == bindparam("ref"))
+)
+_LOAD_LOCKED = _LOAD.with_for_update(of=_TRANSFER)
+# Statements built once: building a statement costs more than running it on SQLite.
+_BUMP = (
+    update(_TRANSFER)
+    .where(_TRANSFER.c.id == bindparam("tid"), _TRANSFER.c.version == bindparam("expected"))
+    .values(version=bindparam("new_version"), updated_at=bindparam("now"),
+            state=bindparam("new_state"))
+)
+_COMPLETE = (
+    update(_STEP)
+    .where(_STEP.c.id.in_(bindparam("ids", expanding=True)),
+           _STEP.c.status == StepStatus.open)
+    .values(status=StepStatus.done, done_at=bindparam("now"), done_on=bindparam("today"),
+            done_by=bindparam("actor"), evidence=bindparam("note"))
+)
+_AUDIT_INSERT = insert(_AUDIT)
+
+
+@dataclass
+class TransferRow:
+    """The columns of a transfer the engine needs to fire a trigger; ``transitions`` sets
+    ``state`` on it like on any model."""
+
+    id: int
+    ref: str
+    state: str
+    version: int
+    regime: Any
+    regime_reason: str
+    workflow_id: str
+
+
+@dataclass
+class StepRow:
+    id: int
+    step_id: str
+    status: StepStatus
+    due_date: date | None
+    done_on: date | None
+    legal_basis: str
+
+
+def _load_for_update(session: Session, ref: str) -> tuple[TransferRow, dict[str, StepRow]]:
+    rows = session.connection().execute(_LOAD_LOCKED, {"ref": ref}).all()
+    if not rows:
+        get_transfer(session, ref)  # raises NotFoundError naming the known transfers
+    first = rows[0]
+    transfer = TransferRow(first.id, first.ref, first.state, first.version, first.regime,
+                           first.regime_reason, first.workflow_id)
+    steps = {r.step_id: StepRow(r.step_pk, r.step_id, r.status, r.due_date, r.done_on,
+                                r.legal_basis) for r in rows if r.step_pk is not None}
+    return transfer, steps
 
 
 def advance(ref: str, trigger_name: str, *, actor: str, note: str | None = None,
@@ -376,63 +438,56 @@ def advance(ref: str, trigger_name: str, *, actor: str, note: str | None = None,
             today: date | None = None, engine: Engine | None = None) -> AdvanceResult:
     """Fire ``trigger_name`` on transfer ``ref`` in one transaction.
 
-    ``expected_version`` is the version the user was looking at; when not given, the version
-    read just before taking the lock stands in for it, so two people advancing at the same
-    moment cannot both win.
+    ``expected_version`` is the version the user was looking at (a web form carries it, the CLI
+    takes ``--expect-version``): if someone else changed the transfer since, nothing is written
+    and :class:`ConflictError` says so. Without it, concurrent triggers are serialised by the
+    transfer's lock and each is judged against the state the previous one left.
     """
     today = today or date.today()
     if override_reason is not None and len(override_reason.strip()) < 10:
         raise ValidationError("--override-reason must say what the special circumstances are "
                               "(at least 10 characters); it is kept in the audit log")
-    if expected_version is None:
-        expected_version = _current_version(ref, engine)
     with write_session(engine) as session:
-        transfer = get_transfer(session, ref, lock=True)
+        transfer, steps = _load_for_update(session, ref)
         _check_version(transfer, expected_version)
         definition = definition_of(transfer)
         trigger = definition.triggers.get(trigger_name)
-        valid = valid_triggers(transfer)
-        if trigger is None or trigger_name not in valid:
-            raise InvalidTriggerError(ref, trigger_name, transfer.state, valid)
-        failures = check_guards(session, transfer, trigger_name, today=today, note=note)
+        if trigger is None or transfer.state not in trigger.sources:
+            raise InvalidTriggerError(ref, trigger_name, transfer.state, valid_triggers(transfer))
+        ctx = GuardContext(session, transfer, definition, steps, today=today, note=note,
+                           completing=frozenset(trigger.completes))
+        failures = _failures(ctx, trigger)
         if failures and (override_reason is None or not all(f.overridable for f in failures)):
             raise GuardRefusedError(ref, trigger_name, failures)
-        from_state = transfer.state
+        from_state, version = transfer.state, transfer.version
         machine = _machine(definition.id, definition.version)
         if not machine.events[trigger_name].trigger(transfer):
             raise TransitionError(f"{ref}: {trigger_name!r} did not fire")  # pragma: no cover
         to_state = transfer.state
-        completed = _complete(session, transfer, trigger.completes, actor=actor, note=note,
-                              today=today)
-        _bump(session, transfer, expected_version, state=to_state)
+        completed = [s for s in trigger.completes
+                     if s in steps and steps[s].status == StepStatus.open]
+        connection = session.connection()
+        if completed:
+            connection.execute(_COMPLETE, {
+                "ids": [steps[s].id for s in completed], "now": utcnow(), "today": today,
+                "actor": actor, "note": note})
+        _bump(session, transfer, version, state=to_state)
         letters = list(definition.states[to_state].letters) if to_state != from_state else []
+        from transfer_engine.notices import plan_state_letters  # (import cycle)
+        plan_state_letters(session, transfer, letters, today, actor=actor)
+        entries = []
         if failures:
-            audit(session, transfer, actor, "override", from_state=from_state, to_state=to_state,
-                  data={"trigger": trigger_name, "reason": override_reason,
-                        "overridden": [str(f) for f in failures]})
-        audit(session, transfer, actor, "advance", from_state=from_state, to_state=to_state,
-              data={"trigger": trigger_name, "note": note, "completed_steps": completed,
-                    "letters_due": letters, "as_of": today.isoformat()})
+            entries.append({"action": "override", "data": {
+                "trigger": trigger_name, "reason": override_reason,
+                "overridden": [str(f) for f in failures]}})
+        entries.append({"action": "advance", "data": {
+            "trigger": trigger_name, "note": note, "completed_steps": completed,
+            "letters_due": letters, "as_of": today.isoformat()}})
+        connection.execute(_AUDIT_INSERT, [
+            {"transfer_id": transfer.id, "actor": actor, "at": utcnow(),
+             "from_state": from_state, "to_state": to_state, **entry} for entry in entries])
         return AdvanceResult(ref, trigger_name, from_state, to_state, transfer.version,
                              completed, failures, letters)
-
-
-def _complete(session: Session, transfer: Transfer, step_ids: tuple[str, ...] | list[str], *,
-              actor: str, note: str | None, today: date) -> list[str]:
-    steps = steps_of(session, transfer)
-    done = []
-    for step_id in step_ids:
-        step = steps.get(step_id)
-        if step is None or step.status != StepStatus.open:
-            continue
-        step.status = StepStatus.done
-        step.done_at = utcnow()
-        step.done_on = today
-        step.done_by = actor
-        step.evidence = note
-        session.add(step)
-        done.append(step_id)
-    return done
 
 
 def complete_step(ref: str, step_id: str, *, actor: str, evidence: str,
@@ -443,8 +498,6 @@ def complete_step(ref: str, step_id: str, *, actor: str, evidence: str,
     if not evidence or len(evidence.strip()) < 5:
         raise ValidationError("--evidence must say what shows the step was done "
                               "(a letter reference, minutes, an email)")
-    if expected_version is None:
-        expected_version = _current_version(ref, engine)
     with write_session(engine) as session:
         transfer = get_transfer(session, ref, lock=True)
         _check_version(transfer, expected_version)
@@ -466,7 +519,7 @@ def complete_step(ref: str, step_id: str, *, actor: str, evidence: str,
         step.status, step.done_at, step.done_on = StepStatus.done, utcnow(), done_on
         step.done_by, step.evidence = actor, evidence
         session.add(step)
-        _bump(session, transfer, expected_version)
+        _bump(session, transfer, transfer.version)
         audit(session, transfer, actor, "step-done", from_state=transfer.state,
               to_state=transfer.state,
               data={"step": step_id, "done_on": done_on.isoformat(), "evidence": evidence})
@@ -495,8 +548,6 @@ def reschedule(ref: str, key_date: str, new: date, *, actor: str, reason: str,
     today = today or date.today()
     if not reason or len(reason.strip()) < 5:
         raise ValidationError("--reason must say why the date moved (it goes in the audit log)")
-    if expected_version is None:
-        expected_version = _current_version(ref, engine)
     with write_session(engine) as session:
         transfer = get_transfer(session, ref, lock=True)
         _check_version(transfer, expected_version)
@@ -521,7 +572,7 @@ def reschedule(ref: str, key_date: str, new: date, *, actor: str, reason: str,
                     and _late(s, today) and not before.get(s.step_id)]
         impossible = [s.step_id for s in after.values() if s.status == StepStatus.open
                       and _late(s, today) and not before.get(s.step_id)]
-        _bump(session, transfer, expected_version)
+        _bump(session, transfer, transfer.version)
         audit(session, transfer, actor, "rescheduled", from_state=transfer.state,
               to_state=transfer.state, data={
                   "key_date": key_date, "old": old.isoformat() if old else None,

@@ -7,34 +7,84 @@ when satisfied, or a :class:`~transfer_engine.errors.GuardFailure` that HR can a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Protocol
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from transfer_engine.errors import GuardFailure
-from transfer_engine.models import Regime, StepInstance, StepStatus, Transfer
+from transfer_engine.models import (
+    Employee,
+    KeyDate,
+    Regime,
+    Representative,
+    StepInstance,
+    StepStatus,
+    Transfer,
+)
 
 if TYPE_CHECKING:
     from transfer_engine.workflow import WorkflowDefinition
 
 
-@dataclass
-class GuardContext:
-    """What a guard may look at: the transfer as it stands, inside the trigger's transaction."""
+class StepView(Protocol):
+    """What guards read of a step: a StepInstance row, or the lighter row the engine loads."""
 
-    session: Session
-    transfer: Transfer
-    definition: WorkflowDefinition
-    steps: dict[str, StepInstance]
-    key_dates: dict[str, date]
-    employees_in_scope: int
-    representatives: int
-    today: date
-    note: str | None = None
-    completing: frozenset[str] = field(default_factory=frozenset)
+    step_id: str
+    status: StepStatus
+    due_date: date | None
+    done_on: date | None
+    legal_basis: str
+
+
+class TransferView(Protocol):
+    id: int | None
+    ref: str
+    regime: Regime
+    regime_reason: str
+
+
+class GuardContext:
+    """What a guard may look at: the transfer as it stands, inside the trigger's transaction.
+
+    Counts and key dates are read only when a guard asks for them: most triggers need none,
+    and every query saved is time saved on each committed transition.
+    """
+
+    def __init__(self, session: Session, transfer: TransferView, definition: WorkflowDefinition,
+                 steps: Mapping[str, StepView], today: date, note: str | None = None,
+                 completing: frozenset[str] = frozenset()) -> None:
+        self.session = session
+        self.transfer = transfer
+        self.definition = definition
+        self.steps = steps
+        self.today = today
+        self.note = note
+        self.completing = completing
+
+    @cached_property
+    def key_dates(self) -> dict[str, date]:
+        rows = self.session.connection().execute(
+            select(KeyDate.name, KeyDate.value).where(KeyDate.transfer_id == self.transfer.id))
+        return {name: value for name, value in rows}
+
+    @cached_property
+    def employees_in_scope(self) -> int:
+        return self.session.connection().execute(
+            select(func.count()).select_from(Employee)
+            .where(Employee.transfer_id == self.transfer.id, Employee.in_scope.is_(True))
+        ).scalar_one()
+
+    @cached_property
+    def representatives(self) -> int:
+        return self.session.connection().execute(
+            select(func.count()).select_from(Representative)
+            .where(Representative.transfer_id == self.transfer.id)
+        ).scalar_one()
 
     def step_title(self, step_id: str) -> str:
         step = self.definition.steps.get(step_id)

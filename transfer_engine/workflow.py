@@ -14,6 +14,7 @@ Every problem is reported with the file, the key and what is wrong, all at once.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -582,13 +583,22 @@ def _build_guard(where: str, raw: str | dict[str, Any], key_dates: Mapping[str, 
 
 
 _LIBRARIES: dict[Path, WorkflowLibrary] = {}
+_DEFAULT: dict[str | None, WorkflowLibrary] = {}
 
 
 def library(folder: Path | None = None) -> WorkflowLibrary:
     """The workflows in ``folder`` (default: the configured folder), loaded once per process."""
-    from transfer_engine.config import get_settings
+    if folder is None:
+        # The hot path: every trigger asks for its workflow. Key the default on the setting's
+        # raw value so that no path has to be resolved on the file system each time.
+        setting = os.environ.get("TRANSFER_ENGINE_WORKFLOWS")
+        cached = _DEFAULT.get(setting)
+        if cached is None:
+            from transfer_engine.config import get_settings
 
-    folder = (folder or get_settings().workflows_dir).resolve()
+            cached = _DEFAULT[setting] = library(get_settings().workflows_dir)
+        return cached
+    folder = folder.resolve()
     if folder not in _LIBRARIES:
         _LIBRARIES[folder] = WorkflowLibrary(folder)
     return _LIBRARIES[folder]

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from transfer_engine.cli import people, setup, transfers, workflows  # noqa: F401  (registers)
+from transfer_engine.cli import (  # noqa: F401  (registers the commands)
+    database,
+    letters,
+    people,
+    scheduler,
+    setup,
+    transfers,
+    web,
+    workflows,
+)
 from transfer_engine.cli.app import app
 
 

@@ -38,14 +38,19 @@ AsOfOption = typer.Option(None, "--as-of", help="Judge deadlines as if today wer
 T = TypeVar("T")
 
 
+# Commands that look after the database itself must run on one whose schema is not current.
+_SCHEMA_COMMANDS = {"db", "backup", "restore", "workflows"}
+
+
 @app.callback()
-def _prepare_database() -> None:
+def _prepare_database(context: typer.Context) -> None:
     """Run TUPE and public-sector staff transfers: statutory deadlines, guards, history."""
     from transfer_engine.db import init_db
 
-    # Creating missing tables is idempotent and cheap, and spares a newcomer a separate step.
-    with user_errors():
-        init_db()
+    # A new database gets the schema at once: a newcomer needs no separate step.
+    if context.invoked_subcommand not in _SCHEMA_COMMANDS:
+        with user_errors():
+            init_db()
 
 
 def actor() -> str:

@@ -68,26 +68,30 @@ from transfer_engine.letters.errors import LetterFormatError
 
 __all__ = ["parse_letter_html"]
 
-_ELEMENTS = frozenset(
-    "article header h1 h2 address time main footer p strong b em i br ul li table tr th td".split()
-)
+_ELEMENTS = frozenset({
+    "article", "header", "h1", "h2", "address", "time", "main", "footer",
+    "p", "strong", "b", "em", "i", "br", "ul", "li", "table", "tr", "th", "td",
+})
 _VOID = frozenset({"br"})
+# Elements that hold only other elements: text in them (other than whitespace) is a mistake.
+_CONTAINERS = frozenset({"#root", "article", "header", "main", "footer", "ul", "table", "tr"})
 
-# A tag, a comment or a doctype. Attribute values may be quoted either way or bare.
+# A tag, a comment or a doctype, as one outer group and four inner ones, so that ``split`` yields
+# text, whole tag, "/" or None, name or None, attributes, "/" or None, text, ...
 _TAG = re.compile(
-    r"""<(?:
-        (?P<close>/)?(?P<name>[A-Za-z][A-Za-z0-9]*)
-        (?P<attrs>(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*)
-        \s*(?P<selfclose>/)?>
+    r"""(<(?:
+        (/)?([A-Za-z][A-Za-z0-9]*)
+        ((?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*)
+        \s*(/)?>
       | !--.*?-->
       | ![Dd][Oo][Cc][Tt][Yy][Pp][Ee][^>]*>
-    )""",
+    ))""",
     re.VERBOSE | re.DOTALL,
 )
 _ATTR = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
 _SPACES = re.compile(r"[ \t\r\n\f]+")
 # Control characters cannot be shown by any renderer and are invalid in XML (DOCX): drop them.
-_CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127])
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class _Node:
@@ -127,49 +131,70 @@ class _Parser:
         root = _Node("#root", "", 0)
         stack = [root]
         top = root
-        pos = 0
-        for match in _TAG.finditer(html):
-            start = match.start()
-            if start > pos:
-                self._text(html[pos:start], pos, top)
-            pos = match.end()
-            name = match.group("name")
-            if name is None:  # comment or doctype
-                continue
-            name = name.lower()
-            if name not in _ELEMENTS:
-                raise self.error(
-                    start,
-                    f"<{name}> is not part of the letter HTML subset "
-                    f"(allowed: {', '.join(sorted(_ELEMENTS))})",
-                )
-            if match.group("close"):
-                if name in _VOID:
-                    continue  # </br> is tolerated and means nothing
-                if top is root:
-                    raise self.error(start, f"</{name}> closes an element that was never opened")
-                if top.name != name:
-                    line = html.count("\n", 0, top.offset) + 1
-                    raise self.error(
-                        start, f"</{name}> found where </{top.name}> (opened on line {line}) "
-                        "was expected",
-                    )
-                stack.pop()
-                top = stack[-1]
-                continue
-            node = _Node(name, match.group("attrs"), start)
-            top.children.append(node)
-            if name not in _VOID and not match.group("selfclose"):
-                stack.append(node)
-                top = node
-        if pos < len(html):
-            self._text(html[pos:], pos, top)
+        parts = _TAG.split(html)
+        offset = 0
+        # parts: text, then (whole tag, close, name, attrs, selfclose, text) for each tag.
+        text = parts[0]
+        if text:
+            self._text(text, offset, top)
+            offset += len(text)
+        pieces = iter(parts)
+        next(pieces)
+        for whole, close, name, attrs, selfclose, text in zip(*[pieces] * 6, strict=True):
+            start = offset
+            offset += len(whole)
+            if name is not None:
+                if name not in _ELEMENTS:
+                    name = name.lower()
+                    if name not in _ELEMENTS:
+                        raise self.error(
+                            start,
+                            f"<{name}> is not part of the letter HTML subset "
+                            f"(allowed: {', '.join(sorted(_ELEMENTS))})",
+                        )
+                if close:
+                    if name in _VOID:
+                        pass  # </br> is tolerated and means nothing
+                    elif top is root:
+                        raise self.error(start, f"</{name}> closes an element that was never "
+                                         "opened")
+                    elif top.name != name:
+                        line = html.count("\n", 0, top.offset) + 1
+                        raise self.error(
+                            start, f"</{name}> found where </{top.name}> (opened on line "
+                            f"{line}) was expected",
+                        )
+                    else:
+                        stack.pop()
+                        top = stack[-1]
+                else:
+                    node = _Node(name, attrs, start)
+                    top.children.append(node)
+                    if name == "article":  # the letter's own name, for any error from here on
+                        self.name = node.attr("data-letter") or self.name
+                    if name not in _VOID and not selfclose:
+                        stack.append(node)
+                        top = node
+            if text:
+                # A single space between blocks is by far the most common text: skip it fast.
+                if text != " " or top.name not in _CONTAINERS:
+                    self._text(text, offset, top)
+                offset += len(text)
         if top is not root:
             raise self.error(len(html), f"<{top.name}> opened on line "
                              f"{html.count(chr(10), 0, top.offset) + 1} is never closed")
         return root
 
     def _text(self, text: str, offset: int, parent: _Node) -> None:
+        if parent.name in _CONTAINERS:
+            stripped = text.lstrip()
+            if stripped:
+                where = "the top level" if parent.name == "#root" else \
+                    f"<{parent.name}>"
+                raise self.error(offset + len(text) - len(stripped),
+                                 f"text {stripped.rstrip()[:40]!r} directly inside {where}; "
+                                 "put it in a <p>")
+            return  # whitespace between blocks means nothing
         if "<" in text:
             raise self.error(offset + text.index("<"), "a '<' that does not start a valid tag "
                              "(data must be escaped; is autoescaping off?)")
@@ -180,11 +205,11 @@ class _Parser:
     # -- stage 2: walk the tree into the document model -----------------------------------------
 
     def document(self, root: _Node) -> LetterDocument:
-        top = self._elements(root, "the top level")
+        top = self._elements(root)
         if len(top) == 1 and top[0].name == "article":
             article = top[0]
             self.name = article.attr("data-letter") or self.name
-            top = self._elements(article, "<article>")
+            top = self._elements(article)
         letterhead: Letterhead | None = None
         recipient: tuple[str, ...] | None = None
         date: str | None = None
@@ -228,22 +253,15 @@ class _Parser:
             subject=subject, blocks=blocks, signature=signature, iso_date=iso_date,
         )
 
-    def _elements(self, node: _Node, where: str) -> list[_Node]:
-        """The child elements of a container that may hold no text of its own."""
-        out: list[_Node] = []
-        for child in node.children:
-            if isinstance(child, str):
-                if child.strip():
-                    raise self.error(node.offset, f"text {child.strip()[:40]!r} directly inside "
-                                     f"{where}; put it in a <p>")
-            else:
-                out.append(child)
-        return out
+    @staticmethod
+    def _elements(node: _Node) -> list[_Node]:
+        """The child elements of a container (the scanner has already refused text in one)."""
+        return [child for child in node.children if not isinstance(child, str)]
 
     def _letterhead(self, node: _Node) -> Letterhead:
         organisation: str | None = None
         address: tuple[str, ...] = ()
-        for child in self._elements(node, "<header>"):
+        for child in self._elements(node):
             if child.name == "h1" and organisation is None:
                 organisation = self._flat(child)
             elif child.name == "address" and organisation is not None and not address:
@@ -257,7 +275,7 @@ class _Parser:
 
     def _body(self, node: _Node) -> tuple[Block, ...]:
         blocks: list[Block] = []
-        for child in self._elements(node, "<main>"):
+        for child in self._elements(node):
             name = child.name
             if name == "p":
                 runs = self._inline(child)
@@ -267,14 +285,14 @@ class _Parser:
                 blocks.append(Heading(1 if name == "h1" else 2, self._flat(child)))
             elif name == "ul":
                 items = []
-                for li in self._elements(child, "<ul>"):
+                for li in self._elements(child):
                     if li.name != "li":
                         raise self.error(li.offset, f"<{li.name}> inside <ul>; only <li> may be")
                     items.append(self._inline(li))
                 if items:
                     blocks.append(BulletList(tuple(items)))
             elif name == "table":
-                rows = [self._row(tr) for tr in self._elements(child, "<table>")]
+                rows = [self._row(tr) for tr in self._elements(child)]
                 if rows:
                     blocks.append(Table(tuple(rows)))
             else:
@@ -285,7 +303,7 @@ class _Parser:
     def _row(self, tr: _Node) -> TableRow:
         if tr.name != "tr":
             raise self.error(tr.offset, f"<{tr.name}> inside <table>; only <tr> may be")
-        cells = self._elements(tr, "<tr>")
+        cells = self._elements(tr)
         if len(cells) != 2 or any(cell.name not in ("th", "td") for cell in cells):
             raise self.error(tr.offset, "a table row must hold exactly two cells (<th> or <td>)")
         label, value = cells
@@ -294,7 +312,7 @@ class _Parser:
                         label_is_th=label.name == "th")
 
     def _signature(self, node: _Node) -> Signature:
-        paragraphs = self._elements(node, "<footer>")
+        paragraphs = self._elements(node)
         for p in paragraphs:
             if p.name != "p":
                 raise self.error(p.offset, f"<{p.name}> in <footer>; only <p> may be")
@@ -309,6 +327,14 @@ class _Parser:
     # -- inline content -------------------------------------------------------------------------
 
     def _inline(self, node: _Node) -> Inline:
+        children = node.children
+        if len(children) == 1 and type(children[0]) is str:
+            # Fast path: plain text (most cells, headings and list items).
+            text = children[0]
+            if "\n" in text or "  " in text or "\t" in text or "\r" in text or "\f" in text:
+                text = _SPACES.sub(" ", text)
+            text = text.strip(" ")
+            return (Run(text),) if text else ()
         raw: list[Run] = []
         self._collect(node, False, False, raw)
         return _normalise(raw)
@@ -359,7 +385,8 @@ def _normalise(raw: list[Run]) -> Inline:
             pending_space = False
             at_line_start = True
             continue
-        text = _SPACES.sub(" ", text.translate(_CONTROL))
+        if "\n" in text or "  " in text or "\t" in text or "\r" in text or "\f" in text:
+            text = _SPACES.sub(" ", text)
         if not text:
             continue
         if text[0] == " ":
@@ -390,5 +417,17 @@ def parse_letter_html(html: str, name: str = "letter") -> LetterDocument:
 
     Raises :class:`LetterFormatError` if the HTML is not the letter subset described above.
     """
-    parser = _Parser(html, name)
-    return parser.document(parser.tree())
+    if _CONTROL.search(html):
+        html = _CONTROL.sub("", html)
+    # Collapsing whitespace once over the whole text is much faster than per piece of text,
+    # but loses line numbers; so if there is an error, parse again uncollapsed to report it.
+    # Joining stripped lines removes nearly all of it (template indentation) far faster than a
+    # regular expression; what is left (doubled spaces, tabs) is collapsed piece by piece.
+    stripped = [line.strip(" \t\r\f") for line in html.split("\n")]
+    parser = _Parser(" ".join([line for line in stripped if line]), name)
+    try:
+        return parser.document(parser.tree())
+    except LetterFormatError:
+        parser = _Parser(html, name)
+        parser.document(parser.tree())
+        raise

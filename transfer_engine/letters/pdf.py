@@ -55,6 +55,10 @@ _GREY = b"0.33 g\n"
 _RULE = b"0.6 w 0.72 G\n"
 
 
+# Font-selection operators by (font index, size): a handful, reused for every line.
+_SELECT_FONT: dict[tuple[int, float], bytes] = {}
+
+
 def _bold(runs: Inline) -> Inline:
     return tuple(Run(run.text, True, run.italic) for run in runs)
 
@@ -80,10 +84,10 @@ class _Composer:
     def text(self, x: float, baseline: float, size: float, line: Line) -> None:
         parts = [b"BT %.2f %.2f Td" % (x, baseline)]
         for font, data in line[1]:
-            if b"\\" in data or b"(" in data or b")" in data or b"\r" in data:
-                data = (data.replace(b"\\", b"\\\\").replace(b"(", b"\\(")
-                        .replace(b")", b"\\)").replace(b"\r", b"\\r"))
-            parts.append(b" /F%d %.2f Tf (%s) Tj" % (font + 1, size, data))
+            prefix = _SELECT_FONT.get((font, size))
+            if prefix is None:
+                prefix = _SELECT_FONT[font, size] = b" /F%d %.2f Tf (" % (font + 1, size)
+            parts += (prefix, data, b") Tj")
         parts.append(b" ET\n")
         self.ops.append(b"".join(parts))
 
@@ -201,15 +205,22 @@ class PdfRenderer(LetterRenderer):
         label_limit = _units(label_width - 2 * _CELL_PAD_X, _TABLE)
         value_limit = _units(value_width - 2 * _CELL_PAD_X, _TABLE)
         offset = _TABLE * 0.76 + (_TABLE_LEADING - _TABLE) / 2
-        page.y -= 2.0
-        first = True
+        laid_out = []
         for row in table.rows:
             label = _bold(row.label) if row.header or row.label_is_th else row.label
             value = _bold(row.value) if row.header else row.value
             label_lines = wrap(label, label_limit)
             value_lines = wrap(value, value_limit)
             height = max(len(label_lines), len(value_lines)) * _TABLE_LEADING + 2 * _CELL_PAD_Y
-            if page.y - height < _BOTTOM and page.y < _TOP:
+            laid_out.append((row, label_lines, value_lines, height))
+        page.y -= 2.0
+        first = True
+        for index, (row, label_lines, value_lines, height) in enumerate(laid_out):
+            # A header row stays with the row after it.
+            needed = height
+            if row.header and index + 1 < len(laid_out):
+                needed += laid_out[index + 1][3]
+            if page.y - needed < _BOTTOM and page.y < _TOP:
                 page.new_page()
                 first = True
             if first:

@@ -3,13 +3,21 @@
 Everything here is made up, and every letter rendered from it says so in its first paragraph
 (``synthetic=True``). Names and places are drawn from small fixed lists by a seeded generator,
 so the same index always gives the same letter.
+
+Entities are attribute objects (as the engine's models are) rather than dicts: Jinja looks up
+``employee.name`` as an attribute first, which for a dict fails and costs an exception.
 """
+
+# The typographic apostrophes and dashes below are deliberate: real letters contain them, and
+# the PDF renderer must map them to WinAnsi codes.
+# ruff: noqa: RUF001
 
 from __future__ import annotations
 
 import random
 from datetime import date, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 __all__ = ["employee_context", "representative_context"]
@@ -33,17 +41,17 @@ _SCHEMES = ("Local Government Pension Scheme", "Teachers’ Pension Scheme", "No
 _TRANSFER_DATE = date(2026, 4, 1)
 
 
-def _sender() -> dict[str, Any]:
-    return {
+def _sender() -> SimpleNamespace:
+    return SimpleNamespace(**{
         "name": "Synthetic County Council",
         "address": ["Children’s Services, One Angel Square", "Angel Street",
                     "Northampton NN1 1ED"],
         "signatory_name": "Alex Example",
         "signatory_title": "Head of HR Business Partnering",
-    }
+    })
 
 
-def _transfer(measures: int = 2) -> dict[str, Any]:
+def _transfer(measures: int = 2) -> SimpleNamespace:
     transferee_measures = [
         "Payroll will move from the 15th to the last working day of each month; an advance "
         "will be offered to anyone who asks, so that nobody goes without pay in the changeover.",
@@ -58,7 +66,7 @@ def _transfer(measures: int = 2) -> dict[str, Any]:
         "consultation."
         for i in range(max(0, measures - len(transferee_measures)))
     ]
-    return {
+    return SimpleNamespace(**{
         "reference": "TUPE/2026/017",
         "service": "Early Help and Family Support service",
         "transferor": "Synthetic County Council",
@@ -70,7 +78,7 @@ def _transfer(measures: int = 2) -> dict[str, Any]:
                    "give the service a single focus and stable long-term funding.",
         "transferor_measures": [],
         "transferee_measures": (transferee_measures + extra)[:measures],
-        "pension_note": "the trust has been admitted to the Local Government Pension Scheme "
+        "pension_note": "The trust has been admitted to the Local Government Pension Scheme "
                         "as a scheme employer, so members may stay in the scheme.",
         "representatives": "UNISON and GMB",
         "meeting_date": _TRANSFER_DATE - timedelta(days=60),
@@ -83,7 +91,7 @@ def _transfer(measures: int = 2) -> dict[str, Any]:
         "agency_workers": "Eleven agency workers work temporarily in the service, in the "
                           "Business Support and Advice Line teams, doing administrative and "
                           "telephone advice work. They are not employees and will not transfer.",
-    }
+    })
 
 
 def employee_context(index: int, *, seed: int = 2006, measures: int = 2) -> dict[str, Any]:
@@ -98,7 +106,7 @@ def employee_context(index: int, *, seed: int = 2006, measures: int = 2) -> dict
         "synthetic": True,
         "sender": _sender(),
         "transfer": _transfer(measures),
-        "employee": {
+        "employee": SimpleNamespace(**{
             "full_name": f"{first} {last}",
             "salutation": f"{title} {last}",
             "employee_number": f"E{100000 + index}",
@@ -112,7 +120,7 @@ def employee_context(index: int, *, seed: int = 2006, measures: int = 2) -> dict
             "service_start": date(rng.randint(1994, 2024), rng.randint(1, 12), rng.randint(1, 28)),
             "pension_scheme": rng.choice(_SCHEMES),
             "workplace": f"the {town} locality office",
-        },
+        }),
     }
 
 
@@ -123,10 +131,10 @@ def representative_context(*, measures: int = 3) -> dict[str, Any]:
         "synthetic": True,
         "sender": _sender(),
         "transfer": _transfer(measures),
-        "representative": {
+        "representative": SimpleNamespace(**{
             "name": "Sam Placeholder, Branch Secretary",
             "salutation": "Sam",
             "capacity": "UNISON, the recognised trade union",
             "address": ["UNISON Synthetic Branch", "1 Example Row", "Northampton NN1 2AA"],
-        },
+        }),
     }

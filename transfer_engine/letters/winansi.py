@@ -10,6 +10,9 @@ approximated (``Łukasz`` becomes ``Lukasz``, ``Ő`` becomes ``O``) or, as a las
 ``?``. The DOCX, HTML and plain-text renderers keep the full Unicode text; only the PDF is limited.
 """
 
+# This module is about look-alike characters (dashes, quotes, primes), so they are deliberate.
+# ruff: noqa: RUF001, RUF002
+
 from __future__ import annotations
 
 import codecs
@@ -17,7 +20,7 @@ import unicodedata
 
 from transfer_engine.letters.metrics import HELVETICA, HELVETICA_BOLD
 
-__all__ = ["FONTS", "encode", "escape_pdf_string", "text_width"]
+__all__ = ["FONTS", "encode", "escape_pdf_string"]
 
 #: PDF font resource name -> (BaseFont, width table). Index = (bold << 1) | italic.
 FONTS: tuple[tuple[str, str, tuple[int, ...]], ...] = (
@@ -76,7 +79,3 @@ def escape_pdf_string(data: bytes) -> bytes:
         data = data.replace(b"\r", b"\\r")
     return data
 
-
-def text_width(data: bytes, font: int) -> int:
-    """Width of encoded text in 1/1000 of the font size, for font index ``font`` (see FONTS)."""
-    return sum(map(FONTS[font][2].__getitem__, data))

@@ -1,0 +1,52 @@
+"""Backups of the embedded database and the purge of personal data after retention."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import POSTGRES, Cli
+from tests.lifecycle import LD_TO_NCT
+
+
+def test_purge_removes_personal_data_of_finished_transfers_only(demo, cli: Cli) -> None:
+    for trigger, as_of in LD_TO_NCT:
+        cli("advance", "ld-to-nct", trigger, "--as-of", as_of)
+    letter_files = list(Path("letters").rglob("*.pdf"))
+    assert letter_files, "entering the states issued letters"
+    # Too soon: claims can be brought for three months after the transfer.
+    code, _, err = cli("purge-personal-data", "--retention-days", "30", ok=False)
+    assert code == 1 and "reg 15(12)" in err
+    _, out, _ = cli("purge-personal-data", "--retention-days", "365", "--as-of", "2023-11-02",
+                    "--dry-run")
+    assert "Would purge personal data of 6 employee(s) in 1 transfer(s): ld-to-nct" in out
+    assert cli.json("employees", "ld-to-nct")[0]["full_name"].startswith("Sample")
+    cli("purge-personal-data", "--retention-days", "365", "--as-of", "2023-11-02")
+    staff = cli.json("employees", "ld-to-nct")
+    assert {e["full_name"] for e in staff} == {"(personal data purged)"}
+    assert {e["weekly_pay"] for e in staff} == {"0.00"}
+    assert [e["employee_ref"] for e in staff][:1] == ["LD-001"]  # references stay
+    # Transfers still running keep their data.
+    assert cli.json("employees", "send-iass-to-wnc")[0]["full_name"].startswith("Sample")
+    purges = [h for h in cli.json("history", "ld-to-nct") if h["action"] == "personal-data-purged"]
+    assert purges[0]["data"]["employees"] == 6 and purges[0]["data"]["letters"] > 0
+    # The rendered letters and the message bodies held names too: gone, their hashes kept.
+    assert not any(path.exists() for path in letter_files)
+    with demo.connect() as connection:
+        bodies = set(connection.execute(text(
+            "SELECT body FROM outboxmessage WHERE transfer_ref = 'ld-to-nct'")).scalars())
+    assert bodies == {"(personal data purged)"}
+
+
+@pytest.mark.skipif(bool(POSTGRES), reason="backup copies the embedded SQLite database")
+def test_backup_while_in_use_then_restore(demo, cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "backups" / "before-go-live.db"
+    cli("backup", str(target))
+    cli("advance", "ld-to-nct", "approve")
+    assert cli.json("status", "ld-to-nct")["state"] == "approved"
+    code, out, _ = cli("restore", str(target), ok=False)
+    assert code == 1 and "--yes" in out
+    cli("restore", str(target), "--yes")
+    assert cli.json("status", "ld-to-nct")["state"] == "proposed"
+    code, _, err = cli("backup", str(target), ok=False)
+    assert code == 1 and "already exists" in err

@@ -1,0 +1,141 @@
+"""Exactly once: a real SMTP server, the scheduler as its own process, SIGKILL mid-batch."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+from tests.scheduler_fixtures import (  # noqa: F401
+    SchedEnv,
+    cli,
+    cli_json,
+    engine_process,
+    sched_env,
+    smtp_server,
+    subprocess_env,
+    transfer_with_staff,
+    wait_for,
+)
+from transfer_engine.db import get_engine, init_db
+from transfer_engine.engine import advance
+from transfer_engine.outbox import claimer_gone, worker_id
+
+EMPLOYEES = 30
+
+
+def _letters_due_today(env: SchedEnv) -> int:
+    """A transfer entering 'consulting' today: 2 representatives' and 30 employees' letters."""
+    init_db(get_engine(env.url))
+    today = date.today()
+    transfer_with_staff("kill-test", employees=EMPLOYEES, transfer_date=today + timedelta(70),
+                        decision=today)
+    for trigger in ("approve", "record_measures", "inform_representatives"):
+        advance("kill-test", trigger, actor="test", note="test", today=today)
+    return len(env.rows("SELECT id FROM outboxmessage"))
+
+
+def _statuses(env: SchedEnv) -> Counter[str]:
+    return Counter(r["status"] for r in env.rows("SELECT status FROM outboxmessage"))
+
+
+def test_sigkill_in_the_middle_of_a_batch_then_restart_delivers_each_message_once(
+        sched_env: SchedEnv, smtp_server) -> None:  # noqa: F811
+    recorder, port = smtp_server
+    letters = _letters_due_today(sched_env)
+    assert letters == EMPLOYEES + 2
+    recorder.hold_at = 10  # the server sits on the 10th message without answering
+    settings = {"TRANSFER_ENGINE_MAIL": "smtp", "TRANSFER_ENGINE_SMTP_HOST": "127.0.0.1",
+                "TRANSFER_ENGINE_SMTP_PORT": str(port), "TRANSFER_ENGINE_SEND_TIME": "00:00",
+                "TRANSFER_ENGINE_MAIL_RETRY_SECONDS": "1"}
+
+    first = engine_process(sched_env, "scheduler", "--interval", "1", **settings)
+    try:
+        assert recorder.holding.wait(60), "the scheduler never reached the 10th message"
+        # Mid-batch: nine accepted and recorded, one with the server, the rest still to go.
+        statuses = _statuses(sched_env)
+        assert statuses["sent"] == 9 and statuses["sending"] == 1, statuses
+        assert statuses["pending"] >= letters - 10
+        in_flight = sched_env.rows("SELECT id FROM outboxmessage WHERE status = 'sending'")
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait(10)
+    assert first.returncode == -signal.SIGKILL
+    # The server never answered, so it never took the 10th message (aiosmtpd drops it).
+    assert recorder.dropped.wait(10)
+    assert recorder.count() == 9
+    assert _statuses(sched_env)["sending"] == 1
+
+    second = engine_process(sched_env, "scheduler", "--interval", "1", **settings)
+    try:
+        def all_sent() -> bool:
+            statuses = _statuses(sched_env)
+            return set(statuses) == {"sent"} and recorder.count() == sum(statuses.values())
+
+        wait_for(all_sent, 90, "every outbox message to be sent after the restart")
+        total = recorder.count()
+        time.sleep(3)  # a few more sweeps: nothing else may arrive
+        assert recorder.count() == total
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(30) == 0
+    finally:
+        if second.poll() is None:
+            second.kill()
+            second.wait(10)
+
+    rows = sched_env.rows("SELECT id, message_id, recipient, status, in_doubt FROM outboxmessage")
+    received = Counter(m.message_id for m in recorder.received)
+    assert all(n == 1 for n in received.values()), received.most_common(3)
+    assert set(received) == {r["message_id"] for r in rows}
+    assert len(recorder.received) == len(rows) >= letters
+    # Each message went to its one recipient only, in the headers and in the envelope.
+    by_id = {r["message_id"]: r["recipient"] for r in rows}
+    for message in recorder.received:
+        assert message.envelope_to == [message.to] == [by_id[message.message_id]]
+    # The message the server was holding is the one flagged in doubt, and it arrived once.
+    assert [r["id"] for r in rows if r["in_doubt"]] == [in_flight[0]["id"]]
+    log = (sched_env.root / "scheduler.log").read_text()
+    assert "was being sent when" in log and "sending it again" in log
+
+
+def test_two_sweeps_at_the_same_time_decide_and_send_each_notice_once(
+        sched_env: SchedEnv) -> None:  # noqa: F811
+    cli("demo", "--as-of", "2022-09-20")
+    env = subprocess_env(sched_env)
+    command = [sys.executable, "-m", "transfer_engine", "scheduler", "--once",
+               "--as-of", "2022-10-05"]
+    processes = [subprocess.Popen(command, cwd=sched_env.root, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    for process in processes:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    rows = cli_json("outbox")
+    assert rows and all(r["status"] == "sent" and r["attempts"] == 1 for r in rows)
+    files = sorted(sched_env.outbox.glob("*.eml"))
+    assert sorted(r["where"] for r in rows) == sorted(str(f.resolve()) for f in files)
+    assert len(set(r["message_id"] for r in rows)) == len(rows)
+    assert cli_json("scheduler", "--once", "--as-of", "2022-10-05")["decided"] == []
+
+
+def test_a_claim_is_only_taken_back_from_a_process_that_is_gone() -> None:
+    now = datetime.now(UTC)
+    host = socket.gethostname()
+    # This very process is alive, and it is the claimer: never taken back.
+    assert not claimer_gone(worker_id(), now, now)
+    # Same pid but another token: an earlier process whose pid this one reuses.
+    assert claimer_gone(f"{host}:{os.getpid()}:00000000", now, now)
+    # A process that has exited.
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    assert claimer_gone(f"{host}:{finished.pid}:abcdef12", now, now)
+    # Another host: cannot be checked, so only a claim older than the lease is taken back.
+    assert not claimer_gone("elsewhere:1234:abcdef12", now - timedelta(minutes=5), now)
+    assert claimer_gone("elsewhere:1234:abcdef12", now - timedelta(hours=1), now)

@@ -1,0 +1,59 @@
+"""Two scheduler processes on one database: 10,000 due notices, each delivered exactly once.
+
+Runs on SQLite and, with TRANSFER_ENGINE_TEST_POSTGRES set, on PostgreSQL, where the
+processes claim messages with SELECT ... FOR UPDATE SKIP LOCKED and really work side by side.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+
+from sqlalchemy import text
+
+from tests.scheduler_fixtures import smtp_server  # noqa: F401  (fixture)
+from transfer_engine.db import write_session
+from transfer_engine.models import NoticeKind
+from transfer_engine.outbox import PlannedMessage, PlannedNotice, enqueue
+
+NOTICES = 10_000
+DAY = date(2023, 3, 6)
+
+
+def test_two_schedulers_send_10000_notices_exactly_once(database, smtp_server) -> None:  # noqa: F811
+    recorder, port = smtp_server
+    for start in range(0, NOTICES, 1_000):
+        with write_session(database) as session:
+            for n in range(start, start + 1_000):
+                enqueue(session, PlannedNotice(
+                    key=f"scale-test:{n}", kind=NoticeKind.reminder, planned_for=DAY,
+                    decided_on=DAY, messages=(PlannedMessage(
+                        recipient_ref=f"owner:{n}", recipient=f"hr{n}@example.org",
+                        audience="hr", subject=f"Reminder {n}",
+                        body=f"Synthetic reminder number {n}."),)))
+    env = {**os.environ, "TRANSFER_ENGINE_MAIL": "smtp", "TRANSFER_ENGINE_SMTP_HOST": "127.0.0.1",
+           "TRANSFER_ENGINE_SMTP_PORT": str(port), "TRANSFER_ENGINE_MAIL_FROM":
+           "transfers@example.org"}
+    schedulers = [subprocess.Popen(
+        [sys.executable, "-m", "transfer_engine", "scheduler", "--once", "--as-of",
+         DAY.isoformat()], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True) for _ in range(2)]
+    deadline = time.monotonic() + 1_200
+    for process in schedulers:
+        _, err = process.communicate(timeout=max(1, deadline - time.monotonic()))
+        assert process.returncode == 0, err[-2000:]
+
+    ids = collections.Counter(r.message_id for r in recorder.received)
+    assert recorder.count() == NOTICES
+    assert len(ids) == NOTICES and ids.most_common(1)[0][1] == 1
+    with database.connect() as connection:
+        statuses = dict(connection.execute(text(
+            "SELECT status, count(*) FROM outboxmessage GROUP BY status")).all())
+        workers = connection.execute(text(
+            "SELECT count(DISTINCT claimed_by) FROM outboxmessage")).scalar()
+    assert statuses == {"sent": NOTICES}
+    assert workers == 2  # both processes delivered a share

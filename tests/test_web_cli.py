@@ -1,0 +1,83 @@
+"""``transfer-engine serve`` and ``transfer-engine users``."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+from sqlmodel import select
+
+from tests.conftest import Cli
+from transfer_engine.db import read_session
+from transfer_engine.models import AuditEntry, SchedulerState
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_users_are_managed_from_the_command_line(demo, cli: Cli) -> None:
+    data = cli.json("users", "add", "Jo.Bloggs@Example.org", "--name", "Jo Bloggs",
+                    "--role", "hr_officer")
+    assert data["username"] == "jo.bloggs@example.org" and len(data["password"]) >= 12
+    cli("users", "assign", "jo.bloggs@example.org", "ld-to-nct")
+    cli("users", "add", "rep@example.org", "--name", "A Rep", "--role", "union_rep")
+    cli("users", "link-union", "rep@example.org", "UNISON", "nnc")
+    listed = {u["username"]: u for u in cli.json("users", "list")}
+    assert listed["jo.bloggs@example.org"]["transfers"] == ["ld-to-nct"]
+    assert listed["rep@example.org"]["unions"] == ["UNISON"]
+    code, _, err = cli("users", "add", "x@example.org", "--name", "X", "--role", "boss", ok=False)
+    assert code == 1 and "role must be one of" in err
+    with read_session(demo) as session:
+        added = session.exec(select(AuditEntry).where(AuditEntry.action == "user-added")).all()
+    assert {e.data["user"] for e in added} == {"jo.bloggs@example.org", "rep@example.org"}
+    assert all("password" not in str(e.data) for e in added)
+
+
+def test_serve_demo_starts_the_app_with_sample_accounts_and_the_scheduler(
+        tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "TRANSFER_ENGINE_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+           "TRANSFER_ENGINE_OUTBOX": str(tmp_path / "outbox"), "COLUMNS": "200"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "transfer_engine", "serve", "--demo", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if httpx2.get(f"http://127.0.0.1:{port}/sign-in").status_code == 200:
+                    break
+            except httpx2.TransportError:
+                time.sleep(0.3)
+        else:
+            raise AssertionError("the app did not start")
+        page = httpx2.get(f"http://127.0.0.1:{port}/sign-in")
+        assert "Sign in" in page.text
+        # The scheduler swept once at start-up, in the same process.
+        from transfer_engine.db import get_engine
+
+        engine = get_engine(env["TRANSFER_ENGINE_DATABASE_URL"])
+        for _ in range(50):
+            with read_session(engine) as session:
+                if session.exec(select(SchedulerState)).first() is not None:
+                    break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the scheduler did not run beside the app")
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert "sample accounts" in output
+    accounts = dict(re.findall(r"(demo-[a-z]+)\s+\S\s+(\S{16})\s", output))
+    assert set(accounts) == {"demo-admin", "demo-officer", "demo-viewer", "demo-unison"}
+    assert "2022-09-20" in output and f"http://127.0.0.1:{port}/" in output

@@ -1,0 +1,71 @@
+"""Commands that look after the database: migrations, backups, retention."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from transfer_engine.cli.app import AsOfOption, actor, app, console, guarded, parse_date
+from transfer_engine.db import current_revision, upgrade
+from transfer_engine.retention import backup, purge_personal_data, restore
+
+db_app = typer.Typer(help="Schema migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+DEFAULT_RETENTION_DAYS = 6 * 365  # Limitation Act 1980 s.5: six years for contract claims
+
+
+@db_app.command("upgrade")
+@guarded
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply the schema migrations (safe to run again; data is kept)."""
+    before = current_revision()
+    after = upgrade(revision=revision)
+    console.print(f"Schema at {after}" + (f" (was {before})" if before != after else ""))
+
+
+@db_app.command("current")
+@guarded
+def db_current() -> None:
+    """The schema revision of the database."""
+    console.print(current_revision() or "(empty database)")
+
+
+@app.command("backup")
+@guarded
+def backup_command(target: Path) -> None:
+    """Copy the SQLite database to a new file while it is in use."""
+    console.print(f"Backed up to {backup(target)}")
+
+
+@app.command("restore")
+@guarded
+def restore_command(
+    backup_file: Path,
+    yes: bool = typer.Option(False, "--yes", help="Confirm: the current data is replaced"),
+) -> None:
+    """Replace the SQLite database with a backup (stop the app and scheduler first)."""
+    if not yes:
+        console.print("This replaces every transfer with the backup's. Run again with --yes.")
+        raise typer.Exit(1)
+    console.print(f"Restored {restore(backup_file)} from {backup_file}")
+
+
+@app.command("purge-personal-data")
+@guarded
+def purge_command(
+    retention_days: int = typer.Option(
+        int(os.environ.get("TRANSFER_ENGINE_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)),
+        "--retention-days", help="Keep personal data this long after the transfer date"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would be purged"),
+    as_of: str = AsOfOption,
+) -> None:
+    """Remove employees' personal data from finished transfers past the retention period."""
+    report = purge_personal_data(retention_days=retention_days, today=parse_date(as_of, "--as-of"),
+                                 actor=actor(), dry_run=dry_run)
+    verb = "Would purge" if dry_run else "Purged"
+    console.print(f"{verb} personal data of {report.employees} employee(s) in "
+                  f"{len(report.transfers)} transfer(s)"
+                  + (f": {', '.join(report.transfers)}" if report.transfers else ""))

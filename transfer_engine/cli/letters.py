@@ -1,0 +1,280 @@
+"""``transfer-engine letters``: templates, check, preview, issue, verify, list, data.
+
+A typical run for a transfer::
+
+    transfer-engine letters check ld-to-nct                 # every gap, for every recipient
+    transfer-engine letters data ld-to-nct particulars.yaml # fill them in
+    transfer-engine letters preview ld-to-nct reg13-information --format pdf --output r13.pdf
+    transfer-engine letters issue ld-to-nct employee-notification
+    transfer-engine letters verify ld-to-nct                # files and hashes still match
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+import yaml
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlmodel import select
+
+from transfer_engine.cli.app import (
+    AsOfOption,
+    JsonOption,
+    actor,
+    app,
+    console,
+    err_console,
+    guarded,
+    parse_date,
+    print_json,
+    print_table,
+)
+from transfer_engine.db import read_session
+from transfer_engine.errors import ValidationError
+from transfer_engine.letters import service
+from transfer_engine.letters.data import to_context
+from transfer_engine.letters.email_html import render_html
+from transfer_engine.letters.text import render_text
+
+letters_app = typer.Typer(help="Letters: templates, check, preview, issue, verify, register.",
+                          no_args_is_help=True)
+app.add_typer(letters_app, name="letters")
+
+FORMAT_CHOICES = ("html", "pdf", "docx", "text")
+
+
+def _today(as_of: str | None) -> date:
+    return parse_date(as_of, "--as-of") or date.today()
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err_console, transient=False)
+
+
+@letters_app.command("templates")
+@guarded
+def templates(as_json: bool = JsonOption) -> None:
+    """Every letter template: who receives it, its legal basis and its version."""
+    specs = service.letter_specs(issuable=False)
+    if as_json:
+        print_json([s.as_json() for s in specs])
+        return
+    print_table("Letter templates", ["letter", "title", "recipients", "legal basis", "version"],
+                [[s.name, s.title, s.recipients, s.legal_basis, s.version[:12]] for s in specs])
+
+
+@letters_app.command("check")
+@guarded
+def check(
+    ref: str,
+    letter: list[str] = typer.Option(None, "--letter", help="Only this letter (repeatable)"),
+    as_of: str = AsOfOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Every field missing for any recipient of any letter, before anything is sent.
+
+    Exits with status 1 when some letter cannot be issued.
+    """
+    results = service.check_transfer(ref, letter or None, today=_today(as_of))
+    if as_json:
+        print_json([r.as_json() for r in results])
+    else:
+        print_table(f"Letters of {ref}", ["letter", "recipients", "already issued", "ready",
+                                          "cannot issue", "note"],
+                    [[r.letter, r.recipients, r.already_issued, r.ready, r.failed,
+                      r.error or r.note or ""] for r in results])
+        for result in results:
+            if result.problems:
+                console.print(f"\n[bold]{result.letter}[/]: {result.failed} recipient(s) cannot "
+                              "be issued", highlight=False)
+                for problem in result.problems:
+                    console.print(f"  - {problem}", highlight=False, markup=False)
+                if result.failed > len(result.problems):
+                    console.print(f"  ... and {result.failed - len(result.problems)} more")
+        fields = sorted({f for r in results for p in r.problems for f in p.fields})
+        if fields:
+            from transfer_engine.letters.particulars import particulars_file_hint
+
+            console.print("\nWhere to record what is missing:")
+            for name in fields:
+                console.print(f"  {name}: {particulars_file_hint(name)}", highlight=False,
+                              markup=False)
+    if any(not r.ok for r in results):
+        raise typer.Exit(1)
+
+
+@letters_app.command("preview")
+@guarded
+def preview(
+    ref: str,
+    letter: str,
+    recipient: str = typer.Option(None, "--recipient",
+                                  help="employee:REF, representative:ID or transferee "
+                                       "(default: the first recipient)"),
+    fmt: str = typer.Option("text", "--format", help="html, pdf, docx or text"),
+    output: Path = typer.Option(None, "--output", help="Write to this file"),
+    as_of: str = AsOfOption,
+) -> None:
+    """Render one letter as it would be issued, without issuing it."""
+    if fmt not in FORMAT_CHOICES:
+        raise ValidationError(f"--format {fmt!r}: use one of {', '.join(FORMAT_CHOICES)}")
+    today = _today(as_of)
+    with read_session() as session:
+        if fmt in ("html", "text"):
+            document = service.preview(session, ref, letter, recipient, today=today)
+            data = (render_html(document) if fmt == "html" else render_text(document)).encode()
+        else:
+            if output is None:
+                raise ValidationError(f"--format {fmt} needs --output FILE")
+            data, _, _ = service.preview_file(session, ref, letter, recipient,
+                                              fmt="pdf" if fmt == "pdf" else "docx",
+                                              today=today)
+    if output is None:
+        typer.echo(data.decode("utf-8"), nl=False)
+        return
+    output.write_bytes(data)
+    console.print(f"Wrote {output} ({len(data):,} bytes)")
+
+
+@letters_app.command("issue")
+@guarded
+def issue(
+    ref: str,
+    letter: str,
+    recipient: list[str] = typer.Option(None, "--recipient",
+                                        help="Only this recipient (repeatable): employee:REF "
+                                             "(or REF), representative:ID, transferee"),
+    reissue: bool = typer.Option(False, "--reissue",
+                                 help="Issue a new edition to those who already hold it; it "
+                                      "supersedes theirs"),
+    as_of: str = AsOfOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Issue a letter to every recipient: render, file, register, hand to the outbox.
+
+    Everyone is checked first; if anyone's letter lacks data, nothing is issued. Recipients who
+    already hold the letter are skipped (run again safely) unless --reissue.
+    """
+    today = _today(as_of)
+    with _progress() as progress:
+        task = progress.add_task(f"Issuing {letter}", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        report = service.issue_letters(ref, letter, actor=actor(), today=today,
+                                       recipients=recipient or None, reissue=reissue,
+                                       progress=advance)
+        progress.update(task, total=max(len(report.issued), 1), completed=len(report.issued))
+    if as_json:
+        print_json(report.as_json())
+        return
+    console.print(f"{ref}: issued {letter} to {len(report.issued)} recipient(s)"
+                  + (f"; {report.already_issued} already held it" if report.already_issued
+                     else "")
+                  + f". Template version {report.version[:12]}. The scheduler sends them.",
+                  highlight=False)
+
+
+@letters_app.command("verify")
+@guarded
+def verify(ref: str = typer.Argument(None), as_json: bool = JsonOption) -> None:
+    """Check every issued letter's files against the register, and render each again.
+
+    Exits with status 1 if any letter fails.
+    """
+    with _progress() as progress:
+        task = progress.add_task("Verifying", total=None)
+        report = service.verify(ref, progress=lambda n: progress.advance(task, n))
+    if as_json:
+        print_json(report.as_json())
+    else:
+        for failure in report.failures:
+            console.print(f"[bold red]FAILED[/] #{failure.id} {failure.transfer_ref} "
+                          f"{failure.letter} to {failure.recipient}:", highlight=False)
+            for problem in failure.problems:
+                console.print(f"  - {problem}", highlight=False, markup=False)
+        verdict = "all match" if report.ok else f"{len(report.failures)} failed"
+        console.print(f"Verified {report.checked} letter(s): {verdict}.")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@letters_app.command("list")
+@guarded
+def list_letters(
+    ref: str,
+    letter: str = typer.Option(None, "--letter", help="Only this letter"),
+    recipients_of: str = typer.Option(None, "--recipients",
+                                      help="Instead: who would receive this letter now"),
+    as_json: bool = JsonOption,
+) -> None:
+    """The register of a transfer's issued letters (newest first)."""
+    with read_session() as session:
+        if recipients_of:
+            choices = service.recipients(session, ref, recipients_of)
+            if as_json:
+                print_json([{"ref": c.ref, "label": c.label} for c in choices])
+            else:
+                print_table(f"Recipients of {recipients_of} ({ref})", ["recipient", "who"],
+                            [[c.ref, c.label] for c in choices])
+            return
+        rows = service.issued_letters(session, ref, letter=letter)
+    if as_json:
+        print_json([r.as_json() for r in rows])
+        return
+    print_table(f"Letters issued for {ref} ({len(rows)})",
+                ["id", "letter", "recipient", "edition", "status", "date", "issued by",
+                 "supersedes", "pdf sha256"],
+                [[r.id, r.letter, r.recipient, r.edition, r.status, r.letter_date,
+                  r.issued_by, r.supersedes_id or "", r.files.get("pdf", "")[:16]]
+                 for r in rows])
+
+
+@letters_app.command("data")
+@guarded
+def data(
+    ref: str,
+    file: Path = typer.Argument(None, help="A particulars file (YAML) to record"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Record the particulars letters need (service, reasons, addresses...), or show them.
+
+    The file format is described in transfer_engine/letters/particulars.py; nothing is
+    recorded unless the whole file is valid.
+    """
+    if file is not None:
+        report = service.import_particulars(ref, file, actor=actor())
+        console.print(f"{ref}: recorded particulars for the transfer ({report.transfer_fields} "
+                      f"field(s)), {report.organisations} organisation(s), {report.employees} "
+                      f"employee(s) and {report.representatives} representative(s).")
+        return
+    from transfer_engine.engine import get_transfer
+    from transfer_engine.letters.data import encode
+    from transfer_engine.models import LetterParticulars
+
+    with read_session() as session:
+        transfer = get_transfer(session, ref)
+        rows = session.exec(select(LetterParticulars)
+                            .where(LetterParticulars.transfer_id == transfer.id)
+                            .order_by(LetterParticulars.scope)).all()
+        shown = {row.scope.split("/", 1)[1] if "/" in row.scope else "transfer":
+                 _plain(to_context(row.data)) for row in rows}
+    if as_json:
+        print_json(encode(shown))
+        return
+    typer.echo(yaml.safe_dump(shown, sort_keys=False, allow_unicode=True), nl=False)
+
+
+def _plain(value: object) -> object:
+    """Records back to mappings, for printing."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "_path"):
+        return {k: _plain(v) for k, v in vars(value).items() if not k.startswith("_")}
+    return str(value) if not isinstance(value, (str, int, bool)) else value

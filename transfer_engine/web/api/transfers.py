@@ -1,0 +1,109 @@
+"""Transfers over JSON: the same facts as the pages, under the same permissions."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import select
+
+from transfer_engine.db import read_session
+from transfer_engine.engine import advance, complete_step, definition_of, steps_of
+from transfer_engine.models import AuditEntry, Employee
+from transfer_engine.timeline import entries
+from transfer_engine.web.api.deps import ApiEditable, ApiHr, ApiPersonal, ApiTransfer
+from transfer_engine.web.deps import engine_of, find_transfer, settings_of
+from transfer_engine.web.routes.history import PERSONAL_KEYS
+from transfer_engine.web.views import dashboard, organisation_names, summarise, trigger_options
+
+router = APIRouter(tags=["transfers"])
+
+
+class AdvanceRequest(BaseModel):
+    """Fire a trigger (see a transfer's ``triggers`` for those valid now)."""
+
+    model_config = ConfigDict(extra="forbid")
+    trigger: str
+    note: str | None = Field(None, description="Evidence or a note, kept in the history.")
+    override_reason: str | None = Field(
+        None, description="Go ahead despite overridable guards: the special circumstances.")
+    expected_version: int | None = Field(
+        None, description="The version you read; refused with 409 if the transfer changed.")
+
+
+class StepDoneRequest(BaseModel):
+    """Mark a step done that no trigger completes."""
+
+    model_config = ConfigDict(extra="forbid")
+    evidence: Annotated[str, Field(min_length=5)]
+    done_on: date | None = None
+    expected_version: int | None = None
+
+
+@router.get("/transfers", summary="Every transfer you may see, with status and money at risk")
+def list_transfers(request: Request, principal: ApiHr) -> list[dict[str, Any]]:
+    with read_session(engine_of(request)) as session:
+        board = dashboard(session, principal, settings_of(request).today())
+    return [row.as_json() for row in board.all_rows]
+
+
+@router.get("/transfers/{transfer_id}", summary="One transfer: state, deadlines, triggers")
+def get_transfer(request: Request, transfer: ApiTransfer) -> dict[str, Any]:
+    today = settings_of(request).today()
+    with read_session(engine_of(request)) as session:
+        summary = summarise(session, transfer, organisation_names(session), today)
+        timeline = entries(list(steps_of(session, transfer).values()), today)
+        options = trigger_options(session, transfer, today)
+    return {**summary.as_json(), "timeline": [e.as_json() for e in timeline],
+            "triggers": [o.as_json() for o in options],
+            "states": list(definition_of(transfer).states)}
+
+
+@router.post("/transfers/{transfer_id}/advance", summary="Fire a trigger")
+def advance_transfer(request: Request, transfer: ApiEditable, principal: ApiHr,
+                     body: AdvanceRequest) -> dict[str, Any]:
+    result = advance(transfer.ref, body.trigger, actor=principal.actor, note=body.note,
+                     override_reason=body.override_reason,
+                     expected_version=body.expected_version,
+                     today=settings_of(request).today(), engine=engine_of(request))
+    return {"ref": result.ref, "trigger": result.trigger, "from": result.from_state,
+            "to": result.to_state, "version": result.version,
+            "completed_steps": result.completed_steps, "letters_due": result.letters,
+            "overridden": [str(f) for f in result.overridden]}
+
+
+@router.post("/transfers/{transfer_id}/steps/{step_id}/done", summary="Mark a step done")
+def step_done(request: Request, transfer: ApiEditable, principal: ApiHr, step_id: str,
+              body: StepDoneRequest) -> dict[str, Any]:
+    step = complete_step(transfer.ref, step_id, actor=principal.actor, evidence=body.evidence,
+                         done_on=body.done_on, expected_version=body.expected_version,
+                         engine=engine_of(request))
+    return {"ref": transfer.ref, "step": step_id,
+            "done_on": step.done_on.isoformat() if step.done_on else None}
+
+
+@router.get("/transfers/{transfer_id}/employees",
+            summary="The staff list (personal data: HR officers and administrators)")
+def employees(request: Request, transfer_id: int,
+              principal: ApiPersonal) -> list[dict[str, Any]]:
+    transfer = find_transfer(request, principal, transfer_id)
+    with read_session(engine_of(request)) as session:
+        rows = session.exec(select(Employee).where(Employee.transfer_id == transfer.id)
+                            .order_by(Employee.employee_ref)).all()
+    return [{"employee_ref": e.employee_ref, "full_name": e.full_name, "role": e.role,
+             "fte": str(e.fte), "weekly_pay": str(e.weekly_pay), "in_scope": e.in_scope,
+             "objected_on": e.objected_on.isoformat() if e.objected_on else None,
+             "synthetic": e.synthetic} for e in rows]
+
+
+@router.get("/transfers/{transfer_id}/history", summary="The audit log of a transfer")
+def history(request: Request, transfer: ApiTransfer, principal: ApiHr) -> list[dict[str, Any]]:
+    with read_session(engine_of(request)) as session:
+        rows = session.exec(select(AuditEntry).where(AuditEntry.transfer_id == transfer.id)
+                            .order_by(AuditEntry.id)).all()
+    return [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+             "from": e.from_state, "to": e.to_state,
+             "data": {k: v for k, v in (e.data or {}).items()
+                      if principal.personal_data or k not in PERSONAL_KEYS}} for e in rows]

@@ -1,0 +1,124 @@
+"""Rendering pages: one Jinja environment, and what every page is given.
+
+Every page gets the signed-in person, a CSRF token for its forms, the date deadlines are judged
+against, the service navigation and any one-off message. Autoescaping is on for every template,
+so names from a staff list cannot inject markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fastapi.templating import Jinja2Templates
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from transfer_engine.models import Role
+from transfer_engine.web import cookies, csrf
+from transfer_engine.web.auth import Principal
+from transfer_engine.web.deps import principal_or_none, settings_of, take_flash
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+def long_date(value: date | datetime | None) -> str:
+    """``1 November 2022``: GOV.UK style, whatever the server's locale."""
+    if value is None:
+        return ""
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def short_date(value: date | None) -> str:
+    if value is None:
+        return ""
+    return f"{value.day} {_MONTHS[value.month - 1][:3]} {value.year}"
+
+
+def date_time(value: datetime | None) -> str:
+    """``7 Sep 2022, 14:05 UTC`` (stored times are UTC; saying so avoids guessing)."""
+    if value is None:
+        return ""
+    return f"{short_date(value.date())}, {value.strftime('%H:%M')} UTC"
+
+
+def money(value: Decimal | int | float | str | None, pence: bool | None = None) -> str:
+    """``£3,000`` for round sums, ``£571.05`` otherwise; ``pence=True`` always shows pence
+    (so that a column of pay lines up)."""
+    if value is None or value == "":
+        return ""
+    amount = Decimal(str(value))
+    if pence is None:
+        pence = amount != amount.to_integral()
+    return f"£{amount:,.2f}" if pence else f"£{amount:,.0f}"
+
+
+def days_text(days: int | None) -> str:
+    if days is None:
+        return ""
+    if days == 0:
+        return "today"
+    if days < 0:
+        return f"{-days} day{'s' if days != -1 else ''} ago"
+    return f"in {days} day{'s' if days != 1 else ''}"
+
+
+templates = Jinja2Templates(directory=str(TEMPLATES))
+templates.env.filters.update(long_date=long_date, short_date=short_date, date_time=date_time,
+                             money=money, days_text=days_text)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    text: str
+    href: str
+    current: bool
+
+
+def navigation(request: Request, principal: Principal | None) -> list[NavItem]:
+    """The service navigation for this person's role."""
+    if principal is None:
+        return []
+    if principal.role == Role.union_rep:
+        items = [("Notices", "/portal"), ("Your account", "/account")]
+    else:
+        items = [("Transfers", "/"), ("Your account", "/account")]
+        if principal.role == Role.hr_admin:
+            items.insert(1, ("Users", "/admin/users"))
+            items.insert(2, ("Audit log", "/admin/audit"))
+    path = request.url.path
+    current = max((href for _, href in items if path == href or
+                   (href != "/" and path.startswith(href + "/"))), key=len, default=None)
+    if current is None and path.startswith("/transfers"):
+        current = "/"
+    return [NavItem(text, href, href == current) for text, href in items]
+
+
+def render(request: Request, template: str, context: Mapping[str, Any] | None = None, *,
+           status_code: int = 200, headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    settings = settings_of(request)
+    principal = principal_or_none(request)
+    values: dict[str, Any] = {
+        "principal": principal,
+        "csrf_token": csrf.token_for(request),
+        "service_name": settings.service_name,
+        "today": settings.today(),
+        "as_of": settings.as_of,
+        "navigation": navigation(request, principal),
+        "flash": take_flash(request) if principal else None,
+        "errors": {},
+        "values": {},
+    }
+    values.update(context or {})
+    response = templates.TemplateResponse(request, template, values, status_code=status_code,
+                                          headers=dict(headers or {}))
+    anon = getattr(request.state, "new_anon", None)
+    if anon:
+        cookies.set_cookie(response, cookies.anon_cookie(settings), anon, settings)
+    return response

@@ -1,0 +1,112 @@
+"""Your account: password, calendar subscription link and API tokens.
+
+Secrets (a calendar link, an API token) are shown once, on the page that creates them, and
+never again: only their hashes are kept.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import select
+
+from transfer_engine.db import read_session, write_session
+from transfer_engine.engine import audit
+from transfer_engine.errors import ValidationError
+from transfer_engine.models import ApiToken, CalendarFeedToken, User, utcnow
+from transfer_engine.web.auth import (
+    Principal,
+    authenticate,
+    issue_api_token,
+    issue_calendar_token,
+    set_password,
+)
+from transfer_engine.web.deps import SignedIn, engine_of, flash, hr_staff
+from transfer_engine.web.rendering import render
+
+router = APIRouter()
+
+
+def _context(request: Request, principal: Principal) -> dict[str, Any]:
+    with read_session(engine_of(request)) as session:
+        tokens = session.exec(select(ApiToken).where(ApiToken.user_id == principal.id)
+                              .order_by(ApiToken.id.desc())).all()
+        calendar = session.exec(select(CalendarFeedToken).where(
+            CalendarFeedToken.user_id == principal.id,
+            CalendarFeedToken.revoked_at.is_(None))).first()
+    return {"tokens": tokens, "has_calendar": calendar is not None}
+
+
+def _page(request: Request, principal: Principal, status_code: int = 200,
+          **extra: Any) -> Response:
+    return render(request, "account.html", {**_context(request, principal), **extra},
+                  status_code=status_code)
+
+
+@router.get("/account")
+def account(request: Request, principal: SignedIn) -> Response:
+    return _page(request, principal)
+
+
+@router.post("/account/password")
+def change_password(request: Request, principal: SignedIn,
+                    current: Annotated[str, Form()] = "", new: Annotated[str, Form()] = "",
+                    confirm: Annotated[str, Form()] = "") -> Response:
+    errors: dict[str, str] = {}
+    with write_session(engine_of(request)) as session:
+        if authenticate(session, principal.username, current) is None:
+            errors["current"] = "Enter your current password correctly"
+        elif new != confirm:
+            errors["confirm"] = "The new passwords do not match"
+        else:
+            user = session.get(User, principal.id)
+            assert user is not None
+            try:
+                set_password(session, user, new, actor=principal.actor)
+            except ValidationError as exc:
+                errors["new"] = str(exc).capitalize()
+    if errors:
+        return _page(request, principal, status_code=422, errors=errors)
+    # Every session was ended, this one included: sign in again with the new password.
+    return RedirectResponse("/sign-in", status_code=303)
+
+
+@router.post("/account/calendar")
+def new_calendar_link(request: Request, principal: SignedIn) -> Response:
+    hr_staff(request, principal)
+    with write_session(engine_of(request)) as session:
+        user = session.get(User, principal.id)
+        assert user is not None
+        token = issue_calendar_token(session, user, actor=principal.actor)
+    url = str(request.base_url).rstrip("/") + f"/calendar/{token}.ics"
+    return _page(request, principal, calendar_url=url)
+
+
+@router.post("/account/tokens")
+def new_token(request: Request, principal: SignedIn,
+              name: Annotated[str, Form()] = "") -> Response:
+    with write_session(engine_of(request)) as session:
+        user = session.get(User, principal.id)
+        assert user is not None
+        try:
+            token = issue_api_token(session, user, name, actor=principal.actor)
+        except ValidationError as exc:
+            token, error = None, str(exc).capitalize()
+    if token is None:
+        return _page(request, principal, status_code=422, errors={"name": error})
+    return _page(request, principal, new_token=token)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(request: Request, principal: SignedIn, token_id: int) -> Response:
+    with write_session(engine_of(request)) as session:
+        row = session.get(ApiToken, token_id)
+        if row is not None and row.user_id == principal.id and row.revoked_at is None:
+            row.revoked_at = utcnow()
+            session.add(row)
+            audit(session, None, principal.actor, "api-token-revoked",
+                  data={"user": principal.username, "name": row.name})
+    flash(request, "The token was revoked; it no longer works.")
+    return RedirectResponse("/account#api", status_code=303)

@@ -1,0 +1,27 @@
+"""The dashboard: every transfer this person may see, what is due, what is late, what it costs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from transfer_engine.db import read_session
+from transfer_engine.models import Role
+from transfer_engine.web.deps import SignedIn, engine_of, hr_staff, settings_of
+from transfer_engine.web.rendering import render
+from transfer_engine.web.views import AMBER_DAYS, dashboard
+
+router = APIRouter()
+
+
+@router.get("/")
+def home(request: Request, principal: SignedIn, page: int = 1) -> Response:
+    if principal.role == Role.union_rep:
+        return RedirectResponse("/portal", status_code=303)
+    hr_staff(request, principal)
+    today = settings_of(request).today()
+    with read_session(engine_of(request)) as session:
+        board = dashboard(session, principal, today)
+    page = min(max(page, 1), board.pages())
+    return render(request, "dashboard.html", {"board": board, "amber_days": AMBER_DAYS,
+                                              "page": page, "rows": board.page(page)})

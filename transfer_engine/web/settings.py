@@ -1,0 +1,84 @@
+"""Settings of the web app, on top of the engine's own (database, workflows, templates).
+
+Everything has a working default for the single-machine setup (one process on 127.0.0.1 with
+the embedded SQLite database), and is read from the environment when deployed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from transfer_engine.config import PROJECT_ROOT, Settings, get_settings
+from transfer_engine.errors import ConfigurationError
+
+GOVUK_DIST = Path("node_modules") / "govuk-frontend" / "dist" / "govuk"
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{name}={value!r} must be yes or no")
+
+
+def _as_of() -> date | None:
+    value = os.environ.get("TRANSFER_ENGINE_AS_OF", "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigurationError(
+            f"TRANSFER_ENGINE_AS_OF={value!r} is not a date; write YYYY-MM-DD") from None
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """What the web app needs beyond :class:`transfer_engine.config.Settings`."""
+
+    engine: Settings = field(default_factory=get_settings)
+    # Keys the CSRF tokens. Without TRANSFER_ENGINE_SECRET_KEY each process makes its own, so a
+    # form left open across a restart is refused once with "the form expired, try again".
+    secret_key: str = field(
+        default_factory=lambda: os.environ.get("TRANSFER_ENGINE_SECRET_KEY")
+        or secrets.token_urlsafe(32),
+        repr=False,
+    )
+    # Secure cookies need HTTPS; the embedded default serves plain HTTP on 127.0.0.1.
+    secure_cookies: bool = field(
+        default_factory=lambda: _flag("TRANSFER_ENGINE_SECURE_COOKIES", False))
+    assets_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("TRANSFER_ENGINE_ASSETS")
+                                     or PROJECT_ROOT / GOVUK_DIST))
+    # Judge deadlines as if today were this date (demos and training); None means today.
+    as_of: date | None = field(default_factory=_as_of)
+    session_idle: timedelta = timedelta(hours=1)
+    session_absolute: timedelta = timedelta(hours=10)
+    # Sign-in attempts: failures allowed per account, and per address, within the window.
+    login_window: timedelta = timedelta(minutes=15)
+    login_max_failures_per_user: int = 5
+    login_max_failures_per_ip: int = 30
+    # Run the deadline scheduler in the same process (the single-machine default).
+    run_scheduler: bool = field(
+        default_factory=lambda: _flag("TRANSFER_ENGINE_WEB_SCHEDULER", True))
+    service_name: str = "Manage staff transfers"
+
+    def today(self) -> date:
+        """The date deadlines are judged against."""
+        return self.as_of or date.today()
+
+    def check_assets(self) -> None:
+        """Refuse to start without GOV.UK Frontend, saying how to get it."""
+        if not (self.assets_dir / "govuk-frontend.min.css").is_file():
+            raise ConfigurationError(
+                f"GOV.UK Frontend is not installed (looked in {self.assets_dir}). Run `npm ci` "
+                "in the project folder (it reads package-lock.json), or set "
+                "TRANSFER_ENGINE_ASSETS to a copy of govuk-frontend's dist/govuk folder.")

@@ -1,0 +1,398 @@
+"""What the pages and the JSON API show, worked out once from the engine.
+
+Pages and API must never disagree about what is late or what a trigger needs, so both read
+these dataclasses; neither computes deadlines or guards itself.
+
+Red, amber, green: red when any open step is past its statutory date; amber when one falls due
+within :data:`AMBER_DAYS` (counted to its last working day); green otherwise; grey once the
+transfer has reached a final state.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from transfer_engine.engine import (
+    check_guards,
+    definition_of,
+    key_dates_of,
+    steps_of,
+    valid_triggers,
+)
+from transfer_engine.errors import GuardFailure
+from transfer_engine.exposure import Exposure, exposure, exposures
+from transfer_engine.models import KeyDate, Organisation, StepInstance, StepStatus, Transfer
+from transfer_engine.timeline import TimelineEntry, entries
+from transfer_engine.web.auth import Principal, can_edit, visible_transfer_ids
+from transfer_engine.workflow import WorkflowDefinition
+
+AMBER_DAYS = 14
+RAG_LABELS = {"red": "Overdue", "amber": "Due soon", "green": "On track", "grey": "Finished"}
+
+
+@dataclass
+class TransferSummary:
+    """One row of the dashboard."""
+
+    id: int
+    ref: str
+    title: str
+    state: str
+    state_label: str
+    final: bool
+    regime: str
+    transferor: str
+    transferee: str
+    parent_id: int | None
+    transfer_date: date | None
+    sample_data: bool
+    version: int
+    next: TimelineEntry | None
+    overdue: list[TimelineEntry]
+    due_soon: list[TimelineEntry]
+    exposure: Exposure
+    rag: str
+
+    @property
+    def rag_label(self) -> str:
+        return RAG_LABELS[self.rag]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "ref": self.ref, "title": self.title, "state": self.state,
+            "state_label": self.state_label, "regime": self.regime,
+            "transferor": self.transferor, "transferee": self.transferee,
+            "parent_id": self.parent_id,
+            "transfer_date": self.transfer_date.isoformat() if self.transfer_date else None,
+            "status": self.rag, "status_label": self.rag_label,
+            "next_deadline": self.next.as_json() if self.next else None,
+            "overdue_steps": [e.step for e in self.overdue],
+            "money_at_risk": self.exposure.as_json(), "sample_data": self.sample_data,
+            "version": self.version,
+        }
+
+
+def _rag(final: bool, overdue: list[TimelineEntry], due_soon: list[TimelineEntry]) -> str:
+    if final:
+        return "grey"
+    if overdue:
+        return "red"
+    return "amber" if due_soon else "green"
+
+
+def summarise(session: Session, transfer: Transfer, organisations: dict[int, str],
+              today: date) -> TransferSummary:
+    steps = list(steps_of(session, transfer).values())
+    return _summary(transfer, steps, key_dates_of(session, transfer).get("transfer"),
+                    exposure(session, transfer.ref, today), organisations, today)
+
+
+def _summary(transfer: Transfer, steps: list[Any], transfer_date: date | None,
+             risk: Exposure, organisations: dict[int, str], today: date) -> TransferSummary:
+    definition = definition_of(transfer)
+    timeline = entries(steps, today)
+    open_entries = [e for e in timeline if e.status == StepStatus.open.value and e.due_date]
+    overdue = [e for e in open_entries if e.late]
+    due_soon = [e for e in open_entries if not e.late and e.days_left is not None
+                and e.days_left <= AMBER_DAYS]
+    upcoming = [e for e in open_entries if not e.late]
+    final = definition.states[transfer.state].final
+    return TransferSummary(
+        id=transfer.id or 0, ref=transfer.ref, title=transfer.title, state=transfer.state,
+        state_label=definition.states[transfer.state].label, final=final,
+        regime=transfer.regime.value, transferor=organisations.get(transfer.transferor_id, "?"),
+        transferee=organisations.get(transfer.transferee_id, "?"), parent_id=transfer.parent_id,
+        transfer_date=transfer_date, sample_data=transfer.sample_data, version=transfer.version,
+        next=upcoming[0] if upcoming else (overdue[0] if overdue else None),
+        overdue=overdue, due_soon=due_soon, exposure=risk,
+        rag=_rag(final, overdue, due_soon),
+    )
+
+
+_STEP_COLUMNS = [StepInstance.transfer_id, StepInstance.step_id, StepInstance.title,
+                 StepInstance.legal_basis, StepInstance.position, StepInstance.status,
+                 StepInstance.due_date, StepInstance.working_due_date, StepInstance.done_on,
+                 StepInstance.done_by, StepInstance.not_applicable_reason]
+
+
+def summaries(session: Session, transfers: list[Transfer], organisations: dict[int, str],
+              today: date) -> list[TransferSummary]:
+    """Dashboard rows for many transfers in four queries, however many there are.
+
+    Steps, key dates and staff figures are read for all transfers at once (plain rows, not ORM
+    objects): the dashboard of a shared service lists a thousand transfers and must still
+    answer in well under a tenth of a second.
+    """
+    ids = [t.id for t in transfers if t.id is not None]
+    steps: dict[int, list[Any]] = defaultdict(list)
+    dates: dict[int, date] = {}
+    connection = session.connection()
+    for start in range(0, len(ids), 5_000):
+        chunk = ids[start:start + 5_000]
+        for row in connection.execute(select(*_STEP_COLUMNS)
+                                      .where(StepInstance.transfer_id.in_(chunk))):
+            steps[row.transfer_id].append(row)
+        dates.update(connection.execute(
+            select(KeyDate.transfer_id, KeyDate.value)
+            .where(KeyDate.transfer_id.in_(chunk), KeyDate.name == "transfer")).all())
+    risks = exposures(session, transfers, steps, today)
+    return [_summary(t, steps.get(t.id or 0, []), dates.get(t.id or 0), risks[t.id or 0],
+                     organisations, today) for t in transfers]
+
+
+@dataclass
+class Attention:
+    """A step on the "needs attention" list: overdue, or due soon."""
+
+    transfer: TransferSummary
+    entry: TimelineEntry
+
+
+@dataclass
+class Dashboard:
+    rows: list[TransferSummary]
+    children: dict[int, list[TransferSummary]]
+    attention: list[Attention]
+    money_at_risk: Decimal
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def all_rows(self) -> list[TransferSummary]:
+        return self.rows + [c for group in self.children.values() for c in group]
+
+    def pages(self) -> int:
+        return max(1, -(-len(self.rows) // PAGE_SIZE))
+
+    def page(self, number: int) -> list[TransferSummary]:
+        """One page of the "All transfers" table (GOV.UK pagination, 50 a page)."""
+        return self.rows[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]
+
+
+def organisation_names(session: Session) -> dict[int, str]:
+    return {o.id: o.name for o in session.exec(select(Organisation)).all() if o.id is not None}
+
+
+def visible_transfers(session: Session, principal: Principal) -> list[Transfer]:
+    visible = visible_transfer_ids(session, principal)
+    query = select(Transfer).order_by(Transfer.ref)
+    if visible is not None:
+        query = query.where(Transfer.id.in_(visible or {-1}))
+    return list(session.exec(query).all())
+
+
+PAGE_SIZE = 50
+_BOARDS: OrderedDict[tuple[Any, ...], Dashboard] = OrderedDict()
+_BOARDS_LOCK = threading.Lock()
+
+
+def _change_token(session: Session) -> tuple[Any, ...]:
+    """Changes whenever any transfer does: every write bumps the transfer's version, and a
+    created or deleted transfer changes the count."""
+    count, versions = session.connection().execute(
+        select(func.count(), func.coalesce(func.sum(Transfer.version), 0))
+        .select_from(Transfer)).one()
+    return count, versions
+
+
+def dashboard(session: Session, principal: Principal, today: date) -> Dashboard:
+    """The dashboard, worked out once per change of the data and reused until the next one.
+
+    Twenty officers opening the dashboard at nine o'clock see the same figures; working them
+    out for each request would cost a full read of every transfer each time.
+    """
+    visible = visible_transfer_ids(session, principal)
+    key = (_change_token(session), today,
+           None if visible is None else frozenset(visible))
+    with _BOARDS_LOCK:
+        cached = _BOARDS.get(key)
+        if cached is not None:
+            _BOARDS.move_to_end(key)
+            return cached
+    board = _build_dashboard(session, principal, today)
+    with _BOARDS_LOCK:
+        _BOARDS[key] = board
+        while len(_BOARDS) > 32:
+            _BOARDS.popitem(last=False)
+    return board
+
+
+def _build_dashboard(session: Session, principal: Principal, today: date) -> Dashboard:
+    organisations = organisation_names(session)
+    transfers = visible_transfers(session, principal)
+    ids = {t.id for t in transfers}
+    every = summaries(session, transfers, organisations, today)
+    # A child transfer is listed under its programme when the programme is visible too.
+    rows = [s for s in every if s.parent_id is None or s.parent_id not in ids]
+    children: dict[int, list[TransferSummary]] = defaultdict(list)
+    for summary in every:
+        if summary.parent_id is not None and summary.parent_id in ids:
+            children[summary.parent_id].append(summary)
+    attention = [Attention(s, e) for s in every for e in s.overdue + s.due_soon]
+    attention.sort(key=lambda a: (a.entry.working_due_date or date.max, a.transfer.ref))
+    counts = {rag: sum(1 for s in every if s.rag == rag) for rag in RAG_LABELS}
+    # A programme's exposure already adds up its children's.
+    money = sum((s.exposure.total for s in rows), Decimal("0"))
+    return Dashboard(rows, dict(children), attention, money, counts)
+
+
+# ---------------------------------------------------------------------------------------------
+# One transfer
+
+
+@dataclass
+class TriggerOption:
+    """A trigger that can be fired from the current state, and whether its guards hold now."""
+
+    name: str
+    label: str
+    description: str
+    dest: str | None
+    dest_label: str | None
+    failures: list[GuardFailure]
+    completes: list[str]
+
+    @property
+    def ready(self) -> bool:
+        return not self.failures
+
+    @property
+    def overridable(self) -> bool:
+        """Every failed guard may be overridden with a recorded reason (special circumstances)."""
+        return bool(self.failures) and all(f.overridable for f in self.failures)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"trigger": self.name, "label": self.label, "to": self.dest,
+                "ready": self.ready, "overridable": self.overridable,
+                "completes": self.completes,
+                "blocked_by": [{"guard": f.guard, "reason": f.reason, "remedy": f.remedy,
+                                "legal_basis": f.legal_basis, "overridable": f.overridable}
+                               for f in self.failures]}
+
+
+@dataclass
+class StepView:
+    entry: TimelineEntry
+    evidence: str | None
+    completed_by: list[tuple[str, str]]   # (trigger name, label) that completes this step
+
+    @property
+    def can_mark_done(self) -> bool:
+        """Steps no trigger completes are marked done directly, with evidence."""
+        return self.entry.status == StepStatus.open.value and not self.completed_by
+
+
+@dataclass
+class TransferPage:
+    transfer: Transfer
+    summary: TransferSummary
+    definition: WorkflowDefinition
+    key_dates: dict[str, date]
+    timeline: list[TimelineEntry]
+    steps: list[StepView]
+    triggers: list[TriggerOption]
+    children: list[TransferSummary]
+    parent: Transfer | None
+    editable: bool
+
+    @property
+    def key_date_labels(self) -> dict[str, str]:
+        return {k: v.label for k, v in self.definition.key_dates.items()}
+
+
+def trigger_options(session: Session, transfer: Transfer, today: date) -> list[TriggerOption]:
+    """The triggers worth offering now, in the workflow's order (cancelling last).
+
+    A trigger that neither moves the transfer nor completes an open step would change nothing
+    (its steps are done already), so it is left out rather than offered as a button.
+    """
+    definition = definition_of(transfer)
+    steps = steps_of(session, transfer)
+    options = []
+    for name in valid_triggers(transfer):
+        trigger = definition.triggers[name]
+        dest = trigger.dest if trigger.dest and trigger.dest != transfer.state else None
+        open_steps = [s for s in trigger.completes
+                      if s in steps and steps[s].status == StepStatus.open]
+        if dest is None and trigger.completes and not open_steps:
+            continue
+        options.append(TriggerOption(
+            name=name, label=trigger.label, description=trigger.description, dest=dest,
+            dest_label=definition.states[dest].label if dest else None,
+            failures=check_guards(session, transfer, name, today=today),
+            completes=list(trigger.completes)))
+    # Ending a transfer is never the obvious next thing to do: it goes last.
+    options.sort(key=lambda o: o.dest is not None and definition.states[o.dest].final
+                 and o.name != "close")
+    return options
+
+
+def transfer_page(session: Session, principal: Principal, transfer: Transfer,
+                  today: date) -> TransferPage:
+    definition = definition_of(transfer)
+    organisations = organisation_names(session)
+    instances: dict[str, StepInstance] = steps_of(session, transfer)
+    timeline = entries(list(instances.values()), today)
+    completed_by: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for trigger in definition.triggers.values():
+        for step_id in trigger.completes:
+            completed_by[step_id].append((trigger.name, trigger.label))
+    steps = [StepView(e, instances[e.step].evidence, completed_by.get(e.step, []))
+             for e in timeline]
+    visible = visible_transfer_ids(session, principal)
+    children = [summarise(session, child, organisations, today) for child in session.exec(
+        select(Transfer).where(Transfer.parent_id == transfer.id).order_by(Transfer.ref)).all()
+        if visible is None or child.id in visible]
+    parent = session.get(Transfer, transfer.parent_id) if transfer.parent_id else None
+    if parent is not None and visible is not None and parent.id not in visible:
+        parent = None
+    return TransferPage(
+        transfer=transfer, summary=summarise(session, transfer, organisations, today),
+        definition=definition, key_dates=key_dates_of(session, transfer), timeline=timeline,
+        steps=steps, triggers=trigger_options(session, transfer, today), children=children,
+        parent=parent, editable=can_edit(session, principal, transfer))
+
+
+def plain_remedy(failure: GuardFailure, definition: WorkflowDefinition) -> str:
+    """What to do about a refused guard, in the page's words rather than the CLI's.
+
+    The engine's remedies name CLI commands; on a web page the same advice points at the
+    buttons and links on the page.
+    """
+    completes: dict[str, list[str]] = defaultdict(list)
+    for trigger in definition.triggers.values():
+        for step in trigger.completes:
+            completes[step].append(trigger.label)
+    if failure.guard in ("steps_done", "steps_due_done"):
+        missing = [s for s in definition.steps if f"{s} (" in failure.reason
+                   or failure.reason.endswith(f": {s}")]
+        actions = []
+        for step in missing:
+            how = (f"“{completes[step][0]}”" if completes.get(step)
+                   else "“Mark as done” in the list of steps")
+            actions.append(f"{definition.steps[step].title}: use {how}")
+        advice = "; ".join(actions) or "complete the steps named above"
+        if failure.overridable:
+            advice += ". Or, in special circumstances, give them as the override reason"
+        return f"Complete first: {advice}."
+    if failure.guard == "key_date_set":
+        return "Record the date under “Key dates” below."
+    if failure.guard == "date_reached":
+        return ("Wait until that date, or change it under “Key dates” if the date has moved.")
+    if failure.guard == "on_time":
+        return ("The step was late. To go ahead, give the special circumstances that made it "
+                "impracticable as the override reason; they are kept in the history.")
+    if failure.guard == "employees_recorded":
+        return "Import the staff list on the Employees page."
+    if failure.guard == "note_given":
+        return "Give the reason in the note."
+    if failure.guard in ("children_in", "children_steps_done"):
+        return "Advance each transfer of the programme first (listed on this page)."
+    return failure.remedy.replace("`", "").replace("--override-reason", "the override reason")
