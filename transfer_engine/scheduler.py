@@ -33,8 +33,9 @@ from datetime import UTC, date, datetime, timedelta
 from types import FrameType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from transfer_engine.config import Settings, get_settings
 from transfer_engine.db import read_session, write_session
@@ -155,8 +156,8 @@ def _check_clock(session: Session, clock: SweepClock, report: SweepReport,
     (an older reminder that the later one superseded), so a sweep standing before the last
     day swept only delivers what is already in the outbox.
     """
-    state = session.get(SchedulerState, LAST_DAY)
-    last = date.fromisoformat(state.value) if state else None
+    state = _locked_state(session)
+    last = date.fromisoformat(state.value) if state.value else None
     if last is not None and clock.day < last:
         message = (f"clock moved backwards: a sweep already stood on {last}, this one stands on "
                    f"{clock.day}. Nothing new is decided until the clock passes {last}; "
@@ -172,11 +173,26 @@ def _check_clock(session: Session, clock: SweepClock, report: SweepReport,
                    f"{limit}; what was missed is sent now, marked late")
         log.warning(message)
         report.warnings.append(message)
-    if state is None:
-        state = SchedulerState(name=LAST_DAY, value=clock.day.isoformat())
     state.value, state.updated_at = clock.day.isoformat(), utcnow()
     session.add(state)
     return True
+
+
+def _locked_state(session: Session) -> SchedulerState:
+    """The last-swept-day row, created if missing and locked for the rest of the transaction.
+
+    Two schedulers starting at once would otherwise both create it (one failing on the
+    primary key); locked, their deciding phases run one after the other, and the second finds
+    the first one's notices already decided.
+    """
+    table = SchedulerState.__table__  # type: ignore[attr-defined]
+    dialect = session.connection().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.connection().execute(
+        insert(table).values(name=LAST_DAY, value="", updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["name"]))
+    return session.exec(select(SchedulerState).where(SchedulerState.name == LAST_DAY)
+                        .with_for_update()).one()
 
 
 def sweep(*, as_of: date | None = None, dry_run: bool = False, engine: Engine | None = None,
