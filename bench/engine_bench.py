@@ -151,13 +151,14 @@ def main() -> None:
 
 
 def _empty(engine) -> None:  # type: ignore[no-untyped-def]
+    # TRUNCATE fires no row triggers, so the audit log's append-only trigger lets it empty the
+    # tables between rounds of a benchmark (never do this to a real database).
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS bench_rows, bench_log"))
-        connection.execute(text("ALTER TABLE auditentry DISABLE TRIGGER ALL"))
         connection.execute(text(
-            "TRUNCATE auditentry, outboxmessage, notice, stepinstance, keydate, "
+            "TRUNCATE auditentry, outboxmessage, notice, letterfile, letter, "
+            "lettertemplateversion, letterparticulars, stepinstance, keydate, "
             "representedemployee, representative, employee, transfer, organisation CASCADE"))
-        connection.execute(text("ALTER TABLE auditentry ENABLE TRIGGER ALL"))
 
 
 if __name__ == "__main__":
