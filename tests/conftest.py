@@ -77,9 +77,11 @@ def fresh_database(tmp_path: Path, *, migrated: bool = False) -> Iterator[str]:
     try:
         yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            admin.dispose()
 
 
 @pytest.fixture
