@@ -352,12 +352,17 @@ def _failures(ctx: GuardContext, trigger: Trigger) -> list[GuardFailure]:
 
 
 def check_guards(session: Session, transfer: Transfer, trigger_name: str, *, today: date,
-                 note: str | None = None) -> list[GuardFailure]:
-    """The guard failures firing ``trigger_name`` now would meet (empty: it would pass)."""
+                 note: str | None = None,
+                 steps: Mapping[str, Any] | None = None) -> list[GuardFailure]:
+    """The guard failures firing ``trigger_name`` now would meet (empty: it would pass).
+
+    Pass ``steps`` (from :func:`steps_of`) when checking several triggers of one transfer, so
+    that they are read once rather than once per trigger.
+    """
     definition = definition_of(transfer)
     trigger = definition.triggers[trigger_name]
     ctx = guard_context(session, transfer, definition, today=today, note=note,
-                        completing=frozenset(trigger.completes))
+                        completing=frozenset(trigger.completes), steps=steps)
     return _failures(ctx, trigger)
 
 

@@ -31,6 +31,7 @@ from transfer_engine.engine import (
     get_transfer,
     key_dates_of,
     parse_transfer_create,
+    steps_of,
     valid_triggers,
 )
 from transfer_engine.engine import (
@@ -135,8 +136,9 @@ def status(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> Non
         risk = exposure(session, ref, today)
         upcoming = next_deadline(session, transfer, today)
         possible = []
+        steps = steps_of(session, transfer)
         for name in valid_triggers(transfer):
-            failures = check_guards(session, transfer, name, today=today)
+            failures = check_guards(session, transfer, name, today=today, steps=steps)
             possible.append({"trigger": name, "label": definition.triggers[name].label,
                              "ready": not failures, "blocked_by": [str(f) for f in failures]})
         parties = {o.id: o.name for o in session.exec(select(Organisation)).all()}

@@ -326,7 +326,7 @@ def trigger_options(session: Session, transfer: Transfer, today: date) -> list[T
         options.append(TriggerOption(
             name=name, label=trigger.label, description=trigger.description, dest=dest,
             dest_label=definition.states[dest].label if dest else None,
-            failures=check_guards(session, transfer, name, today=today),
+            failures=check_guards(session, transfer, name, today=today, steps=steps),
             completes=list(trigger.completes)))
     # Ending a transfer is never the obvious next thing to do: it goes last.
     options.sort(key=lambda o: o.dest is not None and definition.states[o.dest].final
