@@ -337,3 +337,28 @@ def test_email_page_is_a_complete_self_contained_document(templates: LetterTempl
     assert "<style" not in page and "<script" not in page and "<img" not in page
     assert "Proposed transfer date" in page and "1 April 2026" in page
     assert "£6,850,400" in page
+
+
+def test_plain_text_wraps_exactly_as_textwrap_does() -> None:
+    """The short-line shortcut of the text renderer gives what textwrap would, always."""
+    import textwrap
+
+    from transfer_engine.letters.document import LINE_BREAK
+    from transfer_engine.letters.text import _fill
+
+    pieces = ["a", "bc", " ", "  ", "\t", "\n", "-", "word", "longer-word", "\u00a0", "\u2003",
+              "x" * 30, "£705.00", "1 November 2022"]
+    rng = random.Random(20221101)
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        if rng.random() < 0.1:
+            text += LINE_BREAK + text
+        width = rng.randint(5, 80)
+        first, rest = rng.choice([("", ""), ("  * ", "    ")])
+        expected: list[str] = []
+        for index, part in enumerate(text.split(LINE_BREAK)):
+            expected.extend(textwrap.wrap(
+                part, width, initial_indent=first if index == 0 else rest,
+                subsequent_indent=rest, break_long_words=False, break_on_hyphens=False,
+            ) or [rest.rstrip()])
+        assert _fill([Run(text)], width, first, rest) == expected, (text, width)

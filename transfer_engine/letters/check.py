@@ -14,6 +14,7 @@ re-raised, not recorded as a gap.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -22,52 +23,54 @@ import jinja2
 import jinja2.sandbox
 
 from transfer_engine.letters.catalogue import LetterSpec
-from transfer_engine.letters.templates import field_path
+from transfer_engine.letters.templates import LetterSandbox, field_path
 
 __all__ = ["FieldChecker", "missing_fields"]
 
 
-def _recorder(found: set[str]) -> type[jinja2.Undefined]:
-    class Recorder(jinja2.ChainableUndefined):
-        """Records each use of a missing value and behaves as an empty one."""
+#: The fields found missing by the render in progress. A context variable rather than a set
+#: held by the undefined class, so that one compiled template serves every check, in any thread.
+_found: contextvars.ContextVar[set[str]] = contextvars.ContextVar("letter_fields_missing")
 
-        __slots__ = ()
 
-        def _record(self) -> None:
-            if self._undefined_exception is jinja2.sandbox.SecurityError:
-                raise jinja2.sandbox.SecurityError(self._undefined_message)
-            path = field_path(self._undefined_obj, self._undefined_name)
-            found.add(path or self._undefined_message)
+class _Recorder(jinja2.ChainableUndefined):
+    """Records each use of a missing value and behaves as an empty one."""
 
-        def __str__(self) -> str:
-            self._record()
-            return ""
+    __slots__ = ()
 
-        def __html__(self) -> str:
-            self._record()
-            return ""
+    def _record(self) -> None:
+        if self._undefined_exception is jinja2.sandbox.SecurityError:
+            raise jinja2.sandbox.SecurityError(self._undefined_message)
+        path = field_path(self._undefined_obj, self._undefined_name)
+        _found.get().add(path or self._undefined_message)
 
-        def __iter__(self):  # type: ignore[no-untyped-def]
-            self._record()
-            return iter(())
+    def __str__(self) -> str:
+        self._record()
+        return ""
 
-        def __bool__(self) -> bool:
-            self._record()
-            return False
+    def __html__(self) -> str:
+        self._record()
+        return ""
 
-        def __len__(self) -> int:
-            self._record()
-            return 0
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self._record()
+        return iter(())
 
-        def __call__(self, *args: Any, **kwargs: Any) -> Recorder:
-            self._record()
-            return self
+    def __bool__(self) -> bool:
+        self._record()
+        return False
 
-        def __format__(self, spec: str) -> str:
-            self._record()
-            return ""
+    def __len__(self) -> int:
+        self._record()
+        return 0
 
-    return Recorder
+    def __call__(self, *args: Any, **kwargs: Any) -> _Recorder:
+        self._record()
+        return self
+
+    def __format__(self, spec: str) -> str:
+        self._record()
+        return ""
 
 
 def _passing_undefined(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -83,27 +86,11 @@ def _passing_undefined(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class FieldChecker:
-    """Finds the missing fields of one letter for any number of recipients.
-
-    One per check run (not shared between threads: it collects into its own set).
-    """
+    """Finds the missing fields of one letter for any number of recipients."""
 
     def __init__(self, spec: LetterSpec) -> None:
-        from transfer_engine.letters.templates import SUFFIX
-
         self.spec = spec
-        self._found: set[str] = set()
-        strict = spec.bundle.templates().environment
-        environment = jinja2.sandbox.ImmutableSandboxedEnvironment(
-            loader=jinja2.DictLoader(spec.bundle.as_dict()), autoescape=True,
-            undefined=_recorder(self._found), trim_blocks=True, lstrip_blocks=True,
-            auto_reload=False)
-        for name, function in strict.filters.items():
-            if name not in environment.filters or name in ("long_date", "money", "lines"):
-                environment.filters[name] = _passing_undefined(function)
-        self._template = self._guard(lambda: environment.get_template(spec.name + SUFFIX))
-        self._subject = self._guard(lambda: environment.from_string(
-            f"{{% autoescape false %}}{spec.subject}{{% endautoescape %}}"))
+        self._template, self._subject = self._guard(lambda: _compiled(spec))
 
     def _guard(self, work: Callable[[], Any]) -> Any:
         from transfer_engine.letters.errors import LetterFormatError
@@ -129,11 +116,35 @@ class FieldChecker:
         Raises :class:`~transfer_engine.letters.errors.LetterFormatError` only for faults of
         the template itself, such as the sandbox refusing it.
         """
-        self._found.clear()
-        self._guard(lambda: self._template.render(context))
-        self._guard(lambda: self._subject.render(context))
+        token = _found.set(set())
+        try:
+            self._guard(lambda: self._template.render(context))
+            self._guard(lambda: self._subject.render(context))
+            found = _found.get()
+        finally:
+            _found.reset(token)
         declared = {f for f in self.spec.fields if not _present(context, f)}
-        return sorted(self._found | declared)
+        return sorted(found | declared)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(spec: LetterSpec) -> tuple[jinja2.Template, jinja2.Template]:
+    """The letter and its subject compiled for checking, once per version of the letter.
+
+    Compiling costs a hundred times a render; a state entered by thousands of transfers checks
+    the same few letters each time.
+    """
+    from transfer_engine.letters.templates import SUFFIX
+
+    strict = spec.bundle.templates().environment
+    environment = LetterSandbox(
+        loader=jinja2.DictLoader(spec.bundle.as_dict()), autoescape=True, undefined=_Recorder,
+        trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+    for name, function in strict.filters.items():
+        if name not in environment.filters or name in ("long_date", "money", "lines"):
+            environment.filters[name] = _passing_undefined(function)
+    return (environment.get_template(spec.name + SUFFIX),
+            environment.from_string(f"{{% autoescape false %}}{spec.subject}{{% endautoescape %}}"))
 
 
 def missing_fields(spec: LetterSpec, context: Mapping[str, Any]) -> list[str]:

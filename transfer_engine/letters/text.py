@@ -31,11 +31,28 @@ def _fill(runs: Inline, width: int, first: str = "", rest: str = "") -> list[str
     text = "".join(run.text for run in runs)
     lines: list[str] = []
     for index, part in enumerate(text.split(LINE_BREAK)):
+        indent = first if index == 0 else rest
+        if _fits(part, width - len(indent)):
+            lines.append(indent + part)  # what textwrap would give, without its cost
+            continue
         lines.extend(textwrap.wrap(
-            part, width, initial_indent=first if index == 0 else rest, subsequent_indent=rest,
+            part, width, initial_indent=indent, subsequent_indent=rest,
             break_long_words=False, break_on_hyphens=False,
         ) or [rest.rstrip()])
     return lines
+
+
+_ODD_SPACE = frozenset("\t\n\x0b\x0c\r")
+
+
+def _fits(part: str, room: int) -> bool:
+    """Whether ``part`` is one line that textwrap would leave exactly as it is.
+
+    Most parts of an email (a date, a name, a table value) are; wrapping them with textwrap
+    costs more than the rest of the plain-text rendering.
+    """
+    return (0 < len(part) <= room and not part[-1].isspace() and not part.isspace()
+            and _ODD_SPACE.isdisjoint(part))
 
 
 def _table(table: Table) -> list[str]:
@@ -44,7 +61,8 @@ def _table(table: Table) -> list[str]:
     lines: list[str] = []
     for label, row in zip(labels, table.rows, strict=True):
         pad = " " * (label_width + 2)
-        label_lines = textwrap.wrap(label, label_width) or [""]
+        label_lines = [label] if _fits(label, label_width) else \
+            textwrap.wrap(label, label_width) or [""]
         value_lines = _fill(row.value, _WIDTH - len(pad))
         for index in range(max(len(label_lines), len(value_lines))):
             left = label_lines[index] if index < len(label_lines) else ""
@@ -60,7 +78,8 @@ def letter_text(letter: LetterDocument) -> str:
     out: list[str] = [letter.letterhead.organisation, *letter.letterhead.address, ""]
     out.extend(letter.recipient)
     out += ["", letter.date, ""]
-    out.extend(textwrap.wrap(letter.subject, _WIDTH))
+    out.extend([letter.subject] if _fits(letter.subject, _WIDTH) else
+               textwrap.wrap(letter.subject, _WIDTH))
     out.append("")
     for block in letter.blocks:
         if isinstance(block, Paragraph):
