@@ -25,6 +25,7 @@ from tests.scheduler_fixtures import (  # noqa: F401
 from transfer_engine.db import get_engine, init_db
 from transfer_engine.engine import advance
 from transfer_engine.outbox import claimer_gone, worker_id
+from transfer_engine.state_letters import issue_pending
 
 EMPLOYEES = 30
 
@@ -37,6 +38,7 @@ def _letters_due_today(env: SchedEnv) -> int:
                         decision=today)
     for trigger in ("approve", "record_measures", "inform_representatives"):
         advance("kill-test", trigger, actor="test", note="test", today=today)
+    assert issue_pending().errors == []  # as the CLI and web do after a transition
     return len(env.rows("SELECT id FROM outboxmessage"))
 
 

@@ -16,12 +16,12 @@ from typing import Any
 
 import pydantic
 from sqlalchemy import bindparam, func, insert, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 from transitions import Machine
 
-from transfer_engine.db import write_session
+from transfer_engine.db import write_connection, write_session
 from transfer_engine.errors import (
     ConflictError,
     GuardFailure,
@@ -44,6 +44,7 @@ from transfer_engine.models import (
     utcnow,
 )
 from transfer_engine.schemas import TransferCreate
+from transfer_engine.state_letters import record_pending
 from transfer_engine.workflow import Rule, Step, Trigger, WorkflowDefinition, library
 from transfer_engine.working_days import last_working_day_on_or_before
 
@@ -309,7 +310,8 @@ class AdvanceResult:
     version: int
     completed_steps: list[str]
     overridden: list[GuardFailure] = field(default_factory=list)
-    letters: list[str] = field(default_factory=list)
+    letters: list[str] = field(default_factory=list)  # owed: issue with state_letters
+    transfer_id: int = 0
 
 
 def _check_version(transfer: Any, expected: int | None) -> None:
@@ -321,27 +323,26 @@ def _check_version(transfer: Any, expected: int | None) -> None:
         )
 
 
-def _bump(session: Session, transfer: Any, expected: int, state: str | None = None) -> None:
+def _bump(session: Session, transfer: Transfer, expected: int) -> None:
     """Write the row only if nobody else did since ``expected`` (belt and braces with the lock)."""
-    new_state = state or transfer.state
-    result = session.connection().execute(_BUMP, {
+    _bump_row(session.connection(), transfer, expected, transfer.state)
+    # Tell the ORM this is what the row now holds, so it does not write it again.
+    set_committed_value(transfer, "version", expected + 1)
+
+
+def _bump_row(connection: Connection, transfer: Any, expected: int, new_state: str) -> None:
+    result = connection.execute(_BUMP, {
         "tid": transfer.id, "expected": expected, "new_version": expected + 1, "now": utcnow(),
         "new_state": new_state})
     if result.rowcount != 1:
         raise ConflictError(f"{transfer.ref} was changed by someone else; nothing was written")
-    if isinstance(transfer, Transfer):
-        # Tell the ORM this is what the row now holds, so it does not write it again.
-        set_committed_value(transfer, "version", expected + 1)
-        set_committed_value(transfer, "state", new_state)
-    else:
-        transfer.version = expected + 1
 
 
 def guard_context(session: Session, transfer: Any, definition: WorkflowDefinition, *,
                   today: date, note: str | None = None,
                   completing: frozenset[str] = frozenset(),
                   steps: Mapping[str, Any] | None = None) -> GuardContext:
-    return GuardContext(session, transfer, definition,
+    return GuardContext(session.connection(), transfer, definition,
                         steps if steps is not None else steps_of(session, transfer),
                         today=today, note=note, completing=completing)
 
@@ -376,11 +377,13 @@ def valid_triggers(transfer: Any) -> list[str]:
 _TRANSFER = Transfer.__table__  # type: ignore[attr-defined]
 _STEP = StepInstance.__table__  # type: ignore[attr-defined]
 _AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
+# Labelled so that a row serves as the transfer (``transfer_id``...) and as a step (``id``,
+# ``step_id``, ``status``...: what guards read, see guards.StepView).
 _LOAD = (
-    select(_TRANSFER.c.id, _TRANSFER.c.ref, _TRANSFER.c.state, _TRANSFER.c.version,
-           _TRANSFER.c.regime, _TRANSFER.c.regime_reason, _TRANSFER.c.workflow_id,
-           _STEP.c.id.label("step_pk"), _STEP.c.step_id, _STEP.c.status, _STEP.c.due_date,
-           _STEP.c.done_on, _STEP.c.legal_basis)
+    select(_TRANSFER.c.id.label("transfer_id"), _TRANSFER.c.ref, _TRANSFER.c.state,
+           _TRANSFER.c.version, _TRANSFER.c.regime, _TRANSFER.c.regime_reason,
+           _TRANSFER.c.workflow_id, _STEP.c.id, _STEP.c.step_id, _STEP.c.status,
+           _STEP.c.due_date, _STEP.c.done_on, _STEP.c.legal_basis)
     .select_from(_TRANSFER.outerjoin(_STEP, _STEP.c.transfer_id == _TRANSFER.c.id))
     .where(_TRANSFER.c.ref == bindparam("ref"))
 )
@@ -394,8 +397,7 @@ _BUMP = (
 )
 _COMPLETE = (
     update(_STEP)
-    .where(_STEP.c.id.in_(bindparam("ids", expanding=True)),
-           _STEP.c.status == StepStatus.open)
+    .where(_STEP.c.id == bindparam("step_pk"), _STEP.c.status == StepStatus.open)
     .values(status=StepStatus.done, done_at=bindparam("now"), done_on=bindparam("today"),
             done_by=bindparam("actor"), evidence=bindparam("note"))
 )
@@ -416,26 +418,16 @@ class TransferRow:
     workflow_id: str
 
 
-@dataclass
-class StepRow:
-    id: int
-    step_id: str
-    status: StepStatus
-    due_date: date | None
-    done_on: date | None
-    legal_basis: str
-
-
-def _load_for_update(session: Session, ref: str) -> tuple[TransferRow, dict[str, StepRow]]:
-    rows = session.connection().execute(_LOAD_LOCKED, {"ref": ref}).all()
+def _load_for_update(connection: Connection, ref: str) -> tuple[TransferRow, dict[str, Any]]:
+    """The transfer, locked, and its steps (rows with the attributes guards read)."""
+    rows = connection.execute(_LOAD_LOCKED, {"ref": ref}).all()
     if not rows:
-        get_transfer(session, ref)  # raises NotFoundError naming the known transfers
+        with Session(bind=connection) as session:
+            get_transfer(session, ref)  # raises NotFoundError naming the known transfers
     first = rows[0]
-    transfer = TransferRow(first.id, first.ref, first.state, first.version, first.regime,
-                           first.regime_reason, first.workflow_id)
-    steps = {r.step_id: StepRow(r.step_pk, r.step_id, r.status, r.due_date, r.done_on,
-                                r.legal_basis) for r in rows if r.step_pk is not None}
-    return transfer, steps
+    transfer = TransferRow(first.transfer_id, first.ref, first.state, first.version,
+                           first.regime, first.regime_reason, first.workflow_id)
+    return transfer, {r.step_id: r for r in rows if r.id is not None}
 
 
 def advance(ref: str, trigger_name: str, *, actor: str, note: str | None = None,
@@ -447,19 +439,22 @@ def advance(ref: str, trigger_name: str, *, actor: str, note: str | None = None,
     takes ``--expect-version``): if someone else changed the transfer since, nothing is written
     and :class:`ConflictError` says so. Without it, concurrent triggers are serialised by the
     transfer's lock and each is judged against the state the previous one left.
+
+    The letters of the state entered are owed, not issued: issue them after this returns with
+    :func:`transfer_engine.state_letters.issue_pending` (the scheduler does it otherwise).
     """
     today = today or date.today()
     if override_reason is not None and len(override_reason.strip()) < 10:
         raise ValidationError("--override-reason must say what the special circumstances are "
                               "(at least 10 characters); it is kept in the audit log")
-    with write_session(engine) as session:
-        transfer, steps = _load_for_update(session, ref)
+    with write_connection(engine) as connection:
+        transfer, steps = _load_for_update(connection, ref)
         _check_version(transfer, expected_version)
         definition = definition_of(transfer)
         trigger = definition.triggers.get(trigger_name)
         if trigger is None or transfer.state not in trigger.sources:
             raise InvalidTriggerError(ref, trigger_name, transfer.state, valid_triggers(transfer))
-        ctx = GuardContext(session, transfer, definition, steps, today=today, note=note,
+        ctx = GuardContext(connection, transfer, definition, steps, today=today, note=note,
                            completing=frozenset(trigger.completes))
         failures = _failures(ctx, trigger)
         if failures and (override_reason is None or not all(f.overridable for f in failures)):
@@ -469,17 +464,19 @@ def advance(ref: str, trigger_name: str, *, actor: str, note: str | None = None,
         if not machine.events[trigger_name].trigger(transfer):
             raise TransitionError(f"{ref}: {trigger_name!r} did not fire")  # pragma: no cover
         to_state = transfer.state
+        now = utcnow()
         completed = [s for s in trigger.completes
                      if s in steps and steps[s].status == StepStatus.open]
-        connection = session.connection()
         if completed:
-            connection.execute(_COMPLETE, {
-                "ids": [steps[s].id for s in completed], "now": utcnow(), "today": today,
-                "actor": actor, "note": note})
-        _bump(session, transfer, version, state=to_state)
+            connection.execute(_COMPLETE, [
+                {"step_pk": steps[s].id, "now": now, "today": today, "actor": actor,
+                 "note": note} for s in completed])
+        _bump_row(connection, transfer, version, to_state)
+        # The state's letters are owed from this commit and issued after it (see
+        # transfer_engine.state_letters): rendering them here would hold the lock for seconds.
         letters = list(definition.states[to_state].letters) if to_state != from_state else []
-        from transfer_engine.notices import plan_state_letters  # (import cycle)
-        plan_state_letters(session, transfer, letters, today, actor=actor)
+        record_pending(connection, transfer_id=transfer.id, transfer_ref=transfer.ref,
+                       letters=letters, day=today, actor=actor)
         entries = []
         if failures:
             entries.append({"action": "override", "data": {
@@ -489,10 +486,10 @@ def advance(ref: str, trigger_name: str, *, actor: str, note: str | None = None,
             "trigger": trigger_name, "note": note, "completed_steps": completed,
             "letters_due": letters, "as_of": today.isoformat()}})
         connection.execute(_AUDIT_INSERT, [
-            {"transfer_id": transfer.id, "actor": actor, "at": utcnow(),
+            {"transfer_id": transfer.id, "actor": actor, "at": now,
              "from_state": from_state, "to_state": to_state, **entry} for entry in entries])
-        return AdvanceResult(ref, trigger_name, from_state, to_state, transfer.version,
-                             completed, failures, letters)
+        return AdvanceResult(ref, trigger_name, from_state, to_state, version + 1,
+                             completed, failures, letters, transfer.id)
 
 
 def complete_step(ref: str, step_id: str, *, actor: str, evidence: str,

@@ -13,8 +13,9 @@ from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, func
+from sqlalchemy.engine import Connection
+from sqlmodel import select
 
 from transfer_engine.errors import GuardFailure
 from transfer_engine.models import (
@@ -48,6 +49,16 @@ class TransferView(Protocol):
     regime_reason: str
 
 
+# Built once: a statement costs more to build than to run on SQLite, and guards run on every
+# committed transition.
+_KEY_DATES = select(KeyDate.name, KeyDate.value).where(
+    KeyDate.transfer_id == bindparam("transfer_id"))
+_IN_SCOPE = select(func.count()).select_from(Employee).where(
+    Employee.transfer_id == bindparam("transfer_id"), Employee.in_scope.is_(True))
+_REPRESENTATIVES = select(func.count()).select_from(Representative).where(
+    Representative.transfer_id == bindparam("transfer_id"))
+
+
 class GuardContext:
     """What a guard may look at: the transfer as it stands, inside the trigger's transaction.
 
@@ -55,10 +66,10 @@ class GuardContext:
     and every query saved is time saved on each committed transition.
     """
 
-    def __init__(self, session: Session, transfer: TransferView, definition: WorkflowDefinition,
-                 steps: Mapping[str, StepView], today: date, note: str | None = None,
-                 completing: frozenset[str] = frozenset()) -> None:
-        self.session = session
+    def __init__(self, connection: Connection, transfer: TransferView,
+                 definition: WorkflowDefinition, steps: Mapping[str, StepView], today: date,
+                 note: str | None = None, completing: frozenset[str] = frozenset()) -> None:
+        self.connection = connection
         self.transfer = transfer
         self.definition = definition
         self.steps = steps
@@ -68,23 +79,17 @@ class GuardContext:
 
     @cached_property
     def key_dates(self) -> dict[str, date]:
-        rows = self.session.connection().execute(
-            select(KeyDate.name, KeyDate.value).where(KeyDate.transfer_id == self.transfer.id))
+        rows = self.connection.execute(_KEY_DATES, {"transfer_id": self.transfer.id})
         return {name: value for name, value in rows}
 
     @cached_property
     def employees_in_scope(self) -> int:
-        return self.session.connection().execute(
-            select(func.count()).select_from(Employee)
-            .where(Employee.transfer_id == self.transfer.id, Employee.in_scope.is_(True))
-        ).scalar_one()
+        return self.connection.execute(_IN_SCOPE, {"transfer_id": self.transfer.id}).scalar_one()
 
     @cached_property
     def representatives(self) -> int:
-        return self.session.connection().execute(
-            select(func.count()).select_from(Representative)
-            .where(Representative.transfer_id == self.transfer.id)
-        ).scalar_one()
+        return self.connection.execute(_REPRESENTATIVES,
+                                       {"transfer_id": self.transfer.id}).scalar_one()
 
     def step_title(self, step_id: str) -> str:
         step = self.definition.steps.get(step_id)
@@ -262,7 +267,7 @@ def _note_given(ctx: GuardContext, _: None) -> tuple[str, str, str] | None:
 
 @guard("children_in", "name-list", "every child transfer is in one of the named states")
 def _children_in(ctx: GuardContext, states: list[str]) -> tuple[str, str, str] | None:
-    children = ctx.session.exec(
+    children = ctx.connection.execute(
         select(Transfer.ref, Transfer.state).where(Transfer.parent_id == ctx.transfer.id)
     ).all()
     waiting = [f"{ref} ({state})" for ref, state in children if state not in states]
@@ -278,7 +283,7 @@ def _children_in(ctx: GuardContext, states: list[str]) -> tuple[str, str, str] |
 @guard("children_steps_done", "name-list",
        "the named steps are done (or do not apply) in every child transfer")
 def _children_steps_done(ctx: GuardContext, step_ids: list[str]) -> tuple[str, str, str] | None:
-    rows = ctx.session.exec(
+    rows = ctx.connection.execute(
         select(Transfer.ref, StepInstance.step_id)
         .join(StepInstance, StepInstance.transfer_id == Transfer.id)
         .where(Transfer.parent_id == ctx.transfer.id, StepInstance.step_id.in_(step_ids),

@@ -231,6 +231,28 @@ class Notice(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class PendingLetter(SQLModel, table=True):
+    """A letter a workflow state names, decided by the transition that entered the state.
+
+    The transition only writes this row; the letter is rendered, registered and put in the
+    outbox just after it commits, by whoever fired it or else by the next scheduler sweep (see
+    :mod:`transfer_engine.state_letters`). The row is deleted in the transaction that issues
+    the letter. ``attempts`` and ``last_error`` show a letter that could not be issued because
+    of a fault in the program or the database (a missing field is not such a fault: it alerts
+    the HR owner and counts as done).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    transfer_id: int = Field(index=True)
+    transfer_ref: str
+    letter: str
+    letter_date: date
+    actor: str
+    created_at: datetime = Field(default_factory=utcnow)
+    attempts: int = 0
+    last_error: str | None = None
+
+
 class OutboxMessage(SQLModel, table=True):
     """One email of a notice to one recipient, written in the transaction that decided it.
 

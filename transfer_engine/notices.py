@@ -20,9 +20,8 @@ The rules:
 * **Digests** go to each HR owner on each working day on which any of their steps is due
   within ``digest_days`` (default 14) or overdue. Only the day's own digest is sent: yesterday's
   missed digest is superseded by today's.
-* **Letters** named by a workflow state (``letters:``) are decided in the transaction that
-  enters the state (:func:`plan_state_letters`), one message per recipient, for that day.
-  Representatives are told counts, never an employee's name or pay.
+* **Letters** named by a workflow state (``letters:``) are owed from the transaction that
+  enters the state and issued just after it (see :mod:`transfer_engine.state_letters`).
 
 Transfers in a final state (closed, cancelled) get no reminders, escalations or digests.
 
@@ -36,30 +35,23 @@ from __future__ import annotations
 import logging
 import textwrap
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from transfer_engine.config import Settings, get_settings
-from transfer_engine.errors import NotFoundError
-from transfer_engine.exposure import Exposure, exposure_for
+from transfer_engine.exposure import own_exposures
 from transfer_engine.models import (
-    Employee,
-    KeyDate,
     NoticeKind,
-    Organisation,
-    Regime,
-    Representative,
     StepInstance,
     StepStatus,
     Transfer,
 )
-from transfer_engine.outbox import PlannedMessage, PlannedNotice, enqueue, existing_keys
+from transfer_engine.outbox import PlannedMessage, PlannedNotice, existing_keys
 from transfer_engine.workflow import Step, WorkflowDefinition, library
 from transfer_engine.working_days import (
     is_working_day,
@@ -70,15 +62,6 @@ from transfer_engine.working_days import (
 log = logging.getLogger("transfer_engine.notices")
 
 ONE_DAY = timedelta(days=1)
-
-#: Who receives each letter a workflow state may name. A letter not listed here is not sent to
-#: anyone automatically: the HR owner is told to issue it by hand.
-LETTER_AUDIENCE = {
-    "reg13-information": "representatives",
-    "employee-notification": "employees",
-    "transfer-confirmation": "employees",
-}
-
 
 # ---------------------------------------------------------------------------------------------
 # Dates
@@ -155,12 +138,33 @@ def _all_offsets() -> set[int]:
             for o in step.reminders}
 
 
+@dataclass(frozen=True, slots=True)
+class _TransferFacts:
+    """What notices say about a transfer (read as plain rows: a busy morning has thousands)."""
+
+    id: int
+    ref: str
+    title: str
+    hr_owner: str | None
+    escalation_contact: str | None
+    sample_data: bool
+    workflow_id: str
+
+
 @dataclass(frozen=True)
 class _Due:
-    step: StepInstance
-    transfer: Transfer
+    step: Any  # a row with step_id, title, due_date, working_due_date, legal_basis
+    transfer: _TransferFacts
     definition: WorkflowDefinition
     spec: Step
+
+
+_S = StepInstance.__table__  # type: ignore[attr-defined]
+_T = Transfer.__table__  # type: ignore[attr-defined]
+_OPEN_STEP_COLUMNS = (
+    _S.c.step_id, _S.c.title, _S.c.due_date, _S.c.working_due_date, _S.c.legal_basis,
+    _T.c.id.label("transfer_id"), _T.c.ref, _T.c.title.label("transfer_title"), _T.c.hr_owner,
+    _T.c.escalation_contact, _T.c.sample_data, _T.c.workflow_id)
 
 
 def _open_steps(session: Session, ranges: Sequence[tuple[date, date]], *,
@@ -173,16 +177,22 @@ def _open_steps(session: Session, ranges: Sequence[tuple[date, date]], *,
     if not ranges:
         return []
     query = (
-        select(StepInstance, Transfer).join(Transfer, Transfer.id == StepInstance.transfer_id)
-        .where(StepInstance.status == StepStatus.open,
-               or_(*[StepInstance.due_date.between(low, high) for low, high in ranges]),
-               Transfer.state.not_in(_final_states()))
-        .order_by(StepInstance.due_date, Transfer.ref, StepInstance.position)
+        select(*_OPEN_STEP_COLUMNS).select_from(_S.join(_T, _T.c.id == _S.c.transfer_id))
+        .where(_S.c.status == StepStatus.open,
+               or_(*[_S.c.due_date.between(low, high) for low, high in ranges]),
+               _T.c.state.not_in(_final_states()))
+        .order_by(_S.c.due_date, _T.c.ref, _S.c.position)
     )
     if owners is not None:
-        query = query.where(Transfer.hr_owner.in_(owners))
+        query = query.where(_T.c.hr_owner.in_(owners))
     out = []
-    for step, transfer in session.exec(query).all():
+    transfers: dict[int, _TransferFacts] = {}
+    for step in session.connection().execute(query):
+        transfer = transfers.get(step.transfer_id)
+        if transfer is None:
+            transfer = transfers[step.transfer_id] = _TransferFacts(
+                step.transfer_id, step.ref, step.transfer_title, step.hr_owner,
+                step.escalation_contact, step.sample_data, step.workflow_id)
         try:
             definition = library().get(transfer.workflow_id)
         except Exception as exc:  # a removed or broken workflow file
@@ -198,11 +208,13 @@ def _open_steps(session: Session, ranges: Sequence[tuple[date, date]], *,
     return out
 
 
-def _prefix(transfer: Transfer | LetterContext) -> str:
+def sample_prefix(transfer: Any) -> str:
+    """Marks the subject of anything about sample data (``transfer``: any row with
+    ``sample_data``)."""
     return "[sample data] " if transfer.sample_data else ""
 
 
-def _sample_note(transfer: Transfer | LetterContext) -> str:
+def sample_note(transfer: Any) -> str:
     return ("\nThis transfer is SAMPLE DATA: its employees and representatives are synthetic.\n"
             if transfer.sample_data else "")
 
@@ -215,7 +227,7 @@ def _how_to_complete(item: _Due) -> str:
     return f'transfer-engine done {ref} {step_id} --evidence "..."'
 
 
-def _deadline_lines(step: StepInstance) -> list[str]:
+def _deadline_lines(step: Any) -> list[str]:
     assert step.due_date is not None
     lines = [f"Deadline:       {long_date(step.due_date)}"]
     if step.working_due_date and step.working_due_date != step.due_date:
@@ -234,21 +246,32 @@ def _step_values(item: _Due) -> dict[str, Any]:
             "how_to_complete": _how_to_complete(item)}
 
 
-def _templated(name: str, values: dict[str, Any], subject: str, body: str) -> tuple[str, str]:
-    """The email rendered from its template (see transfer_engine.letters.emails).
+class _Emails:
+    """Renders the scheduler's emails from their templates (see letters.emails) for one sweep.
 
-    ``subject`` and ``body`` are the built-in wording, sent instead if the template cannot be
-    used (an organisation's broken override must never silence a statutory reminder).
+    The letter catalogue is looked up once per sweep, not once per email: looking it up checks
+    the template folders for edits. If a template cannot be used (an organisation's broken
+    override) the built-in wording is sent instead: it must never silence a statutory reminder.
     """
-    from transfer_engine.errors import TransferEngineError
-    from transfer_engine.letters.emails import render_email
 
-    try:
-        return render_email(name, values)
-    except TransferEngineError as exc:
-        _warn_once(f"the {name} template cannot be used, so the built-in wording is sent "
-                   f"instead: {exc}")
-        return subject, body
+    def __init__(self) -> None:
+        self._letters: Any = None
+
+    def render(self, name: str, values: dict[str, Any],
+               built_in: Callable[[], tuple[str, str]]) -> tuple[str, str]:
+        """The subject and body from template ``name``, or else ``built_in()``'s wording."""
+        from transfer_engine.errors import TransferEngineError
+        from transfer_engine.letters.catalogue import catalogue
+        from transfer_engine.letters.emails import render_email
+
+        try:
+            if self._letters is None:
+                self._letters = catalogue()
+            return render_email(name, values, self._letters)
+        except TransferEngineError as exc:
+            _warn_once(f"the {name} template cannot be used, so the built-in wording is sent "
+                       f"instead: {exc}")
+            return built_in()
 
 
 def _late_note(planned: date, today: date, what: str) -> list[str]:
@@ -266,6 +289,7 @@ def due_reminders(session: Session, day: date, *, catch_up_days: int) -> list[Pl
     """Reminders due by ``day`` (the latest only, where some were missed)."""
     start = day - timedelta(days=catch_up_days)
     notices = []
+    emails = _Emails()
     for item in _open_steps(session, reminder_ranges(start, day, _all_offsets())):
         try:
             due = item.step.due_date
@@ -273,43 +297,47 @@ def due_reminders(session: Session, day: date, *, catch_up_days: int) -> list[Pl
             days = [d for d in reminder_days(due, item.spec.reminders) if start <= d <= day]
             if not days or due < day:
                 continue
-            notices.append(_reminder(item, planned=max(days), today=day))
+            notices.append(_reminder(item, planned=max(days), today=day, emails=emails))
         except Exception:
             log.exception("%s/%s: could not work out its reminder; skipped this sweep",
                           item.transfer.ref, item.step.step_id)
     return notices
 
 
-def _reminder(item: _Due, *, planned: date, today: date) -> PlannedNotice:
+def _reminder(item: _Due, *, planned: date, today: date, emails: _Emails) -> PlannedNotice:
     step, transfer = item.step, item.transfer
     assert step.due_date is not None
     left = (step.due_date - planned).days
     when = "today" if left == 0 else ("tomorrow" if left == 1 else f"in {left} days")
-    subject = (f"{_prefix(transfer)}Reminder: {step.title} - due {when} "
-               f"({long_date(step.due_date)}) [{transfer.ref}]")
-    body = "\n".join([
-        f"Reminder for {transfer.ref}: {transfer.title}",
-        "",
-        f"Step:           {step.title}",
-        *_deadline_lines(step),
-        f"Days left:      {left} (calendar days, counted from {long_date(planned)})",
-        f"Legal basis:    {step.legal_basis}",
-        "",
-        "When it is done, record it:",
-        f"    {_how_to_complete(item)}",
-        *_late_note(planned, today, "reminder"),
-        _sample_note(transfer),
-    ])
+
+    def built_in() -> tuple[str, str]:  # sent only if the template cannot be used
+        subject = (f"{sample_prefix(transfer)}Reminder: {step.title} - due {when} "
+                   f"({long_date(step.due_date)}) [{transfer.ref}]")
+        body = "\n".join([
+            f"Reminder for {transfer.ref}: {transfer.title}",
+            "",
+            f"Step:           {step.title}",
+            *_deadline_lines(step),
+            f"Days left:      {left} (calendar days, counted from {long_date(planned)})",
+            f"Legal basis:    {step.legal_basis}",
+            "",
+            "When it is done, record it:",
+            f"    {_how_to_complete(item)}",
+            *_late_note(planned, today, "reminder"),
+            sample_note(transfer),
+        ])
+        return subject, body
+
     problem = None if transfer.hr_owner else (
         f"{transfer.ref} has no HR owner email recorded, so nobody can be reminded")
-    subject, body = _templated("reminder-email", {
+    subject, body = emails.render("reminder-email", {
         "letter_date": planned, "synthetic": transfer.sample_data,
         "transfer": {"reference": transfer.ref, "title": transfer.title},
         "recipient": {"name": transfer.hr_owner or "(no HR owner recorded)"},
         "step": {**_step_values(item), "left": left, "when": when,
                  "counted_from": long_date(planned)},
         "notice": {"late": long_date(planned) if today > planned else None},
-    }, subject, body)
+    }, built_in)
     return PlannedNotice(
         key=f"reminder:{transfer.id}:{step.step_id}:{step.due_date}:{planned}",
         kind=NoticeKind.reminder, planned_for=planned, decided_on=today,
@@ -330,18 +358,20 @@ def due_escalations(session: Session, day: date, *, catch_up_days: int) -> list[
     if low > high:
         return []
     notices = []
-    risks: dict[int | None, Exposure] = {}  # one transfer often has several overdue steps
-    for item in _open_steps(session, [(low, high)]):
+    due = [item for item in _open_steps(session, [(low, high)]) if item.step.due_date
+           and start <= escalation_day(item.step.due_date) <= day]
+    # One transfer often has several overdue steps; the money at risk is worked out once per
+    # transfer, for all of them together.
+    risks = own_exposures(session, {item.transfer.id: item.transfer for item in due}.values(),
+                          day)
+    emails = _Emails()
+    for item in due:
         try:
             assert item.step.due_date is not None
-            planned = escalation_day(item.step.due_date)
-            if not start <= planned <= day:
-                continue
-            risk = risks.get(item.transfer.id)
-            if risk is None:
-                risk = risks[item.transfer.id] = exposure_for(session, item.transfer, day)
-            notices.append(_escalation(item, planned=planned, today=day,
-                                       risk=risk.total, reasons=risk.reasons))
+            risk = risks[item.transfer.id]
+            notices.append(_escalation(item, planned=escalation_day(item.step.due_date),
+                                       today=day, risk=risk.total, reasons=risk.reasons,
+                                       emails=emails))
         except Exception:
             log.exception("%s/%s: could not work out its escalation; skipped this sweep",
                           item.transfer.ref, item.step.step_id)
@@ -349,7 +379,7 @@ def due_escalations(session: Session, day: date, *, catch_up_days: int) -> list[
 
 
 def _escalation(item: _Due, *, planned: date, today: date, risk: Decimal,
-                reasons: list[str]) -> PlannedNotice:
+                reasons: list[str], emails: _Emails) -> PlannedNotice:
     step, transfer = item.step, item.transfer
     assert step.due_date is not None
     overdue = (today - step.due_date).days
@@ -360,27 +390,31 @@ def _escalation(item: _Due, *, planned: date, today: date, risk: Decimal,
                     "goes to its HR owner."]
         if not recipient:
             problem = f"{transfer.ref} has no escalation contact and no HR owner email recorded"
-    subject = (f"{_prefix(transfer)}OVERDUE: {step.title} was due {long_date(step.due_date)} "
-               f"[{transfer.ref}]")
-    body = "\n".join([
-        f"Escalation for {transfer.ref}: {transfer.title}",
-        "",
-        f"This step is still open after its deadline ({overdue} day(s) overdue):",
-        "",
-        f"Step:           {step.title}",
-        *_deadline_lines(step),
-        f"Legal basis:    {step.legal_basis}",
-        f"HR owner:       {transfer.hr_owner or '(none recorded)'}",
-        *([f"Money at risk on this transfer: GBP {risk} ({'; '.join(reasons)})"]
-          if risk else []),
-        "",
-        "When it is done, the HR owner records it with:",
-        f"    {_how_to_complete(item)}",
-        *note,
-        *_late_note(planned, today, "escalation"),
-        _sample_note(transfer),
-    ])
-    subject, body = _templated("escalation-email", {
+
+    def built_in() -> tuple[str, str]:  # sent only if the template cannot be used
+        subject = (f"{sample_prefix(transfer)}OVERDUE: {step.title} was due "
+                   f"{long_date(step.due_date)} [{transfer.ref}]")
+        body = "\n".join([
+            f"Escalation for {transfer.ref}: {transfer.title}",
+            "",
+            f"This step is still open after its deadline ({overdue} day(s) overdue):",
+            "",
+            f"Step:           {step.title}",
+            *_deadline_lines(step),
+            f"Legal basis:    {step.legal_basis}",
+            f"HR owner:       {transfer.hr_owner or '(none recorded)'}",
+            *([f"Money at risk on this transfer: GBP {risk} ({'; '.join(reasons)})"]
+              if risk else []),
+            "",
+            "When it is done, the HR owner records it with:",
+            f"    {_how_to_complete(item)}",
+            *note,
+            *_late_note(planned, today, "escalation"),
+            sample_note(transfer),
+        ])
+        return subject, body
+
+    subject, body = emails.render("escalation-email", {
         "letter_date": planned, "synthetic": transfer.sample_data,
         "transfer": {"reference": transfer.ref, "title": transfer.title},
         "recipient": {"name": recipient or "(no address recorded)"},
@@ -389,7 +423,7 @@ def _escalation(item: _Due, *, planned: date, today: date, risk: Decimal,
         "notice": {"late": long_date(planned) if today > planned else None,
                    "to_hr_owner": not transfer.escalation_contact,
                    "risk": f"GBP {risk} ({'; '.join(reasons)})" if risk else None},
-    }, subject, body)
+    }, built_in)
     return PlannedNotice(
         key=f"escalation:{transfer.id}:{step.step_id}:{step.due_date}",
         kind=NoticeKind.escalation, planned_for=planned, decided_on=today,
@@ -477,129 +511,3 @@ def _digest(owner: str, items: list[_Due], day: date, digest_days: int) -> Plann
         due_date=day,
         messages=(PlannedMessage("hr-owner", owner, "hr", subject, "\n".join(lines) + "\n"),),
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# State letters
-
-
-def plan_state_letters(session: Session, transfer: Any, letters: Sequence[str],
-                       today: date, settings: Settings | None = None, *,
-                       actor: str = "workflow") -> list[int]:
-    """Decide the letters of a state just entered: one outbox message per recipient.
-
-    Called by ``engine.advance`` inside its transaction, so the letters are decided if and only
-    if the state change is committed. ``transfer`` is the transfer, or any row with its ``id``
-    (the engine's fast path passes a light row). Returns the ids of the notices written (none if
-    these letters were already decided for this transfer today).
-
-    Each letter is rendered from its template, filed and registered (see
-    :mod:`transfer_engine.letters.issue`); a recipient who already holds the letter is not sent
-    it again. If a letter cannot be issued (data missing, no recipients, a broken template)
-    the HR owner is alerted with what to fix, and nothing of that letter is issued.
-    """
-    if not letters:
-        return []
-    context = letter_context(session, transfer.id)
-    settings = settings or get_settings()
-    written = []
-    for name in letters:
-        key = f"letter:{context.id}:{name}:{today}"
-        if existing_keys(session, [key]):
-            continue  # decided earlier today: render nothing
-        notice, messages = _state_letter(session, context, name, today, settings, actor)
-        notice_id = enqueue(session, notice, settings, messages=messages)
-        if notice_id is not None:
-            written.append(notice_id)
-            log.info("%s: letter %s decided for %s (%s)", context.ref, name, today,
-                     notice.kind.value)
-    return written
-
-
-def _state_letter(session: Session, context: LetterContext, name: str, today: date,
-                  settings: Settings, actor: str
-                  ) -> tuple[PlannedNotice, Iterable[PlannedMessage] | None]:
-    """The notice of one state letter, and its messages (rendered as they are written)."""
-    from transfer_engine.letters.issue import state_letter
-
-    outcome = state_letter(session, context.ref, name, today, actor=actor, settings=settings)
-    common: dict[str, Any] = {
-        "key": f"letter:{context.id}:{name}:{today}", "planned_for": today,
-        "decided_on": today, "transfer_id": context.id, "transfer_ref": context.ref,
-        "step_id": name, "due_date": today}
-    if outcome.messages is None:
-        alert = _hr_alert(context, name, outcome.problem or "it cannot be issued")
-        return PlannedNotice(kind=NoticeKind.hr_alert, messages=(alert,), **common), None
-    return PlannedNotice(kind=NoticeKind.letter, messages=(), **common), outcome.messages
-
-
-@dataclass(frozen=True)
-class LetterContext:
-    """What the letters of a transfer say and whom they go to, read in a few narrow queries."""
-
-    id: int
-    ref: str
-    title: str
-    hr_owner: str | None
-    sample_data: bool
-    regime: Regime
-    regime_reason: str
-    transferor: str
-    transferee: str
-    transfer_date: date | None
-    employees: tuple[Any, ...]        # rows: employee_ref, full_name, email, objected_on
-    representatives: tuple[Any, ...]  # rows: id, name, email
-
-
-_T = Transfer.__table__  # type: ignore[attr-defined]
-_FROM = Organisation.__table__.alias("transferor")  # type: ignore[attr-defined]
-_TO = Organisation.__table__.alias("transferee")  # type: ignore[attr-defined]
-_KEY = KeyDate.__table__  # type: ignore[attr-defined]
-_EMP = Employee.__table__  # type: ignore[attr-defined]
-_REP = Representative.__table__  # type: ignore[attr-defined]
-# Built once: SQLAlchemy then reuses their compiled form on every transition.
-_CONTEXT = (
-    select(_T.c.id, _T.c.ref, _T.c.title, _T.c.hr_owner, _T.c.sample_data, _T.c.regime,
-           _T.c.regime_reason, _FROM.c.name.label("transferor"),
-           _TO.c.name.label("transferee"), _KEY.c.value.label("transfer_date"))
-    .select_from(_T.outerjoin(_FROM, _FROM.c.id == _T.c.transferor_id)
-                 .outerjoin(_TO, _TO.c.id == _T.c.transferee_id)
-                 .outerjoin(_KEY, and_(_KEY.c.transfer_id == _T.c.id,
-                                       _KEY.c.name == "transfer")))
-    .where(_T.c.id == bindparam("transfer_id"))
-)
-_EMPLOYEES = (
-    select(_EMP.c.employee_ref, _EMP.c.full_name, _EMP.c.email, _EMP.c.objected_on)
-    .where(_EMP.c.transfer_id == bindparam("transfer_id"), _EMP.c.in_scope.is_(True))
-    .order_by(_EMP.c.employee_ref)
-)
-_REPRESENTATIVES = (
-    select(_REP.c.id, _REP.c.name, _REP.c.email)
-    .where(_REP.c.transfer_id == bindparam("transfer_id")).order_by(_REP.c.id)
-)
-
-
-def letter_context(session: Session, transfer_id: int) -> LetterContext:
-    connection = session.connection()
-    params = {"transfer_id": transfer_id}
-    row = connection.execute(_CONTEXT, params).first()
-    if row is None:  # pragma: no cover  (the caller holds the transfer's lock)
-        raise NotFoundError(f"transfer id {transfer_id} does not exist")
-    return LetterContext(
-        id=row.id, ref=row.ref, title=row.title, hr_owner=row.hr_owner,
-        sample_data=row.sample_data, regime=row.regime, regime_reason=row.regime_reason,
-        transferor=row.transferor or "the transferor",
-        transferee=row.transferee or "the transferee", transfer_date=row.transfer_date,
-        employees=tuple(connection.execute(_EMPLOYEES, params).all()),
-        representatives=tuple(connection.execute(_REPRESENTATIVES, params).all()))
-
-
-def _hr_alert(context: LetterContext, name: str, why: str) -> PlannedMessage:
-    subject = f"{_prefix(context)}Letter {name} cannot be sent automatically [{context.ref}]"
-    body = (f"{context.ref} ({context.title}) has entered a state whose workflow issues the "
-            f"letter {name!r}, but it was not issued:\n\n{why}\n\n"
-            f"See what is missing:  transfer-engine letters check {context.ref}\n"
-            f"Then issue it:        transfer-engine letters issue {context.ref} {name}\n"
-            f"{_sample_note(context)}")
-    problem = None if context.hr_owner else f"{context.ref} has no HR owner email recorded"
-    return PlannedMessage("hr-owner", context.hr_owner, "hr", subject, body, problem)

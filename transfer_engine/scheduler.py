@@ -52,6 +52,7 @@ from transfer_engine.outbox import (
     enqueue_many,
     existing_keys,
 )
+from transfer_engine.state_letters import IssuedLetter, issue_pending, pending
 
 log = logging.getLogger("transfer_engine.scheduler")
 
@@ -96,6 +97,8 @@ class SweepReport:
     day: date
     dry_run: bool
     decided: list[PlannedNotice] = field(default_factory=list)
+    letters: list[IssuedLetter] = field(default_factory=list)
+    letters_owed: list[dict[str, object]] = field(default_factory=list)  # dry run: not issued
     deliveries: list[Delivery] = field(default_factory=list)
     would_deliver: list[dict[str, object]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -107,6 +110,10 @@ class SweepReport:
         return {
             "day": self.day.isoformat(), "dry_run": self.dry_run,
             "decided": [_notice_json(n) for n in self.decided],
+            "letters": [{"transfer": i.transfer_ref, "letter": i.letter, "day": i.day.isoformat(),
+                         "outcome": i.outcome, "recipients": i.recipients,
+                         "problem": i.problem} for i in self.letters],
+            "letters_owed": self.letters_owed,
             "deliveries": [d.as_json() for d in self.deliveries],
             "would_deliver": self.would_deliver, "warnings": self.warnings,
             "errors": self.errors, "recovered_in_doubt": self.recovered,
@@ -205,6 +212,9 @@ def sweep(*, as_of: date | None = None, dry_run: bool = False, engine: Engine | 
     if dry_run:
         with read_session(engine) as session:
             report.decided = plan(session, clock.day, settings, report)
+            report.letters_owed = [
+                {"transfer": p.transfer_ref, "letter": p.letter, "day": p.letter_date.isoformat(),
+                 "attempts": p.attempts, "last_error": p.last_error} for p in pending(session)]
             for row in due_messages(session, clock.day, now or datetime.now(UTC)):
                 report.would_deliver.append({
                     "id": row.id, "kind": row.kind.value, "transfer": row.transfer_ref,
@@ -240,6 +250,9 @@ def sweep(*, as_of: date | None = None, dry_run: bool = False, engine: Engine | 
                 log.exception("could not record notice %s; it will be tried at the next sweep",
                               notice.key)
                 report.errors.append(f"{notice.key}: {exc}")
+    # State letters owed by transitions whose caller did not issue them (see state_letters).
+    issued = issue_pending(engine, settings=settings, stop=stop)
+    report.letters, report.errors = issued.issued, report.errors + issued.errors
     backend = backend or backend_from_settings(settings)
     delivery = deliver_due(backend, today=clock.today, due_by=clock.day, engine=engine,
                            settings=settings, stop=stop)
@@ -255,7 +268,8 @@ def summary(report: SweepReport) -> str:
     counts = report.as_json()["counts"]
     assert isinstance(counts, dict)
     parts = [f"{n} {s}" for s, n in counts.items() if n]
-    return (f"sweep for {report.day}: {len(report.decided)} notice(s) decided; delivered: "
+    return (f"sweep for {report.day}: {len(report.decided)} notice(s) decided, "
+            f"{len(report.letters)} owed letter(s) issued; delivered: "
             f"{', '.join(parts) or 'nothing'}")
 
 

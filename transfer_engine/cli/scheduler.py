@@ -106,13 +106,22 @@ def _print_report(report: SweepReport) -> None:
               f"{notice.kind.value:<10}", where, "->", message.recipient or "(no address)",
               f"| {message.subject}", f"| NOT SENDABLE: {message.problem}"
               if message.problem else "")
+    if report.letters:
+        console.print("[bold]Owed state letters issued:[/]")
+    for letter in report.letters:
+        _line(f"  {letter.transfer_ref}", letter.describe())
+    if report.letters_owed:
+        console.print("[bold]State letters owed, would be issued:[/]")
+    for owed in report.letters_owed:
+        _line(f"  {owed['transfer']}", owed["letter"], f"(for {owed['day']})",
+              f"| last attempt failed: {owed['last_error']}" if owed["last_error"] else "")
     if report.dry_run:
         if report.would_deliver:
             console.print("[bold]Already in the outbox, would be delivered:[/]")
         for row in report.would_deliver:
             _line(f"  #{row['id']}", row["planned_for"], row["kind"], row["transfer"], "->",
                   row["to"], f"| {row['subject']}")
-        if not decided and not report.would_deliver:
+        if not decided and not report.would_deliver and not report.letters_owed:
             _line(f"Nothing is due on {report.day}.")
         return
     if report.deliveries:
@@ -121,7 +130,7 @@ def _print_report(report: SweepReport) -> None:
         _line(f"  #{d.id}", d.status.upper(), "LATE" if d.late else "", "->", d.recipient,
               f"| {d.subject}", f"| {d.where if d.status == OutboxStatus.sent.value else d.error}")
     _line(summary(report))
-    if not decided and not report.deliveries:
+    if not decided and not report.deliveries and not report.letters:
         _line("Nothing was due. The sample transfers run in 2022-2023: try "
               "transfer-engine scheduler --once --as-of 2022-09-20 --dry-run")
     for error in report.errors:

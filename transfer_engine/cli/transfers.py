@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 
 import typer
@@ -39,6 +40,7 @@ from transfer_engine.engine import (
 )
 from transfer_engine.exposure import exposure
 from transfer_engine.models import AuditEntry, Organisation, Transfer
+from transfer_engine.state_letters import IssueReport, issue_pending
 from transfer_engine.timeline import next_deadline
 from transfer_engine.timeline import timeline as transfer_timeline
 
@@ -210,10 +212,14 @@ def advance(
     result = advance_transfer(ref, trigger, actor=actor(), note=note,
                               override_reason=override_reason,
                               expected_version=expect_version, today=_today(as_of))
+    # The transition is committed; now issue the letters of the state it entered.
+    issued = issue_pending(transfer_id=result.transfer_id) if result.letters else IssueReport()
     if as_json:
         print_json({"ref": result.ref, "trigger": result.trigger, "from": result.from_state,
                     "to": result.to_state, "version": result.version,
                     "completed_steps": result.completed_steps, "letters_due": result.letters,
+                    "letters": [asdict(i) for i in issued.issued],
+                    "letter_errors": issued.errors,
                     "overridden": [str(f) for f in result.overridden]})
         return
     moved = (f"{result.from_state} → {result.to_state}" if result.from_state != result.to_state
@@ -223,8 +229,15 @@ def advance(
         console.print(f"  done: {', '.join(result.completed_steps)}")
     for failure in result.overridden:
         console.print(f"  [yellow]overridden[/] {failure}", highlight=False)
-    if result.letters:
-        console.print(f"  letters due: {', '.join(result.letters)}")
+    for letter in issued.issued:
+        colour = "yellow" if letter.outcome == "alert" else "green"
+        console.print(f"  [{colour}]letter[/] {letter.describe()}", highlight=False)
+    for error in issued.errors:
+        console.print(f"  [red]letter not issued[/] {error}; the scheduler tries again at its "
+                      "next sweep", highlight=False)
+    if result.letters and not issued.issued and not issued.errors:
+        console.print(f"  letters owed: {', '.join(result.letters)} (being issued by the "
+                      "scheduler)")
 
 
 @app.command("done")

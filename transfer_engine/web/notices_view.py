@@ -283,12 +283,12 @@ def issue_letter(session: Session, transfer: Transfer, letter: str, *, actor: st
     The same call the engine makes on entering a state, so an issued letter and an automatic
     one are indistinguishable, and a letter is decided at most once a day.
     """
-    from transfer_engine.notices import LETTER_AUDIENCE, plan_state_letters
+    from transfer_engine.state_letters import LETTER_AUDIENCE, issue_now
 
     if letter not in LETTER_AUDIENCE:
         raise ValidationError(f"{letter} is not sent automatically; download it and send it "
                               "by hand")
-    written = plan_state_letters(session, transfer, [letter], today, get_settings())
+    written = issue_now(session, transfer, [letter], today, get_settings(), actor=actor)
     if not written:
         raise ValidationError(f"{letter} was already issued today; to send one recipient a "
                               "copy, use “Send again”")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from sqlmodel import select
 from transfer_engine.db import read_session
 from transfer_engine.engine import advance, complete_step, definition_of, steps_of
 from transfer_engine.models import AuditEntry, Employee
+from transfer_engine.state_letters import IssueReport, issue_pending
 from transfer_engine.timeline import entries
 from transfer_engine.web.api.deps import ApiEditable, ApiHr, ApiPersonal, ApiTransfer
 from transfer_engine.web.deps import engine_of, find_transfer, settings_of
@@ -68,9 +70,12 @@ def advance_transfer(request: Request, transfer: ApiEditable, principal: ApiHr,
                      override_reason=body.override_reason,
                      expected_version=body.expected_version,
                      today=settings_of(request).today(), engine=engine_of(request))
+    issued = issue_pending(engine_of(request), transfer_id=result.transfer_id) \
+        if result.letters else IssueReport()
     return {"ref": result.ref, "trigger": result.trigger, "from": result.from_state,
             "to": result.to_state, "version": result.version,
             "completed_steps": result.completed_steps, "letters_due": result.letters,
+            "letters": [asdict(i) for i in issued.issued], "letter_errors": issued.errors,
             "overridden": [str(f) for f in result.overridden]}
 
 

@@ -14,7 +14,7 @@ from transfer_engine.db import read_session, write_session
 from transfer_engine.engine import audit
 from transfer_engine.errors import ValidationError
 from transfer_engine.models import Transfer
-from transfer_engine.notices import LETTER_AUDIENCE
+from transfer_engine.state_letters import LETTER_AUDIENCE
 from transfer_engine.web import notices_view
 from transfer_engine.web.auth import can_edit
 from transfer_engine.web.deps import (

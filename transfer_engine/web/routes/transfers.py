@@ -30,6 +30,7 @@ from transfer_engine.errors import (
     ValidationError,
 )
 from transfer_engine.models import Transfer
+from transfer_engine.state_letters import issue_pending
 from transfer_engine.web import svg
 from transfer_engine.web.auth import Principal
 from transfer_engine.web.deps import (
@@ -122,7 +123,15 @@ def fire(request: Request, transfer: EditableTransfer, principal: HrStaff,
     if result.overridden:
         message += " The override and its reason are in the history."
     if result.letters:
-        message += f" Letters due: {', '.join(result.letters)} (see Letters)."
+        # Committed; the state's letters are issued now, in their own transaction.
+        issued = issue_pending(engine_of(request), transfer_id=result.transfer_id)
+        if issued.issued:
+            message += " Letters: " + "; ".join(i.describe() for i in issued.issued) + "."
+        elif not issued.errors:  # another process (the scheduler) took them first
+            message += " Its letters are being issued (see Letters)."
+        if issued.errors:
+            message += (" Some letters could not be issued and will be tried again by the "
+                        "scheduler; see Letters.")
     flash(request, message)
     return RedirectResponse(transfer_url(transfer), status_code=303)
 
