@@ -81,3 +81,43 @@ def test_serve_demo_starts_the_app_with_sample_accounts_and_the_scheduler(
     accounts = dict(re.findall(r"(demo-[a-z]+)\s+\S\s+(\S{16})\s", output))
     assert set(accounts) == {"demo-admin", "demo-officer", "demo-viewer", "demo-unison"}
     assert "2022-09-20" in output and f"http://127.0.0.1:{port}/" in output
+
+
+def test_serve_with_two_workers_shares_one_form_key_between_them(tmp_path: Path) -> None:
+    """Forms served by one worker process are accepted by the other (one secret key)."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "TRANSFER_ENGINE_SECRET_KEY"}
+    env.update({"TRANSFER_ENGINE_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+                "TRANSFER_ENGINE_OUTBOX": str(tmp_path / "outbox"), "COLUMNS": "200"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "transfer_engine", "serve", "--demo", "--no-scheduler",
+         "--workers", "2", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if httpx2.get(f"{base}/sign-in").status_code == 200:
+                    break
+            except httpx2.TransportError:
+                time.sleep(0.3)
+        else:
+            raise AssertionError("the app did not start")
+        time.sleep(1)  # both workers up
+        # A new connection per request: the two processes take turns accepting them.
+        with httpx2.Client(base_url=base, headers={"connection": "close"}) as browser:
+            form = browser.get("/sign-in").text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+            assert token
+            for _ in range(12):
+                response = browser.post("/sign-in", data={
+                    "username": "nobody@example.org", "password": "not the password",
+                    "csrf_token": token.group(1)})
+                # Past the form check in either process (403 if not): a wrong password
+                # (401), then too many of them (429).
+                assert response.status_code in (401, 429), response.text[:300]
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert len(set(re.findall(r"Started server process \[(\d+)\]", output))) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import date
 from typing import Any
@@ -72,6 +73,10 @@ def serve(
                                    f"{DEMO_AS_OF.isoformat()})"),
     scheduler: bool = typer.Option(True, "--scheduler/--no-scheduler",
                                    help="Run the deadline scheduler in the same process"),
+    workers: int = typer.Option(1, "--workers", min=1,
+                                help="Web processes to run (about one per CPU core); with "
+                                     "more than one, run the scheduler on its own with "
+                                     "`transfer-engine scheduler`"),
 ) -> None:
     """Start the web app for HR staff and union representatives (and the scheduler)."""
     import uvicorn
@@ -80,7 +85,8 @@ def serve(
 
     init_db()
     clock = date.fromisoformat(as_of) if as_of else (DEMO_AS_OF if demo else None)
-    settings = WebSettings(as_of=clock, run_scheduler=scheduler)
+    # Without --as-of, TRANSFER_ENGINE_AS_OF (if set) applies, as in every worker.
+    settings = WebSettings(run_scheduler=scheduler, **({"as_of": clock} if clock else {}))
     web = create_app(settings)  # refuses to start without GOV.UK Frontend (npm ci)
     if demo:
         from transfer_engine.demo import load_demo
@@ -100,7 +106,17 @@ def serve(
         console.print("[yellow]Listening beyond this machine over plain HTTP:[/] put it behind "
                       "HTTPS and set TRANSFER_ENGINE_SECURE_COOKIES=yes.")
     console.print(f"Open http://{host}:{port}/ (Ctrl+C stops it)")
-    uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
+    if workers == 1:
+        uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
+        return
+    # Each worker process builds its own app from the environment: pass the options on.
+    if clock:
+        os.environ["TRANSFER_ENGINE_AS_OF"] = clock.isoformat()
+    os.environ["TRANSFER_ENGINE_WEB_SCHEDULER"] = "yes" if scheduler else "no"
+    # One key for every worker, or a form served by one would be refused by another.
+    os.environ.setdefault("TRANSFER_ENGINE_SECRET_KEY", settings.secret_key)
+    uvicorn.run("transfer_engine.web.app:create_app", factory=True, workers=workers,
+                host=host, port=port, log_level="info", proxy_headers=False)
 
 
 @users_app.command("add")

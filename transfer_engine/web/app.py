@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
@@ -33,7 +34,7 @@ from transfer_engine.errors import (
 )
 from transfer_engine.web import csrf
 from transfer_engine.web.errors import Forbidden, NotSignedIn, PageNotFound
-from transfer_engine.web.rendering import render
+from transfer_engine.web.rendering import PageCache, render
 from transfer_engine.web.security import SecurityHeaders
 from transfer_engine.web.settings import WebSettings
 
@@ -83,6 +84,7 @@ def _scheduler(app: FastAPI) -> Callable[[], None] | None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.threads
     stop = _scheduler(app)
     app.state.scheduler_running = stop is not None
     try:
@@ -113,6 +115,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.page_cache = PageCache()
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
 
     assets = settings.assets_dir

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -36,6 +36,15 @@ def session_token(request: Request) -> str | None:
     return cookies.read(request, cookies.session_cookie(settings_of(request)))
 
 
+# Every page asks who is signed in: one query, built once.
+_SESSION_AND_USER = (
+    select(WebSession.id, WebSession.last_seen_at, WebSession.expires_at, WebSession.flash,
+           WebSession.user_id, User.username, User.display_name, User.role, User.active)
+    .join(User, User.id == WebSession.user_id)
+    .where(WebSession.token_hash == bindparam("token_hash"))
+)
+
+
 def principal_or_none(request: Request) -> Principal | None:
     """The signed-in person, looked up once per request."""
     if hasattr(request.state, "principal"):
@@ -43,10 +52,8 @@ def principal_or_none(request: Request) -> Principal | None:
     principal = None
     token = session_token(request)
     if token:
-        with read_session(engine_of(request)) as session:
-            row = session.exec(select(WebSession)
-                               .where(WebSession.token_hash == digest(token))).first()
-            user = session.get(User, row.user_id) if row else None
+        with engine_of(request).connect() as connection:
+            row = connection.execute(_SESSION_AND_USER, {"token_hash": digest(token)}).first()
         status = session_status(row, idle=settings_of(request).session_idle) if row else None
         if row is not None and status != "fresh":
             with write_session(engine_of(request)) as session:
@@ -55,8 +62,8 @@ def principal_or_none(request: Request) -> Principal | None:
                     session.execute(delete(WebSession).where(WebSession.id == row.id))
                 else:
                     session.execute(query.values(last_seen_at=utcnow()))
-        if row is not None and status != "expired" and user is not None and user.active:
-            principal = Principal.of(user)
+        if row is not None and status != "expired" and row.active:
+            principal = Principal(row.user_id, row.username, row.display_name, row.role)
             request.state.flash = row.flash
     request.state.principal = principal
     return principal

@@ -7,7 +7,10 @@ so names from a staff list cannot inject markup.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -122,3 +125,88 @@ def render(request: Request, template: str, context: Mapping[str, Any] | None = 
     if anon:
         cookies.set_cookie(response, cookies.anon_cookie(settings), anon, settings)
     return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages many requests see the same
+
+
+class PageCache:
+    """Rendered pages of one app, most recently used kept (see :func:`render_cached`)."""
+
+    def __init__(self, kept: int = 256) -> None:
+        self.kept = kept
+        self.pages: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+        self.building: dict[tuple[Any, ...], threading.Lock] = {}
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> str | threading.Lock:
+        """The page, or the lock to hold while rendering it."""
+        with self.lock:
+            html = self.pages.get(key)
+            if html is not None:
+                self.pages.move_to_end(key)
+                return html
+            return self.building.setdefault(key, threading.Lock())
+
+    def peek(self, key: tuple[Any, ...]) -> str | None:
+        with self.lock:
+            return self.pages.get(key)
+
+    def put(self, key: tuple[Any, ...], html: str) -> None:
+        with self.lock:
+            self.pages[key] = html
+            while len(self.pages) > self.kept:
+                self.pages.popitem(last=False)
+
+    def built(self, key: tuple[Any, ...]) -> None:
+        with self.lock:
+            self.building.pop(key, None)
+
+
+def render_cached(request: Request, template: str, key: tuple[Any, ...],
+                  context: Callable[[], Mapping[str, Any]]) -> HTMLResponse:
+    """:func:`render`, reusing the HTML of an earlier request that would show the same page.
+
+    ``key`` must change whenever anything the page shows from the database does (the callers
+    use the audit log's change counter and the day deadlines are judged against); the request's
+    own parts are added here: who is signed in, and the address. The form token differs from
+    one browser session to the next, so the page is kept with a placeholder in its place and
+    each response gets its own. ``context`` is only called when the page has to be rendered. A
+    page carrying a one-off message is rendered afresh and not kept.
+
+    Twenty officers refreshing a transfer between two changes then cost one render each, not
+    one per refresh; the next change makes the next request render again.
+    """
+    principal = principal_or_none(request)
+    if principal is None or getattr(request.state, "flash", None):
+        return render(request, template, context())
+    token = csrf.token_for(request)
+    if getattr(request.state, "new_anon", None):  # a cookie to set: not a plain repeat
+        return render(request, template, context())
+    settings = settings_of(request)
+    cache: PageCache = request.app.state.page_cache
+    full_key = (template, key, principal, request.url.path, request.url.query,
+                settings.today(), settings.as_of)
+    found = cache.get(full_key)
+    if isinstance(found, str):
+        html = found
+    else:
+        # One request renders; the others asking for the same page meanwhile wait for it
+        # rather than all rendering it at once (twenty at nine o'clock would take twenty
+        # times as long, each).
+        with found:
+            html = cache.peek(full_key) or ""
+            if not html:
+                try:
+                    response = render(request, template,
+                                      {**context(), "csrf_token": _TOKEN_PLACEHOLDER})
+                    html = bytes(response.body).decode("utf-8")
+                    cache.put(full_key, html)
+                finally:
+                    cache.built(full_key)
+    return HTMLResponse(html.replace(_TOKEN_PLACEHOLDER, token))
+
+
+# Random per process, so that no page content can contain it by chance or design.
+_TOKEN_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"

@@ -29,6 +29,14 @@ def _flag(name: str, default: bool) -> bool:
     raise ConfigurationError(f"{name}={value!r} must be yes or no")
 
 
+def _threads() -> int:
+    value = os.environ.get("TRANSFER_ENGINE_WEB_THREADS", "").strip() or "4"
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigurationError(f"TRANSFER_ENGINE_WEB_THREADS={value!r} must be a whole "
+                                 "number of threads, 1 or more")
+    return int(value)
+
+
 def _as_of() -> date | None:
     value = os.environ.get("TRANSFER_ENGINE_AS_OF", "").strip()
     if not value:
@@ -69,6 +77,11 @@ class WebSettings:
     # Run the deadline scheduler in the same process (the single-machine default).
     run_scheduler: bool = field(
         default_factory=lambda: _flag("TRANSFER_ENGINE_WEB_SCHEDULER", True))
+    # Threads a web process serves pages with. Few, on purpose: the pages are short pieces of
+    # Python work, and forty threads (the default of the server) queue on Python's one
+    # interpreter lock so badly that twenty clients wait twice as long (bench/web_bench.py).
+    # Run more processes (serve --workers) to use more cores.
+    threads: int = field(default_factory=_threads)
     service_name: str = "Manage staff transfers"
 
     def today(self) -> date:

@@ -29,7 +29,14 @@ from transfer_engine.engine import (
 )
 from transfer_engine.errors import GuardFailure
 from transfer_engine.exposure import Exposure, exposure, exposures
-from transfer_engine.models import KeyDate, Organisation, StepInstance, StepStatus, Transfer
+from transfer_engine.models import (
+    AuditEntry,
+    KeyDate,
+    Organisation,
+    StepInstance,
+    StepStatus,
+    Transfer,
+)
 from transfer_engine.timeline import TimelineEntry, entries
 from transfer_engine.web.auth import Principal, can_edit, visible_transfer_ids
 from transfer_engine.workflow import WorkflowDefinition
@@ -193,13 +200,24 @@ _BOARDS: OrderedDict[tuple[Any, ...], Dashboard] = OrderedDict()
 _BOARDS_LOCK = threading.Lock()
 
 
-def _change_token(session: Session) -> tuple[Any, ...]:
-    """Changes whenever any transfer does: every write bumps the transfer's version, and a
-    created or deleted transfer changes the count."""
-    count, versions = session.connection().execute(
-        select(func.count(), func.coalesce(func.sum(Transfer.version), 0))
-        .select_from(Transfer)).one()
-    return count, versions
+def change_token(session: Session) -> Any:
+    """Changes whenever anything a page shows does.
+
+    Every change to a transfer, its staff, dates, steps or assignments is audited (the audit
+    log is append-only), so the newest audit entry's id is a change counter; reading it is one
+    step down an index, however many transfers there are.
+    """
+    return session.connection().execute(_NEWEST_AUDIT_ENTRY).scalar_one()
+
+
+_NEWEST_AUDIT_ENTRY = select(func.max(AuditEntry.id))
+
+
+def dashboard_key(session: Session, principal: Principal, today: date) -> tuple[Any, ...]:
+    """What the dashboard shows depends on: the data, the day, and which transfers one sees."""
+    visible = visible_transfer_ids(session, principal)
+    return (str(session.get_bind().url), change_token(session), today,
+            None if visible is None else frozenset(visible))
 
 
 def dashboard(session: Session, principal: Principal, today: date) -> Dashboard:
@@ -208,9 +226,7 @@ def dashboard(session: Session, principal: Principal, today: date) -> Dashboard:
     Twenty officers opening the dashboard at nine o'clock see the same figures; working them
     out for each request would cost a full read of every transfer each time.
     """
-    visible = visible_transfer_ids(session, principal)
-    key = (_change_token(session), today,
-           None if visible is None else frozenset(visible))
+    key = dashboard_key(session, principal, today)
     with _BOARDS_LOCK:
         cached = _BOARDS.get(key)
         if cached is not None:
@@ -332,6 +348,16 @@ def trigger_options(session: Session, transfer: Transfer, today: date) -> list[T
     options.sort(key=lambda o: o.dest is not None and definition.states[o.dest].final
                  and o.name != "close")
     return options
+
+
+def transfer_page_key(session: Session, principal: Principal, transfer: Transfer,
+                      today: date) -> tuple[Any, ...]:
+    """What a transfer's page shows depends on: the data, the day, and what one may see and do
+    (child transfers one can see, whether one can change this one)."""
+    visible = visible_transfer_ids(session, principal)
+    return (transfer.id, change_token(session), today,
+            None if visible is None else frozenset(visible),
+            can_edit(session, principal, transfer))
 
 
 def transfer_page(session: Session, principal: Principal, transfer: Transfer,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from transfer_engine.db import read_session
 from transfer_engine.models import Role
 from transfer_engine.web.deps import SignedIn, engine_of, hr_staff, settings_of
-from transfer_engine.web.rendering import render
-from transfer_engine.web.views import AMBER_DAYS, dashboard
+from transfer_engine.web.rendering import render_cached
+from transfer_engine.web.views import AMBER_DAYS, dashboard, dashboard_key
 
 router = APIRouter()
 
@@ -21,7 +23,13 @@ def home(request: Request, principal: SignedIn, page: int = 1) -> Response:
     hr_staff(request, principal)
     today = settings_of(request).today()
     with read_session(engine_of(request)) as session:
-        board = dashboard(session, principal, today)
-    page = min(max(page, 1), board.pages())
-    return render(request, "dashboard.html", {"board": board, "amber_days": AMBER_DAYS,
-                                              "page": page, "rows": board.page(page)})
+        key = dashboard_key(session, principal, today)
+
+    def context() -> dict[str, Any]:
+        with read_session(engine_of(request)) as session:
+            board = dashboard(session, principal, today)
+        number = min(max(page, 1), board.pages())
+        return {"board": board, "amber_days": AMBER_DAYS, "page": number,
+                "rows": board.page(number)}
+
+    return render_cached(request, "dashboard.html", (key, page), context)

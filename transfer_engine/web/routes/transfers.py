@@ -42,8 +42,8 @@ from transfer_engine.web.deps import (
     settings_of,
 )
 from transfer_engine.web.forms import date_values, parse_date_fields
-from transfer_engine.web.rendering import long_date, render
-from transfer_engine.web.views import plain_remedy, transfer_page
+from transfer_engine.web.rendering import long_date, render, render_cached
+from transfer_engine.web.views import plain_remedy, transfer_page, transfer_page_key
 
 router = APIRouter()
 
@@ -61,21 +61,29 @@ def _page(request: Request, principal: Principal, transfer: Transfer, *,
           refused: dict[str, list[tuple[str, str]]] | None = None,
           status_code: int = 200) -> Response:
     today = settings_of(request).today()
+
+    def context() -> dict[str, Any]:
+        with read_session(engine_of(request)) as session:
+            fresh = session.get(Transfer, transfer.id)
+            assert fresh is not None
+            page = transfer_page(session, principal, fresh, today)
+        explanations = {
+            option.name: [(f.reason + (f" ({f.legal_basis})" if f.legal_basis else ""),
+                           plain_remedy(f, page.definition)) for f in option.failures]
+            for option in page.triggers}
+        diagram = svg.state_diagram(page.definition, fresh.state)
+        timeline = svg.timeline(page.timeline, today, page.key_dates,
+                                key_labels=page.key_date_labels)
+        return {"page": page, "t": fresh, "diagram": Markup(diagram),
+                "timeline_svg": Markup(timeline), "explanations": explanations,
+                "refused": refused or {}, "errors": errors or {}, "values": values or {},
+                "section": "overview"}
+
+    if errors or values or refused or status_code != 200:  # a form coming back: never kept
+        return render(request, "transfer.html", context(), status_code=status_code)
     with read_session(engine_of(request)) as session:
-        fresh = session.get(Transfer, transfer.id)
-        assert fresh is not None
-        page = transfer_page(session, principal, fresh, today)
-    explanations = {
-        option.name: [(f.reason + (f" ({f.legal_basis})" if f.legal_basis else ""),
-                       plain_remedy(f, page.definition)) for f in option.failures]
-        for option in page.triggers}
-    diagram = svg.state_diagram(page.definition, fresh.state)
-    timeline = svg.timeline(page.timeline, today, page.key_dates,
-                            key_labels=page.key_date_labels)
-    return render(request, "transfer.html", {
-        "page": page, "t": fresh, "diagram": Markup(diagram), "timeline_svg": Markup(timeline),
-        "explanations": explanations, "refused": refused or {}, "errors": errors or {},
-        "values": values or {}, "section": "overview"}, status_code=status_code)
+        key = transfer_page_key(session, principal, transfer, today)
+    return render_cached(request, "transfer.html", key, context)
 
 
 @router.get("/transfers/{transfer_id}")
