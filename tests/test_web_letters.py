@@ -137,3 +137,21 @@ def test_a_notice_naming_an_employee_is_never_shown(web: WebEnv) -> None:
             message.body += "\nSample Employee LD-001 asked a question."
             session.add(message)
     assert 'href="/portal/notices/' not in web.as_role("union_rep").get("/portal").text
+
+
+def test_letters_owed_and_not_yet_issued_are_listed_until_they_are(web: WebEnv) -> None:
+    from transfer_engine.engine import advance
+    from transfer_engine.state_letters import issue_pending
+
+    # Fired by a script, which leaves the letters to the scheduler.
+    for trigger in ("approve", "record_measures", "inform_representatives"):
+        advance("ld-to-nct", trigger, actor="script", note="test", engine=web.engine,
+                today=web_fixtures.AS_OF)
+    officer = web.as_role("hr_officer")
+    page = officer.get(f"/transfers/{web.ids['ld-to-nct']}/letters").text
+    owed = page.split('id="letters-owed"')[1].split("</ul>")[0]
+    assert "Not issued yet" in page
+    assert "Information for representatives" in owed and "20 September 2022" in owed
+    assert issue_pending(web.engine).errors == []
+    assert 'id="letters-owed"' not in officer.get(
+        f"/transfers/{web.ids['ld-to-nct']}/letters").text

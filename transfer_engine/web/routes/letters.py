@@ -14,7 +14,7 @@ from transfer_engine.db import read_session, write_session
 from transfer_engine.engine import audit
 from transfer_engine.errors import ValidationError
 from transfer_engine.models import Transfer
-from transfer_engine.state_letters import LETTER_AUDIENCE
+from transfer_engine.state_letters import LETTER_AUDIENCE, pending
 from transfer_engine.web import notices_view
 from transfer_engine.web.auth import can_edit
 from transfer_engine.web.deps import (
@@ -45,8 +45,10 @@ def _page(request: Request, transfer: Transfer, *, errors: dict[str, str] | None
                    for name in notices_view.letter_names(fresh)]
         messages = notices_view.transfer_messages(session, fresh)
         editable = can_edit(session, request.state.principal, fresh)
+        owed = pending(session, fresh.id)
     return render(request, "letters.html", {
         "t": fresh, "letters": letters, "messages": messages, "editable": editable,
+        "owed": owed,
         "automatic": LETTER_AUDIENCE, "section": "letters", "errors": errors or {},
         "title_of": notices_view.letter_title},
         status_code=status_code)
