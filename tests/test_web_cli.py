@@ -25,6 +25,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _wait_until_serving(base: str) -> None:
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx2.get(f"{base}/sign-in").status_code == 200:
+                return
+        except httpx2.TransportError:
+            time.sleep(0.3)
+    raise AssertionError("the app did not start")
+
+
 def test_users_are_managed_from_the_command_line(demo, cli: Cli) -> None:
     data = cli.json("users", "add", "Jo.Bloggs@Example.org", "--name", "Jo Bloggs",
                     "--role", "hr_officer")
@@ -52,15 +63,7 @@ def test_serve_demo_starts_the_app_with_sample_accounts_and_the_scheduler(
         [sys.executable, "-m", "transfer_engine", "serve", "--demo", "--port", str(port)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if httpx2.get(f"http://127.0.0.1:{port}/sign-in").status_code == 200:
-                    break
-            except httpx2.TransportError:
-                time.sleep(0.3)
-        else:
-            raise AssertionError("the app did not start")
+        _wait_until_serving(f"http://127.0.0.1:{port}")
         page = httpx2.get(f"http://127.0.0.1:{port}/sign-in")
         assert "Sign in" in page.text
         # The scheduler swept once at start-up, in the same process.
@@ -95,15 +98,7 @@ def test_serve_with_two_workers_shares_one_form_key_between_them(tmp_path: Path)
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if httpx2.get(f"{base}/sign-in").status_code == 200:
-                    break
-            except httpx2.TransportError:
-                time.sleep(0.3)
-        else:
-            raise AssertionError("the app did not start")
+        _wait_until_serving(base)
         time.sleep(1)  # both workers up
         # A new connection per request: the two processes take turns accepting them.
         with httpx2.Client(base_url=base, headers={"connection": "close"}) as browser:

@@ -175,21 +175,24 @@ def _take(session: Session, transfer_id: int | None, skip: set[int]) -> PendingL
 def issue_one(session: Session, job: PendingLetter, settings: Settings) -> IssuedLetter:
     """Issue one owed letter to all its recipients in the caller's transaction."""
     context = letter_context(session, job.transfer_id)
-    day = job.letter_date
-    key = f"letter:{context.id}:{job.letter}:{day}"
-    if existing_keys(session, [key]):
-        return IssuedLetter(context.ref, job.letter, day, "already")
-    notice, messages, problem = _state_letter(session, context, job.letter, day, settings,
-                                              job.actor)
+    return _issue(session, context, job.letter, job.letter_date, settings, job.actor)[1]
+
+
+def _issue(session: Session, context: LetterContext, name: str, day: date, settings: Settings,
+           actor: str) -> tuple[int | None, IssuedLetter]:
+    """Letter ``name`` for ``day``, unless already decided: its notice id and what happened."""
+    if existing_keys(session, [f"letter:{context.id}:{name}:{day}"]):
+        return None, IssuedLetter(context.ref, name, day, "already")
+    notice, messages, problem = _state_letter(session, context, name, day, settings, actor)
     counted = _Counted(messages) if messages is not None else None
-    if enqueue(session, notice, settings, messages=counted) is None:  # pragma: no cover
-        return IssuedLetter(context.ref, job.letter, day, "already")
-    log.info("%s: letter %s decided for %s (%s)", context.ref, job.letter, day,
-             notice.kind.value)
+    notice_id = enqueue(session, notice, settings, messages=counted)
+    if notice_id is None:  # pragma: no cover  (decided by another process meanwhile)
+        return None, IssuedLetter(context.ref, name, day, "already")
+    log.info("%s: letter %s decided for %s (%s)", context.ref, name, day, notice.kind.value)
     if problem is not None:
-        return IssuedLetter(context.ref, job.letter, day, "alert", problem=problem)
-    return IssuedLetter(context.ref, job.letter, day, "issued",
-                        recipients=counted.count if counted else 0)
+        return notice_id, IssuedLetter(context.ref, name, day, "alert", problem=problem)
+    return notice_id, IssuedLetter(context.ref, name, day, "issued",
+                                   recipients=counted.count if counted else 0)
 
 
 class _Counted:
@@ -213,16 +216,8 @@ def issue_now(session: Session, transfer: Any, letters: Sequence[str], today: da
     """
     settings = settings or get_settings()
     context = letter_context(session, transfer.id)
-    written = []
-    for name in letters:
-        key = f"letter:{context.id}:{name}:{today}"
-        if existing_keys(session, [key]):
-            continue
-        notice, messages, _ = _state_letter(session, context, name, today, settings, actor)
-        notice_id = enqueue(session, notice, settings, messages=messages)
-        if notice_id is not None:
-            written.append(notice_id)
-    return written
+    issued = [_issue(session, context, name, today, settings, actor)[0] for name in letters]
+    return [notice_id for notice_id in issued if notice_id is not None]
 
 
 def _state_letter(session: Session, context: LetterContext, name: str, today: date,
