@@ -40,16 +40,15 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from populate import populate as bulk_populate
 
-from transfer_engine.db import get_engine, init_db, write_session
-from transfer_engine.engine import (
-    advance,
-    create_transfer,
-    parse_transfer_create,
-    refresh_steps,
-)
+from transfer_engine.domain import RepresentativeKind
+from transfer_engine.engine.advance import advance
+from transfer_engine.engine.create import create_transfer, parse_transfer_create
+from transfer_engine.engine.planning import refresh_steps
+from transfer_engine.letters.owed import issue_pending
 from transfer_engine.letters.particulars import fill_synthetic
-from transfer_engine.models import Employee, Organisation, Representative, RepresentativeKind
-from transfer_engine.state_letters import issue_pending
+from transfer_engine.store.database import get_engine, init_db, write_session
+from transfer_engine.store.organisations import Organisation
+from transfer_engine.store.people import Employee, Representative
 
 LIFECYCLE = ["approve", "advise_unions", "record_measures", "inform_representatives",
              "notify_employees", "send_eli", "conclude_consultation", "confirm_pensions",

@@ -18,19 +18,14 @@ from decimal import Decimal
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
-from transfer_engine.engine import Facts, plan_step
-from transfer_engine.models import (
-    Employee,
-    KeyDate,
-    Organisation,
-    Representative,
-    StepInstance,
-    StepStatus,
-    Transfer,
-    utcnow,
-)
-from transfer_engine.workflow import library
-from transfer_engine.working_days import last_working_day_on_or_before
+from transfer_engine.dates.clock import utcnow
+from transfer_engine.dates.working_days import last_working_day_on_or_before
+from transfer_engine.domain import StepStatus
+from transfer_engine.engine.planning import Facts, plan_step
+from transfer_engine.store.organisations import Organisation
+from transfer_engine.store.people import Employee, Representative
+from transfer_engine.store.transfers import KeyDate, StepInstance, Transfer
+from transfer_engine.workflow.loader import library
 
 CHUNK = 2_000
 

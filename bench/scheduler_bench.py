@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from populate import populate
 
 from transfer_engine.config import get_settings
-from transfer_engine.db import get_engine, init_db, write_session
-from transfer_engine.outbox import enqueue_many
-from transfer_engine.scheduler import SweepReport, plan, sweep
+from transfer_engine.ops.scheduler import SweepReport, plan, sweep
+from transfer_engine.outbox.queue import enqueue_many
+from transfer_engine.store.database import get_engine, init_db, write_session
 
 SWEEP_DAY = date(2026, 1, 5)          # a Monday
 FUTURE = date(2027, 6, 1)             # background deadlines: all well after the sweep day

@@ -38,8 +38,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from populate import populate
 
-from transfer_engine.db import get_engine, init_db, write_session
-from transfer_engine.models import Role
+from transfer_engine.store.accounts import Role
+from transfer_engine.store.database import get_engine, init_db, write_session
 from transfer_engine.web.auth import create_user
 
 ROOT = Path(__file__).resolve().parent.parent

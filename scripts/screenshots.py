@@ -19,9 +19,9 @@ import uvicorn
 from playwright.sync_api import sync_playwright
 
 from transfer_engine.config import Settings
-from transfer_engine.db import get_engine, init_db, write_session
-from transfer_engine.demo import load_demo
-from transfer_engine.engine import advance
+from transfer_engine.engine.advance import advance
+from transfer_engine.ops.demo import load_demo
+from transfer_engine.store.database import get_engine, init_db, write_session
 from transfer_engine.web import WebSettings, create_app
 from transfer_engine.web.auth import create_user
 

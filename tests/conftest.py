@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from transfer_engine.cli import app
-from transfer_engine.db import get_engine, init_db
+from transfer_engine.store.database import get_engine, init_db
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -98,7 +98,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine
 
 @pytest.fixture
 def demo(database: Engine) -> Engine:
-    from transfer_engine.demo import load_demo
+    from transfer_engine.ops.demo import load_demo
 
     load_demo(database)
     return database

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from transfer_engine.db import read_session
-from transfer_engine.models import Letter, LetterFile, OutboxMessage
+from transfer_engine.store.database import read_session
+from transfer_engine.store.messages import OutboxMessage
+from transfer_engine.store.register import Letter, LetterFile
 
 AS_OF = "2022-09-20"  # the L&D transfer (1 November 2022) is under way
 

@@ -213,11 +213,12 @@ def transfer_with_staff(ref: str, *, employees: int, transfer_date: date,
                         escalation: str | None = "head.of.hr@example.org",
                         letter_particulars: bool = True) -> str:
     """Create a TUPE transfer (tupe-base) with synthetic staff and representatives."""
-    from transfer_engine.db import write_session
-    from transfer_engine.engine import create_transfer, parse_transfer_create
-    from transfer_engine.models import Organisation, OrganisationKind
-    from transfer_engine.schemas import EmployeeRow, RepresentativeCreate
-    from transfer_engine.staff import _add_representative, store_employees
+    from transfer_engine.domain import OrganisationKind
+    from transfer_engine.engine.create import create_transfer, parse_transfer_create
+    from transfer_engine.engine.inputs import EmployeeRow, RepresentativeCreate
+    from transfer_engine.engine.staff import _add_representative, store_employees
+    from transfer_engine.store.database import write_session
+    from transfer_engine.store.organisations import Organisation
 
     with write_session() as session:
         for slug, name in (("council", "Sample Council"), ("trust", "Sample Trust")):
@@ -248,8 +249,8 @@ def transfer_with_staff(ref: str, *, employees: int, transfer_date: date,
     if letter_particulars:
         # What the letters need beyond the staff list (addresses, reasons...), made up, so
         # that the state's letters are issued rather than an alert about missing data.
-        from transfer_engine.engine import get_transfer
         from transfer_engine.letters.particulars import fill_synthetic
+        from transfer_engine.store.queries import get_transfer
 
         with write_session() as session:
             fill_synthetic(session, get_transfer(session, ref), actor="test")

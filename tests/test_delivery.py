@@ -25,11 +25,11 @@ from tests.scheduler_fixtures import (  # noqa: F401
     smtp_server,
     transfer_with_staff,
 )
-from transfer_engine.db import get_engine, init_db, read_session
-from transfer_engine.delivery import DeliveryBackend
-from transfer_engine.engine import advance
-from transfer_engine.models import OutboxMessage, OutboxStatus
-from transfer_engine.scheduler import sweep
+from transfer_engine.engine.advance import advance
+from transfer_engine.ops.scheduler import sweep
+from transfer_engine.outbox.delivery import DeliveryBackend
+from transfer_engine.store.database import get_engine, init_db, read_session
+from transfer_engine.store.messages import OutboxMessage, OutboxStatus
 
 DAY = date(2022, 9, 16)
 

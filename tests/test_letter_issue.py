@@ -27,11 +27,14 @@ from tests.letter_fixtures import (  # noqa: F401  (fixtures)
     pdf_text,
     shipped,
 )
-from transfer_engine.db import read_session
 from transfer_engine.letters import issue as issue_module
 from transfer_engine.letters import service
 from transfer_engine.letters.particulars import import_particulars
-from transfer_engine.models import AuditEntry, Employee, LetterParticulars, NoticeKind
+from transfer_engine.store.database import read_session
+from transfer_engine.store.messages import NoticeKind
+from transfer_engine.store.people import Employee
+from transfer_engine.store.register import LetterParticulars
+from transfer_engine.store.transfers import AuditEntry
 
 TODAY = date.fromisoformat(AS_OF)
 
@@ -234,7 +237,7 @@ def test_reminders_are_rendered_from_their_template_which_an_organisation_may_ch
     from transfer_engine.letters.catalogue import forget
 
     forget()
-    with caplog.at_level(logging.WARNING, logger="transfer_engine.notices"):
+    with caplog.at_level(logging.WARNING, logger="transfer_engine.notices.planner"):
         cli("scheduler", "--once", "--as-of", "2022-09-21")
     escalations = [m for m in outbox(demo) if m.kind == NoticeKind.escalation]
     assert escalations and all("This step is still open after its deadline" in m.body

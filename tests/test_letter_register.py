@@ -21,10 +21,10 @@ from tests.letter_fixtures import (
     outbox,
     pdf_text,
 )
-from transfer_engine.db import read_session, write_session
 from transfer_engine.letters import service
 from transfer_engine.letters.catalogue import forget
-from transfer_engine.models import LetterTemplateVersion
+from transfer_engine.store.database import read_session, write_session
+from transfer_engine.store.register import LetterTemplateVersion
 
 
 def _issue_reg13(cli) -> dict:

@@ -20,15 +20,18 @@ from tests.letter_fixtures import (  # noqa: F401  (fixtures)
     pdf_text,
     shipped,
 )
-from transfer_engine.db import read_session, write_session
-from transfer_engine.engine import reschedule
+from transfer_engine.domain import Regime
+from transfer_engine.engine.reschedule import reschedule
 from transfer_engine.errors import TransferEngineError
 from transfer_engine.letters import service
 from transfer_engine.letters.catalogue import catalogue, forget
 from transfer_engine.letters.errors import LetterFormatError
 from transfer_engine.letters.issue import LetterDataError
 from transfer_engine.letters.particulars import import_particulars
-from transfer_engine.models import Employee, Organisation, Regime, Representative, Transfer
+from transfer_engine.store.database import read_session, write_session
+from transfer_engine.store.organisations import Organisation
+from transfer_engine.store.people import Employee, Representative
+from transfer_engine.store.transfers import Transfer
 
 REQUIRED = {
     "reg13-information", "measures-request", "eli-cover", "eli-schedule",
@@ -118,7 +121,7 @@ def test_every_template_renders_for_every_seed_transfer_in_every_format(demo: En
                 else:
                     person = organisations[transfer.transferee_id]
                 with read_session(demo) as inner:
-                    from transfer_engine.engine import key_dates_of
+                    from transfer_engine.store.queries import key_dates_of
 
                     when = key_dates_of(inner, transfer)["transfer"]
                 when_text = f"{when.day} {when:%B %Y}"

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from tests.conftest import Cli, fresh_database
-from transfer_engine.db import current_revision, get_engine, upgrade
+from transfer_engine.store.database import current_revision, get_engine, upgrade
 
 FIRST = "0001"
 

@@ -22,10 +22,10 @@ from tests.scheduler_fixtures import (  # noqa: F401
     transfer_with_staff,
     wait_for,
 )
-from transfer_engine.db import get_engine, init_db
-from transfer_engine.engine import advance
-from transfer_engine.outbox import claimer_gone, worker_id
-from transfer_engine.state_letters import issue_pending
+from transfer_engine.engine.advance import advance
+from transfer_engine.letters.owed import issue_pending
+from transfer_engine.outbox.queue import claimer_gone, worker_id
+from transfer_engine.store.database import get_engine, init_db
 
 EMPLOYEES = 30
 

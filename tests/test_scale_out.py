@@ -16,9 +16,9 @@ from datetime import date
 from sqlalchemy import text
 
 from tests.scheduler_fixtures import smtp_server  # noqa: F401  (fixture)
-from transfer_engine.db import write_session
-from transfer_engine.models import NoticeKind
-from transfer_engine.outbox import PlannedMessage, PlannedNotice, enqueue
+from transfer_engine.outbox.queue import PlannedMessage, PlannedNotice, enqueue
+from transfer_engine.store.database import write_session
+from transfer_engine.store.messages import NoticeKind
 
 NOTICES = 10_000
 DAY = date(2023, 3, 6)

@@ -8,13 +8,13 @@ import pytest
 
 from tests.scheduler_fixtures import SchedEnv, cli, cli_json, read_eml, sched_env  # noqa: F401
 from transfer_engine.config import get_settings
-from transfer_engine.notices import (
+from transfer_engine.notices.planner import (
     escalation_day,
     escalation_range,
     reminder_days,
     reminder_ranges,
 )
-from transfer_engine.scheduler import SweepClock
+from transfer_engine.ops.scheduler import SweepClock
 
 
 def _decided(report: dict) -> set[tuple[str, str | None, str, bool]]:

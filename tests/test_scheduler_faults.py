@@ -14,7 +14,7 @@ from tests.scheduler_fixtures import (  # noqa: F401
     free_port,
     sched_env,
 )
-from transfer_engine.scheduler import Runner
+from transfer_engine.ops.scheduler import Runner
 
 DAY = "2022-09-20"
 
@@ -109,7 +109,7 @@ def test_the_long_running_scheduler_survives_a_sweep_that_fails(
     monkeypatch.setenv("TRANSFER_ENGINE_DATABASE_URL",
                        f"sqlite:///{sched_env.root / 'no-such-folder' / 'x.db'}")
     runner = Runner(interval=1)
-    with caplog.at_level(logging.ERROR, logger="transfer_engine.scheduler"):
+    with caplog.at_level(logging.ERROR, logger="transfer_engine.ops.scheduler"):
         runner.run_sweep()
         runner.run_sweep()
     failures = [r for r in caplog.records if "the sweep failed" in r.getMessage()]

@@ -14,9 +14,9 @@ from tests.scheduler_fixtures import (  # noqa: F401
     sched_env,
     transfer_with_staff,
 )
-from transfer_engine.db import get_engine, init_db
-from transfer_engine.engine import advance
-from transfer_engine.state_letters import IssueReport, issue_pending
+from transfer_engine.engine.advance import advance
+from transfer_engine.letters.owed import IssueReport, issue_pending
+from transfer_engine.store.database import get_engine, init_db
 
 DAY = date(2022, 9, 16)
 TO_CONSULTING = ("approve", "record_measures", "inform_representatives")

@@ -6,8 +6,10 @@ from sqlmodel import select
 
 from tests import web_fixtures
 from tests.web_fixtures import WebEnv
-from transfer_engine.db import read_session, write_session
-from transfer_engine.models import ApiToken, AuditEntry, utcnow
+from transfer_engine.dates.clock import utcnow
+from transfer_engine.store.accounts import ApiToken
+from transfer_engine.store.database import read_session, write_session
+from transfer_engine.store.transfers import AuditEntry
 
 web = web_fixtures.web
 web_template = web_fixtures.web_template

@@ -24,9 +24,9 @@ from sqlmodel import select
 
 from tests import web_fixtures
 from tests.web_fixtures import PASSWORD, WebEnv
-from transfer_engine.db import read_session
-from transfer_engine.engine import get_transfer
-from transfer_engine.models import AuditEntry
+from transfer_engine.store.database import read_session
+from transfer_engine.store.queries import get_transfer
+from transfer_engine.store.transfers import AuditEntry
 
 web = web_fixtures.web
 web_template = web_fixtures.web_template

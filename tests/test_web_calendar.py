@@ -7,12 +7,12 @@ from datetime import date
 
 from tests import web_fixtures
 from tests.web_fixtures import WebEnv
-from transfer_engine.db import read_session
-from transfer_engine.engine import get_transfer, steps_of
-from transfer_engine.models import StepStatus
-from transfer_engine.timeline import TimelineEntry
+from transfer_engine.domain import StepStatus
+from transfer_engine.rules.timeline import TimelineEntry
+from transfer_engine.store.database import read_session
+from transfer_engine.store.queries import get_transfer, steps_of
 from transfer_engine.web import ics, svg
-from transfer_engine.workflow import library
+from transfer_engine.workflow.loader import library
 
 web = web_fixtures.web
 web_template = web_fixtures.web_template

@@ -15,8 +15,9 @@ import httpx2
 from sqlmodel import select
 
 from tests.conftest import Cli
-from transfer_engine.db import read_session
-from transfer_engine.models import AuditEntry, SchedulerState
+from transfer_engine.store.database import read_session
+from transfer_engine.store.messages import SchedulerState
+from transfer_engine.store.transfers import AuditEntry
 
 
 def _free_port() -> int:
@@ -67,7 +68,7 @@ def test_serve_demo_starts_the_app_with_sample_accounts_and_the_scheduler(
         page = httpx2.get(f"http://127.0.0.1:{port}/sign-in")
         assert "Sign in" in page.text
         # The scheduler swept once at start-up, in the same process.
-        from transfer_engine.db import get_engine
+        from transfer_engine.store.database import get_engine
 
         engine = get_engine(env["TRANSFER_ENGINE_DATABASE_URL"])
         for _ in range(50):

@@ -10,9 +10,10 @@ from sqlmodel import select
 
 from tests import web_fixtures
 from tests.web_fixtures import Browser, WebEnv
-from transfer_engine.db import read_session
-from transfer_engine.models import AuditEntry, Employee
-from transfer_engine.staff import read_rows, read_xlsx
+from transfer_engine.engine.staff import read_rows, read_xlsx
+from transfer_engine.store.database import read_session
+from transfer_engine.store.people import Employee
+from transfer_engine.store.transfers import AuditEntry
 
 web = web_fixtures.web
 web_template = web_fixtures.web_template

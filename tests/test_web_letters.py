@@ -9,8 +9,10 @@ from sqlmodel import select
 
 from tests import web_fixtures
 from tests.web_fixtures import WebEnv
-from transfer_engine.db import read_session, write_session
-from transfer_engine.models import AuditEntry, Employee, Notice, OutboxMessage, Representative
+from transfer_engine.store.database import read_session, write_session
+from transfer_engine.store.messages import Notice, OutboxMessage
+from transfer_engine.store.people import Employee, Representative
+from transfer_engine.store.transfers import AuditEntry
 
 web = web_fixtures.web
 web_template = web_fixtures.web_template
@@ -140,8 +142,8 @@ def test_a_notice_naming_an_employee_is_never_shown(web: WebEnv) -> None:
 
 
 def test_letters_owed_and_not_yet_issued_are_listed_until_they_are(web: WebEnv) -> None:
-    from transfer_engine.engine import advance
-    from transfer_engine.state_letters import issue_pending
+    from transfer_engine.engine.advance import advance
+    from transfer_engine.letters.owed import issue_pending
 
     # Fired by a script, which leaves the letters to the scheduler.
     for trigger in ("approve", "record_measures", "inform_representatives"):

@@ -8,9 +8,10 @@ from sqlmodel import select
 
 from tests import web_fixtures
 from tests.web_fixtures import CSRF, ROLE_USER, WebEnv
-from transfer_engine.db import write_session
-from transfer_engine.engine import advance, get_transfer
-from transfer_engine.models import User
+from transfer_engine.engine.advance import advance
+from transfer_engine.store.accounts import User
+from transfer_engine.store.database import write_session
+from transfer_engine.store.queries import get_transfer
 from transfer_engine.web.auth import unassign
 
 web = web_fixtures.web

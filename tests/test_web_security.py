@@ -11,9 +11,10 @@ from sqlmodel import select
 
 from tests import web_fixtures
 from tests.web_fixtures import PASSWORD, Browser, WebEnv, web_settings
-from transfer_engine.db import read_session, write_session
 from transfer_engine.errors import ConfigurationError
-from transfer_engine.models import AuditEntry, LoginAttempt, User, WebSession
+from transfer_engine.store.accounts import LoginAttempt, User, WebSession
+from transfer_engine.store.database import read_session, write_session
+from transfer_engine.store.transfers import AuditEntry
 from transfer_engine.web import auth, create_app, csrf
 from transfer_engine.web.routes import ROUTERS
 

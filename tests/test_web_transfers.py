@@ -7,9 +7,10 @@ from datetime import date
 
 from tests import web_fixtures
 from tests.web_fixtures import Browser, WebEnv, web_settings
-from transfer_engine.db import read_session
-from transfer_engine.engine import advance, get_transfer, steps_of
-from transfer_engine.models import StepStatus
+from transfer_engine.domain import StepStatus
+from transfer_engine.engine.advance import advance
+from transfer_engine.store.database import read_session
+from transfer_engine.store.queries import get_transfer, steps_of
 from transfer_engine.web import create_app
 
 web = web_fixtures.web

@@ -2,8 +2,8 @@
 
 from datetime import date
 
-from transfer_engine.deadlines import Deadline
-from transfer_engine.working_days import (
+from transfer_engine.dates.deadlines import Deadline
+from transfer_engine.dates.working_days import (
     add_working_days,
     bank_holiday_name,
     is_working_day,

@@ -21,10 +21,10 @@ from httpx2 import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from transfer_engine.db import get_engine, init_db, write_session
-from transfer_engine.demo import load_demo
-from transfer_engine.engine import get_organisation, get_transfer
-from transfer_engine.models import Transfer
+from transfer_engine.ops.demo import load_demo
+from transfer_engine.store.database import get_engine, init_db, write_session
+from transfer_engine.store.queries import get_organisation, get_transfer
+from transfer_engine.store.transfers import Transfer
 from transfer_engine.web import WebSettings, auth, create_app
 from transfer_engine.web.auth import assign, create_user, issue_api_token, link_union
 

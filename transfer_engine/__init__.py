@@ -3,14 +3,10 @@
 The public surface is small; everything else is internal and may change.
 """
 
-from transfer_engine.engine import (
-    AdvanceResult,
-    RescheduleReport,
-    advance,
-    complete_step,
-    create_transfer,
-    reschedule,
-)
+from transfer_engine.engine.advance import AdvanceResult, advance
+from transfer_engine.engine.create import create_transfer
+from transfer_engine.engine.reschedule import RescheduleReport, reschedule
+from transfer_engine.engine.steps import complete_step
 from transfer_engine.errors import (
     ConfigurationError,
     ConflictError,
@@ -24,7 +20,8 @@ from transfer_engine.errors import (
     ValidationError,
     WorkflowError,
 )
-from transfer_engine.workflow import WorkflowDefinition, WorkflowLibrary, library
+from transfer_engine.workflow.definition import WorkflowDefinition
+from transfer_engine.workflow.loader import WorkflowLibrary, library
 
 __all__ = [
     "AdvanceResult",

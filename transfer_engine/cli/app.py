@@ -22,6 +22,7 @@ from rich.table import Table
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from transfer_engine.errors import TransferEngineError
+from transfer_engine.store.database import init_db
 
 app = typer.Typer(
     name="transfer-engine",
@@ -45,7 +46,6 @@ _SCHEMA_COMMANDS = {"db", "backup", "restore", "workflows"}
 @app.callback()
 def _prepare_database(context: typer.Context) -> None:
     """Run TUPE and public-sector staff transfers: statutory deadlines, guards, history."""
-    from transfer_engine.db import init_db
 
     # A new database gets the schema at once: a newcomer needs no separate step.
     if context.invoked_subcommand not in _SCHEMA_COMMANDS:

@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 
 from transfer_engine.cli.app import AsOfOption, actor, app, console, guarded, parse_date
-from transfer_engine.db import current_revision, upgrade
-from transfer_engine.retention import backup, purge_personal_data, restore
+from transfer_engine.ops.retention import backup, purge_personal_data, restore
+from transfer_engine.store.database import current_revision, upgrade
 
 db_app = typer.Typer(help="Schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

@@ -31,12 +31,15 @@ from transfer_engine.cli.app import (
     print_json,
     print_table,
 )
-from transfer_engine.db import read_session
 from transfer_engine.errors import ValidationError
 from transfer_engine.letters import service
-from transfer_engine.letters.data import to_context
+from transfer_engine.letters.data import encode, to_context
 from transfer_engine.letters.email_html import render_html
+from transfer_engine.letters.particulars import particulars_file_hint
 from transfer_engine.letters.text import render_text
+from transfer_engine.store.database import read_session
+from transfer_engine.store.queries import get_transfer
+from transfer_engine.store.register import LetterParticulars
 
 letters_app = typer.Typer(help="Letters: templates, check, preview, issue, verify, register.",
                           no_args_is_help=True)
@@ -96,7 +99,6 @@ def check(
                     console.print(f"  ... and {result.failed - len(result.problems)} more")
         fields = sorted({f for r in results for p in r.problems for f in p.fields})
         if fields:
-            from transfer_engine.letters.particulars import particulars_file_hint
 
             console.print("\nWhere to record what is missing:")
             for name in fields:
@@ -252,9 +254,6 @@ def data(
                       f"field(s)), {report.organisations} organisation(s), {report.employees} "
                       f"employee(s) and {report.representatives} representative(s).")
         return
-    from transfer_engine.engine import get_transfer
-    from transfer_engine.letters.data import encode
-    from transfer_engine.models import LetterParticulars
 
     with read_session() as session:
         transfer = get_transfer(session, ref)

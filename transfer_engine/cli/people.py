@@ -16,12 +16,14 @@ from transfer_engine.cli.app import (
     print_json,
     print_table,
 )
-from transfer_engine.db import read_session, write_session
-from transfer_engine.engine import audit, describe_validation, get_organisation, get_transfer
+from transfer_engine.engine.create import describe_validation
+from transfer_engine.engine.inputs import OrganisationCreate
+from transfer_engine.engine.staff import add_representative, import_employees
 from transfer_engine.errors import ValidationError
-from transfer_engine.models import Employee, Organisation
-from transfer_engine.schemas import OrganisationCreate
-from transfer_engine.staff import add_representative, import_employees
+from transfer_engine.store.database import read_session, write_session
+from transfer_engine.store.organisations import Organisation
+from transfer_engine.store.people import Employee
+from transfer_engine.store.queries import audit, get_organisation, get_transfer
 
 organisations_app = typer.Typer(help="Councils, trusts, schools and companies.",
                                 no_args_is_help=True)

@@ -20,9 +20,9 @@ from transfer_engine.cli.app import (
     print_json,
 )
 from transfer_engine.config import get_settings
-from transfer_engine.db import read_session
-from transfer_engine.models import OutboxMessage, OutboxStatus
-from transfer_engine.scheduler import Runner, SweepReport, summary, sweep
+from transfer_engine.ops.scheduler import Runner, SweepReport, summary, sweep
+from transfer_engine.store.database import read_session
+from transfer_engine.store.messages import OutboxMessage, OutboxStatus
 
 _PROBLEMS = (OutboxStatus.permanent_failure, OutboxStatus.failed)
 

@@ -6,9 +6,9 @@ from datetime import date
 
 from transfer_engine.cli.app import AsOfOption, app, console, guarded, print_table
 from transfer_engine.config import get_settings
-from transfer_engine.db import init_db, read_session
-from transfer_engine.demo import SEED_WORKFLOWS, load_demo
-from transfer_engine.timeline import timeline
+from transfer_engine.ops.demo import SEED_WORKFLOWS, load_demo
+from transfer_engine.rules.timeline import timeline
+from transfer_engine.store.database import init_db, read_session
 
 
 @app.command("init")

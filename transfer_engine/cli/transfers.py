@@ -20,29 +20,19 @@ from transfer_engine.cli.app import (
     print_json,
     print_table,
 )
-from transfer_engine.db import read_session, write_session
-from transfer_engine.engine import (
-    advance as advance_transfer,
-)
-from transfer_engine.engine import (
-    check_guards,
-    complete_step,
-    create_transfer,
-    definition_of,
-    get_transfer,
-    key_dates_of,
-    parse_transfer_create,
-    steps_of,
-    valid_triggers,
-)
-from transfer_engine.engine import (
-    reschedule as reschedule_transfer,
-)
-from transfer_engine.exposure import exposure
-from transfer_engine.models import AuditEntry, Organisation, Transfer
-from transfer_engine.state_letters import IssueReport, issue_pending
-from transfer_engine.timeline import next_deadline
-from transfer_engine.timeline import timeline as transfer_timeline
+from transfer_engine.engine.advance import advance as advance_transfer
+from transfer_engine.engine.advance import check_guards, valid_triggers
+from transfer_engine.engine.create import create_transfer, parse_transfer_create
+from transfer_engine.engine.reschedule import reschedule as reschedule_transfer
+from transfer_engine.engine.steps import complete_step
+from transfer_engine.letters.owed import IssueReport, issue_pending
+from transfer_engine.rules.exposure import exposure
+from transfer_engine.rules.timeline import next_deadline
+from transfer_engine.rules.timeline import timeline as transfer_timeline
+from transfer_engine.store.database import read_session, write_session
+from transfer_engine.store.organisations import Organisation
+from transfer_engine.store.queries import definition_of, get_transfer, key_dates_of, steps_of
+from transfer_engine.store.transfers import AuditEntry, Transfer
 
 
 def _today(as_of: str | None) -> date:

@@ -12,10 +12,10 @@ from sqlmodel import select
 
 from transfer_engine.cli.app import JsonOption, actor, app, console, guarded, print_json
 from transfer_engine.cli.app import print_table as table
-from transfer_engine.db import init_db, read_session, write_session
-from transfer_engine.engine import get_organisation, get_transfer
 from transfer_engine.errors import ValidationError
-from transfer_engine.models import Role, User
+from transfer_engine.store.accounts import Role, User
+from transfer_engine.store.database import init_db, read_session, write_session
+from transfer_engine.store.queries import get_organisation, get_transfer
 
 users_app = typer.Typer(help="People who sign in to the web app.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -89,7 +89,7 @@ def serve(
     settings = WebSettings(run_scheduler=scheduler, **({"as_of": clock} if clock else {}))
     web = create_app(settings)  # refuses to start without GOV.UK Frontend (npm ci)
     if demo:
-        from transfer_engine.demo import load_demo
+        from transfer_engine.ops.demo import load_demo
 
         load_demo()
         console.print("[yellow]Demo:[/] sample transfers loaded; sample accounts (reset at "

@@ -8,7 +8,7 @@ import typer
 
 from transfer_engine.cli.app import JsonOption, app, console, guarded, print_json, print_table
 from transfer_engine.config import get_settings
-from transfer_engine.workflow import WorkflowLibrary, library
+from transfer_engine.workflow.loader import WorkflowLibrary, library
 
 workflows_app = typer.Typer(help="Workflow definitions (workflows/*.yaml).", no_args_is_help=True)
 app.add_typer(workflows_app, name="workflows")

@@ -43,6 +43,7 @@ import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from transfer_engine.config import get_settings
 from transfer_engine.letters.errors import LetterFormatError
 from transfer_engine.letters.templates import SUFFIX, LetterTemplates
 
@@ -337,7 +338,6 @@ def catalogue(organisation: str | None = None, *, directory: Path | None = None,
     Defaults come from the settings (``TRANSFER_ENGINE_TEMPLATES``,
     ``TRANSFER_ENGINE_LETTER_OVERRIDES``). Loaded once, and again when a file changes.
     """
-    from transfer_engine.config import get_settings
 
     settings = get_settings()
     directory = (directory or settings.templates_dir).resolve()

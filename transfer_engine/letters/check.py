@@ -23,7 +23,8 @@ import jinja2
 import jinja2.sandbox
 
 from transfer_engine.letters.catalogue import LetterSpec
-from transfer_engine.letters.templates import LetterSandbox, field_path
+from transfer_engine.letters.errors import LetterFormatError
+from transfer_engine.letters.templates import SUFFIX, LetterSandbox, field_path
 
 __all__ = ["FieldChecker", "missing_fields"]
 
@@ -93,7 +94,6 @@ class FieldChecker:
         self._template, self._subject = self._guard(lambda: _compiled(spec))
 
     def _guard(self, work: Callable[[], Any]) -> Any:
-        from transfer_engine.letters.errors import LetterFormatError
 
         try:
             return work()
@@ -134,7 +134,6 @@ def _compiled(spec: LetterSpec) -> tuple[jinja2.Template, jinja2.Template]:
     Compiling costs a hundred times a render; a state entered by thousands of transfers checks
     the same few letters each time.
     """
-    from transfer_engine.letters.templates import SUFFIX
 
     strict = spec.bundle.templates().environment
     environment = LetterSandbox(

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from transfer_engine.engine import get_transfer, key_dates_of, steps_of
+from transfer_engine.domain import Regime, RepresentativeKind, StepStatus
 from transfer_engine.errors import NotFoundError, ValidationError
 from transfer_engine.letters.catalogue import LetterSpec
 from transfer_engine.letters.data import encode, to_context
@@ -37,17 +37,11 @@ from transfer_engine.letters.particulars import (
     employee_particulars,
     transfer_particulars,
 )
-from transfer_engine.models import (
-    Employee,
-    Letter,
-    LetterStatus,
-    Organisation,
-    Regime,
-    Representative,
-    RepresentativeKind,
-    StepStatus,
-    Transfer,
-)
+from transfer_engine.store.organisations import Organisation
+from transfer_engine.store.people import Employee, Representative
+from transfer_engine.store.queries import get_transfer, key_dates_of, steps_of
+from transfer_engine.store.register import Letter, LetterStatus
+from transfer_engine.store.transfers import Transfer
 
 __all__ = ["Recipient", "TransferFacts", "build_data", "iter_recipients", "load_facts"]
 

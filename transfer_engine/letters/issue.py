@@ -30,7 +30,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from transfer_engine.config import Settings, get_settings
-from transfer_engine.db import read_session, write_session
 from transfer_engine.errors import ValidationError
 from transfer_engine.letters.catalogue import LetterSpec, catalogue
 from transfer_engine.letters.check import FieldChecker
@@ -49,8 +48,13 @@ from transfer_engine.letters.particulars import particulars_file_hint
 from transfer_engine.letters.register import Entry, ensure_version, record, render
 from transfer_engine.letters.templates import LetterTemplates
 from transfer_engine.letters.text import render_text
-from transfer_engine.models import Employee, Letter, LetterStatus, NoticeKind, Transfer
-from transfer_engine.outbox import PlannedMessage, PlannedNotice, enqueue
+from transfer_engine.outbox.queue import PlannedMessage, PlannedNotice, enqueue
+from transfer_engine.store.database import read_session, write_session
+from transfer_engine.store.messages import NoticeKind
+from transfer_engine.store.people import Employee
+from transfer_engine.store.queries import audit
+from transfer_engine.store.register import Letter, LetterStatus
+from transfer_engine.store.transfers import Transfer
 
 __all__ = [
     "IssueReport",
@@ -452,7 +456,6 @@ def issue_letters(ref: str, letter: str, *, actor: str, today: date | None = Non
                 if progress is not None:
                     progress(len(report.issued), total)
     with write_session(engine) as session:
-        from transfer_engine.engine import audit
 
         transfer = session.exec(select(Transfer).where(Transfer.ref == ref)).one()
         audit(session, transfer, actor, "letters-issued", data={

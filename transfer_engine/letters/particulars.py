@@ -48,17 +48,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from transfer_engine.db import write_session
+from transfer_engine.dates.clock import utcnow
 from transfer_engine.errors import ValidationError
 from transfer_engine.letters.data import encode
-from transfer_engine.models import (
-    Employee,
-    LetterParticulars,
-    Organisation,
-    Representative,
-    Transfer,
-    utcnow,
-)
+from transfer_engine.store.database import write_session
+from transfer_engine.store.organisations import Organisation
+from transfer_engine.store.people import Employee, Representative
+from transfer_engine.store.queries import audit, get_transfer, key_dates_of
+from transfer_engine.store.register import LetterParticulars
+from transfer_engine.store.transfers import Transfer
 
 __all__ = [
     "EmployeeParticulars",
@@ -284,7 +282,6 @@ class ImportReport:
 def import_particulars(ref: str, source: Path | Mapping[str, Any], *, actor: str,
                        engine: Engine | None = None) -> ImportReport:
     """Validate a particulars file in full, then record it in one transaction (or nothing)."""
-    from transfer_engine.engine import audit, get_transfer
 
     if isinstance(source, Path):
         try:
@@ -472,7 +469,6 @@ def fill_synthetic(session: Session, transfer: Transfer, *, actor: str) -> None:
     Organisations get a sample letterhead only where none is recorded. Refuses a transfer that
     is not marked as sample data: made-up details must never reach a real letter.
     """
-    from transfer_engine.engine import key_dates_of
 
     if not transfer.sample_data:
         raise ValidationError(f"{transfer.ref} is not sample data; synthetic particulars are "

@@ -7,7 +7,7 @@ when. For each letter the register keeps:
   (``TRANSFER_ENGINE_LETTERS_DIR``) as ``<transfer>/<letter>/<id>-<recipient>.<ext>``, with the
   SHA-256 and size of each;
 * the template version (the SHA-256 of its sources) and, once per version, the sources
-  themselves (:class:`~transfer_engine.models.LetterTemplateVersion`);
+  themselves (:class:`~transfer_engine.store.tables.LetterTemplateVersion`);
 * the exact data it was rendered with, and its hash; who issued it and when; and the letter it
   superseded, if any.
 
@@ -42,9 +42,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from transfer_engine.config import Settings, get_settings
-from transfer_engine.db import read_session
+from transfer_engine.dates.clock import utcnow
 from transfer_engine.errors import NotFoundError
-from transfer_engine.letters.catalogue import LetterSpec, TemplateBundle
+from transfer_engine.letters.catalogue import LetterSpec, TemplateBundle, spec_from_bundle
 from transfer_engine.letters.data import data_sha256, to_context
 from transfer_engine.letters.document import LetterDocument
 from transfer_engine.letters.docx import DocxRenderer
@@ -54,13 +54,9 @@ from transfer_engine.letters.pdf import PdfRenderer
 from transfer_engine.letters.renderer import LetterRenderer
 from transfer_engine.letters.templates import LetterTemplates
 from transfer_engine.letters.text import TextRenderer
-from transfer_engine.models import (
-    Letter,
-    LetterFile,
-    LetterStatus,
-    LetterTemplateVersion,
-    utcnow,
-)
+from transfer_engine.store.database import read_session
+from transfer_engine.store.queries import get_transfer
+from transfer_engine.store.register import Letter, LetterFile, LetterStatus, LetterTemplateVersion
 
 __all__ = ["FORMATS", "RenderedLetter", "VerifyReport", "render", "verify"]
 
@@ -287,7 +283,7 @@ def _file_sha256(path: Path) -> str:
 def _iter_letters(session: Session, transfer_ref: str | None) -> Iterator[Letter]:
     last = 0
     while True:
-        # Purged letters have no files or data left to check (see transfer_engine.retention).
+        # Purged letters have no files or data left to check (see transfer_engine.ops.retention).
         query = (select(Letter).where(Letter.id > last, Letter.status != LetterStatus.purged)
                  .order_by(Letter.id).limit(200))
         if transfer_ref is not None:
@@ -340,7 +336,6 @@ def check_letter(session: Session, letter: Letter, files: list[LetterFile], root
 def _stored_version(session: Session,
                     version: str) -> tuple[LetterSpec, LetterTemplates] | None:
     """The letter spec and environment of a stored template version, if intact."""
-    from transfer_engine.letters.catalogue import spec_from_bundle
 
     stored = session.exec(select(LetterTemplateVersion)
                           .where(LetterTemplateVersion.version == version)).first()
@@ -362,7 +357,6 @@ def verify(transfer_ref: str | None = None, *, engine: Engine | None = None,
     with read_session(engine) as session:
         if transfer_ref is not None and session.exec(
                 select(Letter.id).where(Letter.transfer_ref == transfer_ref)).first() is None:
-            from transfer_engine.engine import get_transfer
 
             get_transfer(session, transfer_ref)  # a clear error for an unknown transfer
             raise NotFoundError(f"no letters have been issued for {transfer_ref}")

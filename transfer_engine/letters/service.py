@@ -42,8 +42,10 @@ from transfer_engine.letters.issue import (
     resolve,
 )
 from transfer_engine.letters.particulars import import_particulars
-from transfer_engine.letters.register import FORMATS, VerifyReport, render, verify
-from transfer_engine.models import Letter, LetterFile, Transfer
+from transfer_engine.letters.register import FORMATS, VerifyReport, _file_sha256, render, verify
+from transfer_engine.store.queries import get_transfer
+from transfer_engine.store.register import Letter, LetterFile
+from transfer_engine.store.transfers import Transfer
 
 __all__ = [
     "IssueReport",
@@ -163,7 +165,6 @@ class IssuedLetter:
 def issued_letters(session: Session, ref: str, *, letter: str | None = None,
                    limit: int | None = None) -> list[IssuedLetter]:
     """The register of one transfer, newest first."""
-    from transfer_engine.engine import get_transfer
 
     transfer = get_transfer(session, ref)
     query = select(Letter).where(Letter.transfer_id == transfer.id).order_by(Letter.id.desc())
@@ -193,7 +194,6 @@ def issued_file(session: Session, letter_id: int, fmt: str = "pdf",
     The exact bytes that went out, not a new rendering; refused if the file no longer matches
     its recorded hash.
     """
-    from transfer_engine.letters.register import _file_sha256
 
     settings = settings or get_settings()
     row = session.exec(select(LetterFile).where(LetterFile.letter_id == letter_id,

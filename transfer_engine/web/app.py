@@ -24,7 +24,6 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from transfer_engine.db import get_engine, init_db
 from transfer_engine.errors import (
     ConflictError,
     GuardRefusedError,
@@ -32,7 +31,9 @@ from transfer_engine.errors import (
     TransferEngineError,
     ValidationError,
 )
-from transfer_engine.web import csrf
+from transfer_engine.ops.scheduler import Runner, zone
+from transfer_engine.store.database import get_engine, init_db
+from transfer_engine.web import api, csrf, routes
 from transfer_engine.web.errors import Forbidden, NotSignedIn, PageNotFound
 from transfer_engine.web.rendering import PageCache, render
 from transfer_engine.web.security import SecurityHeaders
@@ -60,7 +61,6 @@ def _scheduler(app: FastAPI) -> Callable[[], None] | None:
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
-    from transfer_engine.scheduler import Runner, zone
 
     runner = Runner(settings.engine, app.state.engine)
     tz = zone(settings.engine)
@@ -125,7 +125,6 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.mount("/assets", StaticFiles(directory=assets / "assets"), name="assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    from transfer_engine.web import api, routes
 
     for router in routes.ROUTERS:
         app.include_router(router, dependencies=[Depends(csrf.protect)],

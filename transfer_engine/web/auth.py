@@ -23,20 +23,20 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from transfer_engine.engine import audit
+from transfer_engine.dates.clock import utcnow
 from transfer_engine.errors import NotFoundError, ValidationError
-from transfer_engine.models import (
+from transfer_engine.store.accounts import (
     ApiToken,
     CalendarFeedToken,
-    Organisation,
     Role,
-    Transfer,
     TransferAssignment,
     UnionRepLink,
     User,
     WebSession,
-    utcnow,
 )
+from transfer_engine.store.organisations import Organisation
+from transfer_engine.store.queries import audit
+from transfer_engine.store.transfers import Transfer
 
 # argon2-cffi's defaults are the RFC 9106 "low memory" profile: argon2id, 64 MiB, 3 passes.
 _hasher = PasswordHasher()

@@ -15,9 +15,11 @@ from sqlalchemy import bindparam, delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from transfer_engine.db import read_session, write_session
-from transfer_engine.engine import audit
-from transfer_engine.models import Role, Transfer, User, WebSession, utcnow
+from transfer_engine.dates.clock import utcnow
+from transfer_engine.store.accounts import Role, User, WebSession
+from transfer_engine.store.database import read_session, write_session
+from transfer_engine.store.queries import audit
+from transfer_engine.store.transfers import Transfer
 from transfer_engine.web import cookies
 from transfer_engine.web.auth import Principal, can_edit, can_see, digest, session_status
 from transfer_engine.web.errors import Forbidden, NotSignedIn, PageNotFound

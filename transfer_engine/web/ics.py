@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from transfer_engine.timeline import TimelineEntry
+from transfer_engine.rules.timeline import TimelineEntry
 
 PRODID = "-//transfer_engine//TUPE deadlines//EN"
 

@@ -3,7 +3,7 @@
 Three audiences, three rules:
 
 * **Union representatives** (the portal) see the notices addressed to a representative of
-  their union at an employer they are linked to (:class:`~transfer_engine.models.UnionRepLink`),
+  their union at an employer they are linked to (:class:`~transfer_engine.store.tables.UnionRepLink`),
   on transfers where that union is recorded as *recognised* for that employer's staff. A
   notice is never shown if the outbox withheld it, or if its text names an employee of the
   transfer (a second check: representatives are told numbers, never people).
@@ -32,22 +32,26 @@ from markupsafe import Markup
 from sqlmodel import Session, select
 
 from transfer_engine.config import get_settings
-from transfer_engine.engine import audit, definition_of, key_dates_of, steps_of
+from transfer_engine.dates.clock import utcnow
+from transfer_engine.domain import RepresentativeKind
 from transfer_engine.errors import NotFoundError, ValidationError
-from transfer_engine.models import (
-    Employee,
+from transfer_engine.letters import LetterTemplates
+from transfer_engine.letters.document import BulletList, Heading, Paragraph, Table
+from transfer_engine.letters.owed import LETTER_AUDIENCE, issue_now
+from transfer_engine.letters.templates import long_date, money
+from transfer_engine.outbox.queue import PlannedMessage, PlannedNotice, enqueue
+from transfer_engine.store.accounts import User
+from transfer_engine.store.messages import (
     Notice,
     NoticeAcknowledgement,
     NoticeKind,
-    Organisation,
     OutboxMessage,
     OutboxStatus,
-    Representative,
-    RepresentativeKind,
-    Transfer,
-    User,
-    utcnow,
 )
+from transfer_engine.store.organisations import Organisation
+from transfer_engine.store.people import Employee, Representative
+from transfer_engine.store.queries import audit, definition_of, key_dates_of, steps_of
+from transfer_engine.store.transfers import Transfer
 from transfer_engine.web.auth import Principal, links_of
 
 STATUS_LABELS = {
@@ -283,7 +287,6 @@ def issue_letter(session: Session, transfer: Transfer, letter: str, *, actor: st
     The same call the engine makes on entering a state, so an issued letter and an automatic
     one are indistinguishable, and a letter is decided at most once a day.
     """
-    from transfer_engine.state_letters import LETTER_AUDIENCE, issue_now
 
     if letter not in LETTER_AUDIENCE:
         raise ValidationError(f"{letter} is not sent automatically; download it and send it "
@@ -301,7 +304,6 @@ def issue_letter(session: Session, transfer: Transfer, letter: str, *, actor: st
 def resend(session: Session, transfer: Transfer, message_id: int, *, actor: str,
            today: date) -> None:
     """Send one message again, as a new notice: what was sent before stays on record."""
-    from transfer_engine.outbox import PlannedMessage, PlannedNotice, enqueue
 
     row = session.exec(select(OutboxMessage, Notice)
                        .join(Notice, Notice.id == OutboxMessage.notice_id)
@@ -345,7 +347,6 @@ class Recipient:
 
 def letter_names(transfer: Transfer) -> list[str]:
     """The letters this transfer's workflow issues that have a template to render."""
-    from transfer_engine.letters import LetterTemplates
 
     available = set(LetterTemplates(get_settings().templates_dir).names())
     named = [n for state in definition_of(transfer).states.values() for n in state.letters]
@@ -369,13 +370,11 @@ def _missing(what: str) -> str:
 
 
 def _lenient_date(value: date | None) -> str:
-    from transfer_engine.letters.templates import long_date
 
     return long_date(value) if value is not None else _missing("date")
 
 
 def _lenient_money(value: Decimal | None, pence: bool = True) -> str:
-    from transfer_engine.letters.templates import money
 
     return money(value, pence) if value is not None else _missing("amount")
 
@@ -457,7 +456,6 @@ def letter_context(session: Session, transfer: Transfer, letter: str, recipient_
 def render_letter(session: Session, transfer: Transfer, letter: str, recipient_ref: str,
                   today: date) -> Any:
     """The letter as a :class:`~transfer_engine.letters.LetterDocument`, ready for any format."""
-    from transfer_engine.letters import LetterTemplates
 
     if letter not in letter_names(transfer):
         raise NotFoundError(f"{transfer.ref} issues no letter {letter!r}")
@@ -473,12 +471,6 @@ def letter_preview_html(document: Any) -> Markup:
     """The letter's blocks as GOV.UK-styled HTML for the preview page (escaped throughout)."""
     from html import escape
 
-    from transfer_engine.letters.document import (
-        BulletList,
-        Heading,
-        Paragraph,
-        Table,
-    )
 
     def inline(runs: Any) -> str:
         out = []

@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from transfer_engine.models import Role
+from transfer_engine.store.accounts import Role
 from transfer_engine.web import cookies, csrf
 from transfer_engine.web.auth import Principal
 from transfer_engine.web.deps import principal_or_none, settings_of, take_flash

@@ -20,7 +20,8 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from transfer_engine.models import LoginAttempt, utcnow
+from transfer_engine.dates.clock import utcnow
+from transfer_engine.store.accounts import LoginAttempt
 from transfer_engine.web.settings import WebSettings
 
 CSP = "; ".join([

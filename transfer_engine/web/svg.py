@@ -18,8 +18,8 @@ from datetime import date, timedelta
 from html import escape
 from itertools import pairwise
 
-from transfer_engine.timeline import TimelineEntry
-from transfer_engine.workflow import WorkflowDefinition
+from transfer_engine.rules.timeline import TimelineEntry
+from transfer_engine.workflow.definition import WorkflowDefinition
 
 BLACK = "#0b0c0c"
 GREY = "#505a5f"

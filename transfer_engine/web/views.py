@@ -20,26 +20,16 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from transfer_engine.engine import (
-    check_guards,
-    definition_of,
-    key_dates_of,
-    steps_of,
-    valid_triggers,
-)
+from transfer_engine.domain import StepStatus
+from transfer_engine.engine.advance import check_guards, valid_triggers
 from transfer_engine.errors import GuardFailure
-from transfer_engine.exposure import Exposure, exposure, exposures
-from transfer_engine.models import (
-    AuditEntry,
-    KeyDate,
-    Organisation,
-    StepInstance,
-    StepStatus,
-    Transfer,
-)
-from transfer_engine.timeline import TimelineEntry, entries
+from transfer_engine.rules.exposure import Exposure, exposure, exposures
+from transfer_engine.rules.timeline import TimelineEntry, entries
+from transfer_engine.store.organisations import Organisation
+from transfer_engine.store.queries import definition_of, key_dates_of, steps_of
+from transfer_engine.store.transfers import AuditEntry, KeyDate, StepInstance, Transfer
 from transfer_engine.web.auth import Principal, can_edit, visible_transfer_ids
-from transfer_engine.workflow import WorkflowDefinition
+from transfer_engine.workflow.definition import WorkflowDefinition
 
 AMBER_DAYS = 14
 RAG_LABELS = {"red": "Overdue", "amber": "Due soon", "green": "On track", "grey": "Finished"}

@@ -11,8 +11,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from transfer_engine.db import write_session
-from transfer_engine.models import Role, Transfer
+from transfer_engine.store.accounts import Role
+from transfer_engine.store.database import write_session
+from transfer_engine.store.transfers import Transfer
 from transfer_engine.web.auth import Principal, user_for_api_token
 from transfer_engine.web.deps import deny, engine_of, find_transfer, require_edit
 from transfer_engine.web.errors import NotSignedIn

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from transfer_engine.db import read_session, write_session
 from transfer_engine.errors import NotFoundError
+from transfer_engine.store.database import read_session, write_session
 from transfer_engine.web import notices_view
 from transfer_engine.web.api.deps import ApiUnion, ApiUser
 from transfer_engine.web.deps import deny, engine_of

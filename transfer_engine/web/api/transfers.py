@@ -10,11 +10,14 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import select
 
-from transfer_engine.db import read_session
-from transfer_engine.engine import advance, complete_step, definition_of, steps_of
-from transfer_engine.models import AuditEntry, Employee
-from transfer_engine.state_letters import IssueReport, issue_pending
-from transfer_engine.timeline import entries
+from transfer_engine.engine.advance import advance
+from transfer_engine.engine.steps import complete_step
+from transfer_engine.letters.owed import IssueReport, issue_pending
+from transfer_engine.rules.timeline import entries
+from transfer_engine.store.database import read_session
+from transfer_engine.store.people import Employee
+from transfer_engine.store.queries import definition_of, steps_of
+from transfer_engine.store.transfers import AuditEntry
 from transfer_engine.web.api.deps import ApiEditable, ApiHr, ApiPersonal, ApiTransfer
 from transfer_engine.web.deps import engine_of, find_transfer, settings_of
 from transfer_engine.web.routes.history import PERSONAL_KEYS

@@ -12,10 +12,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
-from transfer_engine.db import read_session, write_session
-from transfer_engine.engine import audit
+from transfer_engine.dates.clock import utcnow
 from transfer_engine.errors import ValidationError
-from transfer_engine.models import ApiToken, CalendarFeedToken, User, utcnow
+from transfer_engine.store.accounts import ApiToken, CalendarFeedToken, User
+from transfer_engine.store.database import read_session, write_session
+from transfer_engine.store.queries import audit
 from transfer_engine.web.auth import (
     Principal,
     authenticate,

@@ -14,17 +14,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import delete
 from sqlmodel import select
 
-from transfer_engine.db import read_session, write_session
-from transfer_engine.engine import audit
 from transfer_engine.errors import ValidationError
-from transfer_engine.models import (
-    Organisation,
-    Role,
-    Transfer,
-    UnionRepLink,
-    User,
-    WebSession,
-)
+from transfer_engine.store.accounts import Role, UnionRepLink, User, WebSession
+from transfer_engine.store.database import read_session, write_session
+from transfer_engine.store.organisations import Organisation
+from transfer_engine.store.queries import audit
+from transfer_engine.store.transfers import Transfer
 from transfer_engine.web.auth import (
     ROLE_LABELS,
     assign,

@@ -7,10 +7,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from transfer_engine.db import read_session
-from transfer_engine.engine import steps_of
-from transfer_engine.models import Role
-from transfer_engine.timeline import entries
+from transfer_engine.rules.timeline import entries
+from transfer_engine.store.accounts import Role
+from transfer_engine.store.database import read_session
+from transfer_engine.store.queries import steps_of
 from transfer_engine.web.auth import Principal, user_for_calendar_token
 from transfer_engine.web.deps import engine_of, settings_of
 from transfer_engine.web.errors import PageNotFound

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from transfer_engine.db import read_session
-from transfer_engine.models import Role
+from transfer_engine.store.accounts import Role
+from transfer_engine.store.database import read_session
 from transfer_engine.web.deps import SignedIn, engine_of, hr_staff, settings_of
 from transfer_engine.web.rendering import render_cached
 from transfer_engine.web.views import AMBER_DAYS, dashboard, dashboard_key

@@ -16,16 +16,17 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
-from transfer_engine.db import read_session, write_session
-from transfer_engine.engine import audit
+from transfer_engine.engine.staff import COLUMNS, read_upload, store_employees, update_employee
 from transfer_engine.errors import (
     ConflictError,
     ImportRowsError,
     NotFoundError,
     ValidationError,
 )
-from transfer_engine.models import Employee, Transfer
-from transfer_engine.staff import COLUMNS, read_upload, store_employees, update_employee
+from transfer_engine.store.database import read_session, write_session
+from transfer_engine.store.people import Employee
+from transfer_engine.store.queries import audit
+from transfer_engine.store.transfers import Transfer
 from transfer_engine.web.auth import can_edit
 from transfer_engine.web.deps import (
     PersonalData,

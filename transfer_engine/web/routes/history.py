@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import select
 
-from transfer_engine.db import read_session
-from transfer_engine.models import AuditEntry, Transfer
+from transfer_engine.store.database import read_session
+from transfer_engine.store.transfers import AuditEntry, Transfer
 from transfer_engine.web.deps import Administrator, HrStaff, VisibleTransfer, engine_of
 from transfer_engine.web.rendering import render
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from transfer_engine.db import read_session, write_session
-from transfer_engine.engine import audit
+import transfer_engine.letters as letters_package
 from transfer_engine.errors import ValidationError
-from transfer_engine.models import Transfer
-from transfer_engine.state_letters import LETTER_AUDIENCE, pending
+from transfer_engine.letters.owed import LETTER_AUDIENCE, pending
+from transfer_engine.store.database import read_session, write_session
+from transfer_engine.store.queries import audit
+from transfer_engine.store.transfers import Transfer
 from transfer_engine.web import notices_view
 from transfer_engine.web.auth import can_edit
 from transfer_engine.web.deps import (
@@ -78,7 +79,6 @@ def download(request: Request, transfer_id: int, letter: str, fmt: str, to: str,
     if fmt not in FORMATS:
         return _page(request, transfer, status_code=404,
                      errors={"_format": "Letters download as PDF or DOCX"})
-    import transfer_engine.letters as letters_package
 
     media_type, function = FORMATS[fmt]
     with read_session(engine_of(request)) as session:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from transfer_engine.db import read_session, write_session
 from transfer_engine.errors import NotFoundError
+from transfer_engine.store.database import read_session, write_session
 from transfer_engine.web import notices_view
 from transfer_engine.web.auth import Principal
 from transfer_engine.web.deps import UnionRep, deny, engine_of, flash

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from transfer_engine.db import write_session
-from transfer_engine.engine import audit
-from transfer_engine.models import Role
+from transfer_engine.store.accounts import Role
+from transfer_engine.store.database import write_session
+from transfer_engine.store.queries import audit
 from transfer_engine.web import cookies
 from transfer_engine.web.auth import authenticate, end_session, normalise_username, start_session
 from transfer_engine.web.deps import engine_of, principal_or_none, session_token, settings_of

@@ -13,15 +13,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
-from transfer_engine.db import read_session
-from transfer_engine.engine import (
-    advance,
-    complete_step,
-    definition_of,
-    key_dates_of,
-    reschedule,
-    steps_of,
-)
+from transfer_engine.engine.advance import advance
+from transfer_engine.engine.reschedule import reschedule
+from transfer_engine.engine.steps import complete_step
 from transfer_engine.errors import (
     ConflictError,
     GuardRefusedError,
@@ -29,8 +23,10 @@ from transfer_engine.errors import (
     NotFoundError,
     ValidationError,
 )
-from transfer_engine.models import Transfer
-from transfer_engine.state_letters import issue_pending
+from transfer_engine.letters.owed import issue_pending
+from transfer_engine.store.database import read_session
+from transfer_engine.store.queries import definition_of, key_dates_of, steps_of
+from transfer_engine.store.transfers import Transfer
 from transfer_engine.web import svg
 from transfer_engine.web.auth import Principal
 from transfer_engine.web.deps import (

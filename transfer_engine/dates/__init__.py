@@ -1,0 +1,1 @@
+"""Dates: working days in England and Wales, deadline expressions, the clock. Pure; imports nothing of the engine."""

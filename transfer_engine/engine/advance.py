@@ -1,0 +1,245 @@
+"""Advancing a transfer: fire a trigger through its guards.
+
+One database transaction holding the transfer's lock: guards, state change, step updates and
+the audit entry are written together or not at all. ``transitions`` drives the ``state`` column
+through one machine per workflow; no trigger methods are bound onto the row (pydantic would
+refuse them), events are fired as ``machine.events[name].trigger(row)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, select
+from transitions import Machine
+
+from transfer_engine.dates.clock import utcnow
+from transfer_engine.domain import StepStatus
+from transfer_engine.engine.owed_letters import record_pending
+from transfer_engine.errors import (
+    ConflictError,
+    GuardFailure,
+    GuardRefusedError,
+    InvalidTriggerError,
+    TransitionError,
+    ValidationError,
+)
+from transfer_engine.rules.guards import GuardContext, evaluate
+from transfer_engine.store.database import write_connection
+from transfer_engine.store.queries import definition_of, get_transfer, steps_of
+from transfer_engine.store.transfers import AuditEntry, StepInstance, Transfer
+from transfer_engine.workflow.definition import Trigger, WorkflowDefinition
+from transfer_engine.workflow.loader import library
+
+# ---------------------------------------------------------------------------------------------
+# Advancing
+
+
+@lru_cache(maxsize=64)
+def _machine(workflow_id: str, version: int) -> Machine:
+    definition = library().get(workflow_id)
+    transitions = []
+    for trigger in definition.triggers.values():
+        for source in trigger.sources:
+            transitions.append({"trigger": trigger.name, "source": source, "dest": trigger.dest})
+    return Machine(model=None, states=list(definition.states), transitions=transitions,
+                   initial=definition.initial, auto_transitions=False,
+                   model_attribute="state", send_event=True)
+
+
+@dataclass
+class AdvanceResult:
+    ref: str
+    trigger: str
+    from_state: str
+    to_state: str
+    version: int
+    completed_steps: list[str]
+    overridden: list[GuardFailure] = field(default_factory=list)
+    letters: list[str] = field(default_factory=list)  # owed: issue with state_letters
+    transfer_id: int = 0
+
+
+def _check_version(transfer: Any, expected: int | None) -> None:
+    if expected is not None and transfer.version != expected:
+        raise ConflictError(
+            f"{transfer.ref} was changed by someone else (now in state {transfer.state!r}, "
+            f"version {transfer.version}; you had version {expected}). Nothing was written: "
+            f"look at `transfer-engine status {transfer.ref}` and try again if still needed."
+        )
+
+
+def _bump(session: Session, transfer: Transfer, expected: int) -> None:
+    """Write the row only if nobody else did since ``expected`` (belt and braces with the lock)."""
+    _bump_row(session.connection(), transfer, expected, transfer.state)
+    # Tell the ORM this is what the row now holds, so it does not write it again.
+    set_committed_value(transfer, "version", expected + 1)
+
+
+def _bump_row(connection: Connection, transfer: Any, expected: int, new_state: str) -> None:
+    result = connection.execute(_BUMP, {
+        "tid": transfer.id, "expected": expected, "new_version": expected + 1, "now": utcnow(),
+        "new_state": new_state})
+    if result.rowcount != 1:
+        raise ConflictError(f"{transfer.ref} was changed by someone else; nothing was written")
+
+
+def guard_context(session: Session, transfer: Any, definition: WorkflowDefinition, *,
+                  today: date, note: str | None = None,
+                  completing: frozenset[str] = frozenset(),
+                  steps: Mapping[str, Any] | None = None) -> GuardContext:
+    return GuardContext(session.connection(), transfer, definition,
+                        steps if steps is not None else steps_of(session, transfer),
+                        today=today, note=note, completing=completing)
+
+
+def _failures(ctx: GuardContext, trigger: Trigger) -> list[GuardFailure]:
+    found = (evaluate(ctx, g.name, g.argument, overridable=g.overridable) for g in trigger.guards)
+    return [f for f in found if f is not None]
+
+
+def check_guards(session: Session, transfer: Transfer, trigger_name: str, *, today: date,
+                 note: str | None = None,
+                 steps: Mapping[str, Any] | None = None) -> list[GuardFailure]:
+    """The guard failures firing ``trigger_name`` now would meet (empty: it would pass).
+
+    Pass ``steps`` (from :func:`steps_of`) when checking several triggers of one transfer, so
+    that they are read once rather than once per trigger.
+    """
+    definition = definition_of(transfer)
+    trigger = definition.triggers[trigger_name]
+    ctx = guard_context(session, transfer, definition, today=today, note=note,
+                        completing=frozenset(trigger.completes), steps=steps)
+    return _failures(ctx, trigger)
+
+
+def valid_triggers(transfer: Any) -> list[str]:
+    return [t.name for t in definition_of(transfer).triggers_from(transfer.state)]
+
+
+# The hot path reads and writes through SQLAlchemy Core: one query loads the transfer with its
+# steps, then at most three statements write. ORM objects would cost several times more per
+# committed transition (see bench/engine_bench.py).
+_TRANSFER = Transfer.__table__  # type: ignore[attr-defined]
+_STEP = StepInstance.__table__  # type: ignore[attr-defined]
+_AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
+# Labelled so that a row serves as the transfer (``transfer_id``...) and as a step (``id``,
+# ``step_id``, ``status``...: what guards read, see guards.StepView).
+_LOAD = (
+    select(_TRANSFER.c.id.label("transfer_id"), _TRANSFER.c.ref, _TRANSFER.c.state,
+           _TRANSFER.c.version, _TRANSFER.c.regime, _TRANSFER.c.regime_reason,
+           _TRANSFER.c.workflow_id, _STEP.c.id, _STEP.c.step_id, _STEP.c.status,
+           _STEP.c.due_date, _STEP.c.done_on, _STEP.c.legal_basis)
+    .select_from(_TRANSFER.outerjoin(_STEP, _STEP.c.transfer_id == _TRANSFER.c.id))
+    .where(_TRANSFER.c.ref == bindparam("ref"))
+)
+_LOAD_LOCKED = _LOAD.with_for_update(of=_TRANSFER)
+# Statements built once: building a statement costs more than running it on SQLite.
+_BUMP = (
+    update(_TRANSFER)
+    .where(_TRANSFER.c.id == bindparam("tid"), _TRANSFER.c.version == bindparam("expected"))
+    .values(version=bindparam("new_version"), updated_at=bindparam("now"),
+            state=bindparam("new_state"))
+)
+_COMPLETE = (
+    update(_STEP)
+    .where(_STEP.c.id == bindparam("step_pk"), _STEP.c.status == StepStatus.open)
+    .values(status=StepStatus.done, done_at=bindparam("now"), done_on=bindparam("today"),
+            done_by=bindparam("actor"), evidence=bindparam("note"))
+)
+_AUDIT_INSERT = insert(_AUDIT)
+
+
+@dataclass
+class TransferRow:
+    """The columns of a transfer the engine needs to fire a trigger; ``transitions`` sets
+    ``state`` on it like on any model."""
+
+    id: int
+    ref: str
+    state: str
+    version: int
+    regime: Any
+    regime_reason: str
+    workflow_id: str
+
+
+def _load_for_update(connection: Connection, ref: str) -> tuple[TransferRow, dict[str, Any]]:
+    """The transfer, locked, and its steps (rows with the attributes guards read)."""
+    rows = connection.execute(_LOAD_LOCKED, {"ref": ref}).all()
+    if not rows:
+        with Session(bind=connection) as session:
+            get_transfer(session, ref)  # raises NotFoundError naming the known transfers
+    first = rows[0]
+    transfer = TransferRow(first.transfer_id, first.ref, first.state, first.version,
+                           first.regime, first.regime_reason, first.workflow_id)
+    return transfer, {r.step_id: r for r in rows if r.id is not None}
+
+
+def advance(ref: str, trigger_name: str, *, actor: str, note: str | None = None,
+            override_reason: str | None = None, expected_version: int | None = None,
+            today: date | None = None, engine: Engine | None = None) -> AdvanceResult:
+    """Fire ``trigger_name`` on transfer ``ref`` in one transaction.
+
+    ``expected_version`` is the version the user was looking at (a web form carries it, the CLI
+    takes ``--expect-version``): if someone else changed the transfer since, nothing is written
+    and :class:`ConflictError` says so. Without it, concurrent triggers are serialised by the
+    transfer's lock and each is judged against the state the previous one left.
+
+    The letters of the state entered are owed, not issued: issue them after this returns with
+    :func:`transfer_engine.letters.owed.issue_pending` (the scheduler does it otherwise).
+    """
+    today = today or date.today()
+    if override_reason is not None and len(override_reason.strip()) < 10:
+        raise ValidationError("--override-reason must say what the special circumstances are "
+                              "(at least 10 characters); it is kept in the audit log")
+    with write_connection(engine) as connection:
+        transfer, steps = _load_for_update(connection, ref)
+        _check_version(transfer, expected_version)
+        definition = definition_of(transfer)
+        trigger = definition.triggers.get(trigger_name)
+        if trigger is None or transfer.state not in trigger.sources:
+            raise InvalidTriggerError(ref, trigger_name, transfer.state, valid_triggers(transfer))
+        ctx = GuardContext(connection, transfer, definition, steps, today=today, note=note,
+                           completing=frozenset(trigger.completes))
+        failures = _failures(ctx, trigger)
+        if failures and (override_reason is None or not all(f.overridable for f in failures)):
+            raise GuardRefusedError(ref, trigger_name, failures)
+        from_state, version = transfer.state, transfer.version
+        machine = _machine(definition.id, definition.version)
+        if not machine.events[trigger_name].trigger(transfer):
+            raise TransitionError(f"{ref}: {trigger_name!r} did not fire")  # pragma: no cover
+        to_state = transfer.state
+        now = utcnow()
+        completed = [s for s in trigger.completes
+                     if s in steps and steps[s].status == StepStatus.open]
+        if completed:
+            connection.execute(_COMPLETE, [
+                {"step_pk": steps[s].id, "now": now, "today": today, "actor": actor,
+                 "note": note} for s in completed])
+        _bump_row(connection, transfer, version, to_state)
+        # The state's letters are owed from this commit and issued after it (see
+        # transfer_engine.letters.owed): rendering them here would hold the lock for seconds.
+        letters = list(definition.states[to_state].letters) if to_state != from_state else []
+        record_pending(connection, transfer_id=transfer.id, transfer_ref=transfer.ref,
+                       letters=letters, day=today, actor=actor)
+        entries = []
+        if failures:
+            entries.append({"action": "override", "data": {
+                "trigger": trigger_name, "reason": override_reason,
+                "overridden": [str(f) for f in failures]}})
+        entries.append({"action": "advance", "data": {
+            "trigger": trigger_name, "note": note, "completed_steps": completed,
+            "letters_due": letters, "as_of": today.isoformat()}})
+        connection.execute(_AUDIT_INSERT, [
+            {"transfer_id": transfer.id, "actor": actor, "at": now,
+             "from_state": from_state, "to_state": to_state, **entry} for entry in entries])
+        return AdvanceResult(ref, trigger_name, from_state, to_state, version + 1,
+                             completed, failures, letters, transfer.id)

@@ -1,0 +1,76 @@
+"""Creating a transfer: its row, key dates and planned steps, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pydantic
+from sqlmodel import Session, select
+
+from transfer_engine.engine.inputs import TransferCreate
+from transfer_engine.engine.planning import refresh_steps
+from transfer_engine.errors import (
+    ValidationError,
+)
+from transfer_engine.store.queries import audit, get_organisation, get_transfer
+from transfer_engine.store.transfers import KeyDate, Transfer
+from transfer_engine.workflow.loader import library
+
+# ---------------------------------------------------------------------------------------------
+# Creating transfers
+
+
+def create_transfer(session: Session, data: TransferCreate, *, actor: str) -> Transfer:
+    """Create a transfer in its workflow's initial state, with every step's deadline."""
+    definition = library().get(data.workflow_id)
+    missing = [k for k, spec in definition.key_dates.items() if spec.required
+               and k not in data.key_dates]
+    unknown = [k for k in data.key_dates if k not in definition.key_dates]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append(f"missing key date(s) {', '.join(missing)}")
+        if unknown:
+            parts.append(f"unknown key date(s) {', '.join(unknown)} "
+                         f"(workflow {definition.id} has {', '.join(definition.key_dates)})")
+        raise ValidationError(f"cannot create {data.ref}: {'; '.join(parts)}")
+    if session.exec(select(Transfer.id).where(Transfer.ref == data.ref)).first() is not None:
+        raise ValidationError(f"a transfer {data.ref!r} already exists; choose another --ref")
+    parent_id = get_transfer(session, data.parent).id if data.parent else None
+    transfer = Transfer(
+        ref=data.ref, title=data.title, workflow_id=definition.id,
+        workflow_version=definition.version, regime=data.regime,
+        regime_reason=data.regime_reason,
+        transferor_id=get_organisation(session, data.transferor).id,
+        transferee_id=get_organisation(session, data.transferee).id,
+        state=definition.initial, parent_id=parent_id, hr_owner=data.hr_owner,
+        escalation_contact=data.escalation_contact, sample_data=data.sample_data,
+    )
+    session.add(transfer)
+    session.flush()
+    for name, value in data.key_dates.items():
+        session.add(KeyDate(transfer_id=transfer.id, name=name, value=value))
+    session.flush()
+    refresh_steps(session, transfer, definition)
+    audit(session, transfer, actor, "created", to_state=transfer.state, data={
+        "workflow": f"{definition.id} v{definition.version}", "regime": data.regime.value,
+        "regime_reason": data.regime_reason,
+        "key_dates": {k: v.isoformat() for k, v in data.key_dates.items()},
+        "sample_data": data.sample_data,
+    })
+    return transfer
+
+
+def parse_transfer_create(values: Mapping[str, Any]) -> TransferCreate:
+    """Validate user input for a new transfer, naming each bad field."""
+    try:
+        return TransferCreate.model_validate(values)
+    except pydantic.ValidationError as exc:
+        raise ValidationError(describe_validation(exc)) from None
+
+
+def describe_validation(exc: pydantic.ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
+    )

@@ -1,0 +1,1 @@
+"""Notices the scheduler decides: reminders, escalations and daily digests."""

@@ -1,0 +1,1 @@
+"""Operations: the scheduler, the retention rule and the demo data."""

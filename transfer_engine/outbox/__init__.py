@@ -1,0 +1,1 @@
+"""The outbox: notices decided once, written down, then delivered one message at a time."""

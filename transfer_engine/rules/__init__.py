@@ -1,0 +1,1 @@
+"""Rules from the law and the workflows: guards, the timeline, money at risk, school types."""

@@ -1,0 +1,1 @@
+"""Read models shared by the command line, the web app and the API."""

@@ -1,0 +1,407 @@
+"""Declarative workflow definitions: load, merge, validate.
+
+A workflow file (YAML, in ``workflows/``) declares a transfer's states, its triggers with their
+guard conditions, its steps with deadlines relative to named key dates and the law each one comes
+from, reminder offsets, and the letters to issue on entering a state. A file may ``extend``
+another, overriding or adding states, triggers and steps by name (``null`` removes one).
+
+Rules that changed in law are kept with the date they took effect (``rules:`` on a step); the
+rule in force on the transfer date applies (e.g. the ELI period: 14 days before 1 May 2014,
+28 days from then, reg 11(6)).
+
+Every problem is reported with the file, the key and what is wrong, all at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import yaml
+from pydantic import BaseModel
+
+from transfer_engine.config import get_settings
+from transfer_engine.dates.deadlines import Deadline, DeadlineSyntaxError
+from transfer_engine.domain import Regime
+from transfer_engine.errors import NotFoundError, WorkflowError
+from transfer_engine.workflow.definition import GuardUse, Rule, Step, Trigger, WorkflowDefinition
+from transfer_engine.workflow.guard_names import GUARDS
+from transfer_engine.workflow.schema import (
+    KeyDateSpec,
+    OrganisationSpec,
+    RuleSpec,
+    StateSpec,
+    StepSpec,
+    TriggerSpec,
+    WorkflowFile,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Loading.
+
+_CONDITIONS = {"all_of", "any_of", "not", "regime_in", "no_representatives",
+               "transferor_headcount_below", "transferring_below"}
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        raise WorkflowError(str(path), [f"{where}: not valid YAML ({exc.problem})"]) from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise WorkflowError(str(path), [f"cannot be read: {exc}"]) from None
+    if not isinstance(data, dict):
+        raise WorkflowError(str(path), ["the file must be a mapping with id, version, title, ..."])
+    return data
+
+
+def _loc(location: tuple[Any, ...]) -> str:
+    out = ""
+    for part in location:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _parse(path: Path, data: dict[str, Any]) -> WorkflowFile:
+    try:
+        return WorkflowFile.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise WorkflowError(str(path), _messages(exc)) from None
+
+
+def _messages(exc: pydantic.ValidationError, prefix: tuple[Any, ...] = ()) -> list[str]:
+    problems = []
+    for error in exc.errors():
+        # pydantic names union branches in the location ("str", "dict[str,any]"); drop them.
+        location = prefix + tuple(
+            p for p in error["loc"]
+            if not str(p).startswith(("str", "dict[", "list[", "function-"))
+        )
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling against workflows/README.md)"
+        elif error["type"] == "missing":
+            message = "required key missing"
+        problems.append(f"{_loc(location)}: {message}")
+    return problems
+
+
+def _merge(base: Mapping[str, Any], overrides: Mapping[str, Any], *,
+           exclusive: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Child entries replace the parent's field by field; a ``null`` entry removes it.
+
+    Keys in ``exclusive`` are alternatives: setting one drops the others inherited (a step's
+    deadline is either one ``due`` or dated ``rules``).
+    """
+    merged: dict[str, Any] = dict(base)
+    for key, value in overrides.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(merged.get(key), dict) and isinstance(value, dict):
+            inherited = dict(merged[key])
+            if any(k in value for k in exclusive):
+                for k in exclusive:
+                    inherited.pop(k, None)
+            merged[key] = {**inherited, **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _validated(model: type[BaseModel], section: str, entries: Mapping[str, Any],
+               problems: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, raw in entries.items():
+        try:
+            out[name] = model.model_validate(raw)
+        except pydantic.ValidationError as exc:
+            problems.extend(_messages(exc, prefix=(section, name)))
+    return out
+
+
+class WorkflowLibrary:
+    """Every workflow in a folder, loaded and validated once."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._files: dict[str, tuple[Path, WorkflowFile]] = {}
+        self._resolved: dict[str, WorkflowDefinition] = {}
+        errors: list[WorkflowError] = []
+        if not folder.is_dir():
+            raise WorkflowError(str(folder), ["no such folder of workflow files"])
+        for path in sorted(folder.glob("*.y*ml")):
+            try:
+                parsed = _parse(path, _read_yaml(path))
+            except WorkflowError as exc:
+                errors.append(exc)
+                continue
+            if parsed.id in self._files:
+                other = self._files[parsed.id][0].name
+                errors.append(WorkflowError(str(path),
+                                            [f"id: {parsed.id!r} is also used by {other}"]))
+                continue
+            self._files[parsed.id] = (path, parsed)
+        if errors:
+            raise _combine(errors)
+        for workflow_id in self._files:
+            try:
+                self.get(workflow_id)
+            except WorkflowError as exc:
+                errors.append(exc)
+        if errors:
+            raise _combine(errors)
+
+    def ids(self) -> list[str]:
+        return list(self._files)
+
+    def all(self) -> list[WorkflowDefinition]:
+        return [self.get(i) for i in self._files]
+
+    def get(self, workflow_id: str) -> WorkflowDefinition:
+        if workflow_id in self._resolved:
+            return self._resolved[workflow_id]
+        if workflow_id not in self._files:
+            raise NotFoundError(
+                f"no workflow {workflow_id!r}; known workflows: {', '.join(sorted(self._files))}"
+            )
+        definition = self._resolve(workflow_id, chain=())
+        self._resolved[workflow_id] = definition
+        return definition
+
+    def _resolve(self, workflow_id: str, chain: tuple[str, ...]) -> WorkflowDefinition:
+        path, spec = self._files[workflow_id]
+        layers = [spec]
+        seen = (*chain, workflow_id)
+        parent_id = spec.extends
+        while parent_id:
+            if parent_id in seen:
+                cycle = " -> ".join((*seen, parent_id))
+                raise WorkflowError(str(path), [f"extends: cycle {cycle}"])
+            if parent_id not in self._files:
+                raise WorkflowError(
+                    str(path), [f"extends: no workflow {parent_id!r} in {self.folder}"]
+                )
+            seen = (*seen, parent_id)
+            parent = self._files[parent_id][1]
+            layers.insert(0, parent)
+            parent_id = parent.extends
+        return _build(path, layers)
+
+
+def _combine(errors: list[WorkflowError]) -> WorkflowError:
+    if len(errors) == 1:
+        return errors[0]
+    problems = [f"{e.source}: {p}" for e in errors for p in e.problems]
+    return WorkflowError(f"{len(errors)} files", problems)
+
+
+def _build(path: Path, layers: list[WorkflowFile]) -> WorkflowDefinition:
+    spec = layers[-1]
+    raw_key_dates: dict[str, Any] = {}
+    raw_states: dict[str, Any] = {}
+    raw_triggers: dict[str, Any] = {}
+    raw_steps: dict[str, Any] = {}
+    initial, regime, reminders = None, None, None
+    for layer in layers:
+        raw_key_dates = _merge(raw_key_dates, layer.key_dates)
+        raw_states = _merge(raw_states, layer.states)
+        raw_triggers = _merge(raw_triggers, layer.triggers)
+        raw_steps = _merge(raw_steps, layer.steps, exclusive=("due", "rules"))
+        initial = layer.initial or initial
+        regime = layer.regime or regime
+        reminders = layer.reminders if layer.reminders is not None else reminders
+
+    problems: list[str] = []
+    key_dates: dict[str, KeyDateSpec] = _validated(KeyDateSpec, "key_dates", raw_key_dates,
+                                                   problems)
+    states: dict[str, StateSpec] = _validated(StateSpec, "states", raw_states, problems)
+    triggers: dict[str, TriggerSpec] = _validated(TriggerSpec, "triggers", raw_triggers, problems)
+    steps: dict[str, StepSpec] = _validated(StepSpec, "steps", raw_steps, problems)
+    if not states:
+        problems.append("states: a workflow needs at least one state")
+    if initial is None:
+        problems.append("initial: missing (name the state a new transfer starts in)")
+    elif initial not in states:
+        problems.append(f"initial: {initial!r} is not one of the states ({', '.join(states)})")
+
+    built_steps: dict[str, Step] = {}
+    for position, (step_id, step) in enumerate(steps.items()):
+        built = _build_step(step_id, step, position, key_dates, reminders or [], problems)
+        if built:
+            built_steps[step_id] = built
+
+    non_final = [name for name, state in states.items() if not state.final]
+    built_triggers: dict[str, Trigger] = {}
+    for name, trigger in triggers.items():
+        where = f"triggers.{name}"
+        sources = [trigger.source] if isinstance(trigger.source, str) else list(trigger.source)
+        if sources == ["*"]:
+            sources = non_final
+        for source in sources:
+            if source not in states:
+                problems.append(f"{where}.source: {source!r} is not a state")
+        if trigger.dest is not None and trigger.dest not in states:
+            problems.append(f"{where}.dest: {trigger.dest!r} is not a state")
+        for step_id in trigger.completes:
+            if step_id not in built_steps and step_id not in steps:
+                problems.append(f"{where}.completes: {step_id!r} is not a step")
+        uses = tuple(_build_guard(f"{where}.guards[{i}]", g, key_dates, steps, states, problems)
+                     for i, g in enumerate(trigger.guards))
+        built_triggers[name] = Trigger(
+            name=name, label=trigger.label, sources=tuple(sources), dest=trigger.dest,
+            guards=tuple(u for u in uses if u is not None), completes=tuple(trigger.completes),
+            description=trigger.description,
+        )
+
+    for name, state in states.items():
+        if not state.final and not any(name in t.sources for t in built_triggers.values()):
+            problems.append(f"states.{name}: no trigger leaves this state; mark it final: true")
+
+    seed = spec.transfer
+    if seed is not None:
+        for key in seed.key_dates:
+            if key not in key_dates:
+                problems.append(f"transfer.key_dates.{key}: not one of the key dates")
+        for key, kd in key_dates.items():
+            if kd.required and key not in seed.key_dates:
+                problems.append(f"transfer.key_dates.{key}: required")
+    if problems:
+        raise WorkflowError(str(path), problems)
+    assert initial is not None
+    organisations: dict[str, OrganisationSpec] = {}
+    for layer in layers:
+        organisations.update(layer.organisations)
+    return WorkflowDefinition(
+        id=spec.id, version=spec.version, title=spec.title, description=spec.description,
+        source=str(path), regime=regime, initial=initial, key_dates=key_dates, states=states,
+        triggers=built_triggers, steps=built_steps, organisations=organisations, seed=seed,
+        extends=spec.extends,
+    )
+
+
+def _check_condition(where: str, condition: Mapping[str, Any], problems: list[str]) -> None:
+    for key, value in condition.items():
+        if key not in _CONDITIONS:
+            problems.append(f"{where}.{key}: unknown condition; use one of {sorted(_CONDITIONS)}")
+        elif key in ("all_of", "any_of"):
+            if not isinstance(value, list):
+                problems.append(f"{where}.{key}: must be a list of conditions")
+                continue
+            for i, item in enumerate(value):
+                _check_condition(f"{where}.{key}[{i}]", item, problems)
+        elif key == "not":
+            _check_condition(f"{where}.not", value, problems)
+
+
+def _build_step(step_id: str, step: StepSpec, position: int, key_dates: Mapping[str, Any],
+                default_reminders: list[int], problems: list[str]) -> Step | None:
+    where = f"steps.{step_id}"
+    rule_specs = list(step.rules)
+    if step.due and rule_specs:
+        problems.append(f"{where}: give either due or rules, not both")
+        return None
+    if step.due:
+        rule_specs = [RuleSpec(effective_from=date.min, due=step.due)]
+    if not rule_specs:
+        problems.append(f"{where}: needs a due date ('due: 28 days before transfer') or rules")
+        return None
+    rules = []
+    last_due, last_basis = None, step.legal_basis
+    for i, rule in enumerate(sorted(rule_specs, key=lambda r: r.effective_from)):
+        due_text = rule.due or last_due
+        if due_text is None:
+            problems.append(f"{where}.rules[{i}].due: missing")
+            continue
+        try:
+            deadline = Deadline.parse(due_text)
+        except DeadlineSyntaxError as exc:
+            problems.append(f"{where}.{'due' if step.due else f'rules[{i}].due'}: {exc}")
+            continue
+        if deadline.key not in key_dates:
+            problems.append(
+                f"{where}: deadline {due_text!r} counts from {deadline.key!r}, which is not a key "
+                f"date ({', '.join(key_dates)})"
+            )
+        if rule.applies_when:
+            _check_condition(f"{where}.rules[{i}].applies_when", rule.applies_when, problems)
+        last_due, last_basis = due_text, rule.legal_basis or last_basis
+        rules.append(Rule(
+            effective_from=None if rule.effective_from == date.min else rule.effective_from,
+            due=deadline, legal_basis=last_basis,
+            applies_when=rule.applies_when or step.applies_when,
+        ))
+    if step.applies_when:
+        _check_condition(f"{where}.applies_when", step.applies_when, problems)
+    reminders = step.reminders if step.reminders is not None else default_reminders
+    if any(r < 0 for r in reminders):
+        problems.append(f"{where}.reminders: offsets are days before the deadline, 0 or more")
+    return Step(
+        id=step_id, title=step.title, rules=tuple(rules),
+        reminders=tuple(sorted(set(reminders), reverse=True)), regimes=frozenset(step.regimes),
+        exposure=step.exposure, audience=step.audience, description=step.description,
+        position=position,
+    )
+
+
+def _build_guard(where: str, raw: str | dict[str, Any], key_dates: Mapping[str, Any],
+                 steps: Mapping[str, Any], states: Mapping[str, Any],
+                 problems: list[str]) -> GuardUse | None:
+    if isinstance(raw, str):
+        name, argument, overridable = raw, None, False
+    else:
+        options = dict(raw)
+        overridable = bool(options.pop("overridable", False))
+        if len(options) != 1:
+            problems.append(f"{where}: write one guard per item, e.g. '- steps_done: [eli]'")
+            return None
+        ((name, argument),) = options.items()
+    spec = GUARDS.get(name)
+    if spec is None:
+        problems.append(f"{where}: unknown guard {name!r}; known guards: {sorted(GUARDS)}")
+        return None
+    kind = spec.argument
+    if kind == "none" and argument is not None:
+        problems.append(f"{where}.{name}: takes no argument")
+    elif kind == "key-date" and argument not in key_dates:
+        problems.append(f"{where}.{name}: {argument!r} is not a key date ({', '.join(key_dates)})")
+    elif kind == "step" and argument not in steps:
+        problems.append(f"{where}.{name}: {argument!r} is not a step")
+    elif kind == "name-list" and not (isinstance(argument, list) and argument):
+        problems.append(f"{where}.{name}: needs a list of names, e.g. [eli]")
+    elif kind in ("step-list", "regime-list", "state-list"):
+        known: Iterable[str] = {"step-list": steps, "state-list": states,
+                                "regime-list": [r.value for r in Regime]}[kind]
+        if not isinstance(argument, list) or not argument:
+            problems.append(f"{where}.{name}: needs a list, e.g. [{next(iter(known), 'x')}]")
+        else:
+            for item in argument:
+                if item not in known:
+                    problems.append(f"{where}.{name}: {item!r} is not one of {sorted(known)}")
+    return GuardUse(name=name, argument=argument, overridable=overridable)
+
+
+_LIBRARIES: dict[Path, WorkflowLibrary] = {}
+_DEFAULT: dict[str | None, WorkflowLibrary] = {}
+
+
+def library(folder: Path | None = None) -> WorkflowLibrary:
+    """The workflows in ``folder`` (default: the configured folder), loaded once per process."""
+    if folder is None:
+        # The hot path: every trigger asks for its workflow. Key the default on the setting's
+        # raw value so that no path has to be resolved on the file system each time.
+        setting = os.environ.get("TRANSFER_ENGINE_WORKFLOWS")
+        cached = _DEFAULT.get(setting)
+        if cached is None:
+
+            cached = _DEFAULT[setting] = library(get_settings().workflows_dir)
+        return cached
+    folder = folder.resolve()
+    if folder not in _LIBRARIES:
+        _LIBRARIES[folder] = WorkflowLibrary(folder)
+    return _LIBRARIES[folder]
