@@ -111,7 +111,7 @@ class Settings:
         default_factory=lambda: Path(v) if (v := _text("TRANSFER_ENGINE_LETTER_OVERRIDES"))
         else None)
 
-    # Deadline scheduler and mail (see transfer_engine.ops.scheduler and transfer_engine.outbox.delivery).
+    # Deadline scheduler and mail (see transfer_engine.ops.scheduler and outbox.delivery).
     # "files" writes each message as an .eml file in outbox_dir: nothing to configure.
     mail_backend: str = field(
         default_factory=lambda: _choice("TRANSFER_ENGINE_MAIL", "files", ("files", "smtp")))

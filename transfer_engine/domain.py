@@ -16,7 +16,7 @@ class OrganisationKind(enum.StrEnum):
 
 
 class SchoolType(enum.StrEnum):
-    """Who employs a school's staff depends on its type (see :mod:`transfer_engine.rules.schools`)."""
+    """Who employs a school's staff depends on its type (:mod:`transfer_engine.rules.schools`)."""
 
     community = "community"
     voluntary_controlled = "voluntary-controlled"

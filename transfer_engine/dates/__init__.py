@@ -1,1 +1,4 @@
-"""Dates: working days in England and Wales, deadline expressions, the clock. Pure; imports nothing of the engine."""
+"""Dates: working days in England and Wales, deadline expressions, the clock.
+
+Pure; imports nothing else of the engine.
+"""

@@ -8,7 +8,7 @@ part, and in service nothing planned for a day goes out before its send time.
 
 Each sweep:
 
-1. decides the notices due by its day (:mod:`transfer_engine.notices.planner`) and writes them with their
+1. decides the notices due by its day (:mod:`transfer_engine.notices.planner`) and writes them with
    outbox messages in one transaction; a notice already decided is skipped by its key;
 2. remembers the day it swept, and says so in the log when days were missed (what was missed
    is sent now, marked late) or when the clock went backwards (then nothing new is decided

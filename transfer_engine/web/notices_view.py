@@ -3,7 +3,7 @@
 Three audiences, three rules:
 
 * **Union representatives** (the portal) see the notices addressed to a representative of
-  their union at an employer they are linked to (:class:`~transfer_engine.store.tables.UnionRepLink`),
+  their union at an employer they are linked to (a ``UnionRepLink`` row),
   on transfers where that union is recorded as *recognised* for that employer's staff. A
   notice is never shown if the outbox withheld it, or if its text names an employee of the
   transfer (a second check: representatives are told numbers, never people).

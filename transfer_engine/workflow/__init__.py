@@ -1,4 +1,4 @@
-"""Workflow definitions: the file schema, the built definitions, the guard vocabulary and the loader.
+"""Workflow definitions: the file schema, built definitions, the guard vocabulary, the loader.
 
 A definition is data read from ``workflows/``; nothing here touches the database.
 """
