@@ -101,3 +101,16 @@ def test_show_prints_a_mermaid_state_diagram(cli: Cli) -> None:
     assert "ready --> transferred : go_live" in out
     data = cli.json("workflows", "show", "ld-to-nct")
     assert data["steps"]["eli"]["rules"][-1]["due"] == "28 days before transfer"
+
+
+def test_an_organisations_own_workflows_are_added_to_the_shipped_ones(tmp_path: Path) -> None:
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "catering-insourcing.yaml").write_text(
+        "# An organisation's own workflow, beside the shipped ones (synthetic example).\n"
+        "id: catering-insourcing\nversion: 1\ntitle: Catering insourcing (sample)\n"
+        "extends: tupe-base\n")
+    result = run_cli("workflows", "list", "--json",
+                     env={"TRANSFER_ENGINE_WORKFLOWS": str(own)}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "catering-insourcing" in result.stdout and "ld-to-nct" in result.stdout

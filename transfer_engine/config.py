@@ -13,7 +13,22 @@ from pathlib import Path
 
 from transfer_engine.errors import ConfigurationError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+# An installed wheel carries the workflows, letter templates and GOV.UK Frontend files in
+# transfer_engine/shipped/ (see pyproject.toml); a checkout uses them where they are kept.
+SHIPPED = PACKAGE_DIR / "shipped"
+
+
+def shipped(in_wheel: str, in_checkout: Path) -> Path:
+    """Where a file or folder that ships with the engine is, installed or in a checkout."""
+    packaged = SHIPPED / in_wheel
+    return packaged if packaged.exists() else PROJECT_ROOT / in_checkout
+
+
+SHIPPED_WORKFLOWS = shipped("workflows", Path("workflows"))
+SHIPPED_LETTERS = shipped("letters", Path("templates") / "letters")
+SHIPPED_GOVUK = shipped("govuk", Path("node_modules") / "govuk-frontend" / "dist" / "govuk")
 
 DEFAULT_DATABASE_URL = "sqlite:///transfer_engine.db"
 
@@ -88,14 +103,13 @@ class Settings:
     database_url: str = field(
         default_factory=lambda: os.environ.get("TRANSFER_ENGINE_DATABASE_URL", DEFAULT_DATABASE_URL)
     )
-    workflows_dir: Path = field(
-        default_factory=lambda: _path("TRANSFER_ENGINE_WORKFLOWS", PROJECT_ROOT / "workflows")
-    )
+    # The workflows that ship with the engine, and an organisation's own beside them: a file
+    # there adds a workflow, or replaces the shipped one with the same id.
+    workflows_dir: Path = SHIPPED_WORKFLOWS
+    own_workflows_dir: Path | None = field(
+        default_factory=lambda: Path(v) if (v := _text("TRANSFER_ENGINE_WORKFLOWS")) else None)
     templates_dir: Path = field(
-        default_factory=lambda: _path(
-            "TRANSFER_ENGINE_TEMPLATES", PROJECT_ROOT / "templates" / "letters"
-        )
-    )
+        default_factory=lambda: _path("TRANSFER_ENGINE_TEMPLATES", SHIPPED_LETTERS))
     timezone: str = field(
         default_factory=lambda: os.environ.get("TRANSFER_ENGINE_TIMEZONE", "Europe/London")
     )
@@ -150,6 +164,13 @@ class Settings:
         default_factory=lambda: _int("TRANSFER_ENGINE_CATCH_UP_DAYS", 30, minimum=0))
     digest_days: int = field(
         default_factory=lambda: _int("TRANSFER_ENGINE_DIGEST_DAYS", 14, minimum=1))
+
+
+    @property
+    def workflow_folders(self) -> tuple[Path, ...]:
+        """The folders workflows are read from, the organisation's own last (it wins)."""
+        own = self.own_workflows_dir
+        return (self.workflows_dir,) if own is None else (self.workflows_dir, own)
 
 
 def get_settings() -> Settings:

@@ -13,14 +13,16 @@ from transfer_engine.workflow.loader import WorkflowLibrary, library
 workflows_app = typer.Typer(help="Workflow definitions (workflows/*.yaml).", no_args_is_help=True)
 app.add_typer(workflows_app, name="workflows")
 
-FolderOption = typer.Option(None, "--folder", help="Folder of workflow files (default: workflows/)")
+FolderOption = typer.Option(
+    None, "--folder",
+    help="Read only this folder (default: the shipped workflows and TRANSFER_ENGINE_WORKFLOWS)")
 
 
 @workflows_app.command("list")
 @guarded
 def list_workflows(folder: Path = FolderOption, as_json: bool = JsonOption) -> None:
     """The workflows that can be used to create transfers."""
-    definitions = library(folder).all()
+    definitions = (library(folder) if folder else library()).all()
     rows = [{"id": d.id, "version": d.version, "title": d.title, "extends": d.extends,
              "states": len(d.states), "steps": len(d.steps), "seed": d.seed.ref if d.seed else None}
             for d in definitions]
@@ -36,12 +38,13 @@ def list_workflows(folder: Path = FolderOption, as_json: bool = JsonOption) -> N
 @guarded
 def validate(folder: Path = FolderOption, as_json: bool = JsonOption) -> None:
     """Check every workflow file; errors name the file, the key and what is wrong."""
-    folder = folder or get_settings().workflows_dir
-    definitions = WorkflowLibrary(folder).all()  # raises WorkflowError listing every problem
+    folders = (folder,) if folder else get_settings().workflow_folders
+    definitions = WorkflowLibrary(*folders).all()  # raises WorkflowError listing every problem
     if as_json:
         print_json({"valid": True, "workflows": [d.id for d in definitions]})
     else:
-        console.print(f"{len(definitions)} workflow(s) in {folder} are valid: "
+        where = ", ".join(map(str, folders))
+        console.print(f"{len(definitions)} workflow(s) in {where} are valid: "
                       f"{', '.join(d.id for d in definitions)}")
 
 
@@ -49,7 +52,7 @@ def validate(folder: Path = FolderOption, as_json: bool = JsonOption) -> None:
 @guarded
 def show(workflow_id: str, folder: Path = FolderOption, as_json: bool = JsonOption) -> None:
     """A workflow's steps, triggers and guards, and its state diagram in Mermaid."""
-    d = library(folder).get(workflow_id)
+    d = (library(folder) if folder else library()).get(workflow_id)
     if as_json:
         print_json({
             "id": d.id, "version": d.version, "title": d.title, "initial": d.initial,

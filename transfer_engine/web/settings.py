@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from transfer_engine.config import PROJECT_ROOT, Settings, get_settings
+from transfer_engine.config import SHIPPED_GOVUK, Settings, get_settings
 from transfer_engine.errors import ConfigurationError
-
-GOVUK_DIST = Path("node_modules") / "govuk-frontend" / "dist" / "govuk"
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -65,7 +63,7 @@ class WebSettings:
         default_factory=lambda: _flag("TRANSFER_ENGINE_SECURE_COOKIES", False))
     assets_dir: Path = field(
         default_factory=lambda: Path(os.environ.get("TRANSFER_ENGINE_ASSETS")
-                                     or PROJECT_ROOT / GOVUK_DIST))
+                                     or SHIPPED_GOVUK))
     # Judge deadlines as if today were this date (demos and training); None means today.
     as_of: date | None = field(default_factory=_as_of)
     session_idle: timedelta = timedelta(hours=1)

@@ -126,27 +126,35 @@ def _validated(model: type[BaseModel], section: str, entries: Mapping[str, Any],
 
 
 class WorkflowLibrary:
-    """Every workflow in a folder, loaded and validated once."""
+    """Every workflow in one or more folders, loaded and validated once.
 
-    def __init__(self, folder: Path) -> None:
+    A later folder (an organisation's own) adds workflows, and replaces one of an earlier
+    folder (those shipped with the engine) that has the same id; two files with one id in the
+    same folder are an error.
+    """
+
+    def __init__(self, folder: Path, *more: Path) -> None:
         self.folder = folder
+        self.folders = (folder, *more)
         self._files: dict[str, tuple[Path, WorkflowFile]] = {}
         self._resolved: dict[str, WorkflowDefinition] = {}
         errors: list[WorkflowError] = []
-        if not folder.is_dir():
-            raise WorkflowError(str(folder), ["no such folder of workflow files"])
-        for path in sorted(folder.glob("*.y*ml")):
-            try:
-                parsed = _parse(path, _read_yaml(path))
-            except WorkflowError as exc:
-                errors.append(exc)
-                continue
-            if parsed.id in self._files:
-                other = self._files[parsed.id][0].name
-                errors.append(WorkflowError(str(path),
-                                            [f"id: {parsed.id!r} is also used by {other}"]))
-                continue
-            self._files[parsed.id] = (path, parsed)
+        for each in self.folders:
+            if not each.is_dir():
+                raise WorkflowError(str(each), ["no such folder of workflow files"])
+            here: dict[str, Path] = {}
+            for path in sorted(each.glob("*.y*ml")):
+                try:
+                    parsed = _parse(path, _read_yaml(path))
+                except WorkflowError as exc:
+                    errors.append(exc)
+                    continue
+                if parsed.id in here:
+                    errors.append(WorkflowError(
+                        str(path), [f"id: {parsed.id!r} is also used by {here[parsed.id].name}"]))
+                    continue
+                here[parsed.id] = path
+                self._files[parsed.id] = (path, parsed)
         if errors:
             raise _combine(errors)
         for workflow_id in self._files:
@@ -386,22 +394,22 @@ def _build_guard(where: str, raw: str | dict[str, Any], key_dates: Mapping[str, 
     return GuardUse(name=name, argument=argument, overridable=overridable)
 
 
-_LIBRARIES: dict[Path, WorkflowLibrary] = {}
+_LIBRARIES: dict[tuple[Path, ...], WorkflowLibrary] = {}
 _DEFAULT: dict[str | None, WorkflowLibrary] = {}
 
 
-def library(folder: Path | None = None) -> WorkflowLibrary:
-    """The workflows in ``folder`` (default: the configured folder), loaded once per process."""
-    if folder is None:
+def library(*folders: Path) -> WorkflowLibrary:
+    """The workflows in ``folders`` (default: the shipped ones and the organisation's own,
+    from the settings), loaded once per process."""
+    if not folders:
         # The hot path: every trigger asks for its workflow. Key the default on the setting's
         # raw value so that no path has to be resolved on the file system each time.
         setting = os.environ.get("TRANSFER_ENGINE_WORKFLOWS")
         cached = _DEFAULT.get(setting)
         if cached is None:
-
-            cached = _DEFAULT[setting] = library(get_settings().workflows_dir)
+            cached = _DEFAULT[setting] = library(*get_settings().workflow_folders)
         return cached
-    folder = folder.resolve()
-    if folder not in _LIBRARIES:
-        _LIBRARIES[folder] = WorkflowLibrary(folder)
-    return _LIBRARIES[folder]
+    key = tuple(folder.resolve() for folder in folders)
+    if key not in _LIBRARIES:
+        _LIBRARIES[key] = WorkflowLibrary(*key)
+    return _LIBRARIES[key]
