@@ -36,16 +36,17 @@ from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from populate import populate as bulk_populate
 
-from transfer_engine.domain import RepresentativeKind
+from transfer_engine.domain import OrganisationKind, RepresentativeKind
 from transfer_engine.engine.advance import advance
 from transfer_engine.engine.create import create_transfer, parse_transfer_create
 from transfer_engine.engine.planning import refresh_steps
 from transfer_engine.letters.owed import issue_pending
-from transfer_engine.letters.particulars import fill_synthetic
+from transfer_engine.letters.sample_particulars import fill_synthetic
 from transfer_engine.store.database import get_engine, init_db, write_session
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.people import Employee, Representative
@@ -56,14 +57,17 @@ LIFECYCLE = ["approve", "advise_unions", "record_measures", "inform_representati
 TRANSFER_DATE = date(2025, 6, 2)
 
 
-def populate(engine, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+def populate(engine: Engine, count: int) -> list[str]:
     refs = []
     with write_session(engine) as session:
-        council = Organisation(slug="bench-council", name="Bench Council", kind="council")
+        council = Organisation(slug="bench-council", name="Bench Council",
+                               kind=OrganisationKind.council)
         session.add(council)
-        session.add(Organisation(slug="bench-provider", name="Bench Provider", kind="company"))
+        session.add(Organisation(slug="bench-provider", name="Bench Provider",
+                                 kind=OrganisationKind.company))
         session.flush()
         council_id = council.id
+        assert council_id is not None  # given by the flush
     for start in range(0, count, 500):
         with write_session(engine) as session:
             for n in range(start, min(start + 500, count)):
@@ -76,6 +80,7 @@ def populate(engine, count: int) -> list[str]:  # type: ignore[no-untyped-def]
                     "key_dates": {"decision": TRANSFER_DATE - timedelta(days=90),
                                   "transfer": TRANSFER_DATE},
                 }), actor="bench")
+                assert transfer.id is not None  # given by create_transfer's flush
                 for e in range(3):
                     session.add(Employee(transfer_id=transfer.id, employee_ref=f"E{e}",
                                          full_name=f"Synthetic {e}", role="Officer",
@@ -94,7 +99,7 @@ def populate(engine, count: int) -> list[str]:  # type: ignore[no-untyped-def]
     return refs
 
 
-def drive(engine, refs: list[str]) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+def drive(engine: Engine, refs: list[str]) -> tuple[int, float]:
     fired = 0
     started = time.perf_counter()
     for trigger in LIFECYCLE:
@@ -106,13 +111,13 @@ def drive(engine, refs: list[str]) -> tuple[int, float]:  # type: ignore[no-unty
     return fired, time.perf_counter() - started
 
 
-def issue_letters(engine, sample: int = 200) -> float:  # type: ignore[no-untyped-def]
+def issue_letters(engine: Engine, sample: int = 200) -> float:
     """Issue the letters the first ``sample`` transfers' transitions owed; letters (one per
     recipient) issued per second. A sample: all 10,000 transfers' would take minutes."""
     with engine.connect() as connection:
-        ids = connection.execute(text("SELECT DISTINCT transfer_id FROM pendingletter "
-                                      "ORDER BY transfer_id LIMIT :n"), {"n": sample}).scalars()
-        ids = list(ids)
+        ids = list(connection.execute(text("SELECT DISTINCT transfer_id FROM pendingletter "
+                                           "ORDER BY transfer_id LIMIT :n"),
+                                      {"n": sample}).scalars())
         before = connection.execute(text("SELECT count(*) FROM letter")).scalar_one()
     started = time.perf_counter()
     for transfer_id in ids:
@@ -125,7 +130,7 @@ def issue_letters(engine, sample: int = 200) -> float:  # type: ignore[no-untype
     return issued / seconds
 
 
-def baseline(engine, count: int) -> float:  # type: ignore[no-untyped-def]
+def baseline(engine: Engine, count: int) -> float:
     """Bare committed transactions: one UPDATE and one INSERT each, same driver."""
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE IF NOT EXISTS bench_rows "
@@ -185,7 +190,7 @@ def main() -> None:
               f"{statistics.median(letters):,.0f} |", flush=True)
 
 
-def _empty(engine) -> None:  # type: ignore[no-untyped-def]
+def _empty(engine: Engine) -> None:
     # TRUNCATE fires no row triggers, so the audit log's append-only trigger lets it empty the
     # tables between rounds of a benchmark (never do this to a real database).
     with engine.begin() as connection:

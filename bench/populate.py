@@ -40,8 +40,8 @@ def populate(engine: Engine, transfers: int, *, employees_per_transfer: int = 3,
     facts = Facts(regime="TUPE", representatives=1, transferor_headcount=5000,
                   transferring=employees_per_transfer)
     now = utcnow()
-    tables = {m: m.__table__ for m in (Organisation, Transfer, KeyDate, StepInstance, Employee,
-                                       Representative)}  # type: ignore[attr-defined]
+    tables = {m: m.__table__  # type: ignore[union-attr]  # SQLModel does not declare __table__
+              for m in (Organisation, Transfer, KeyDate, StepInstance, Employee, Representative)}
     with engine.begin() as connection:
         existing = connection.execute(
             select(Organisation.__table__.c.id).where(  # type: ignore[attr-defined]

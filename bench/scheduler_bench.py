@@ -22,6 +22,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from populate import populate
@@ -36,7 +38,7 @@ FUTURE = date(2027, 6, 1)             # background deadlines: all well after the
 STEPS_PER_TRANSFER = 14
 
 
-def quiet_sweeps(engine, rounds: int) -> list[float]:  # type: ignore[no-untyped-def]
+def quiet_sweeps(engine: Engine, rounds: int) -> list[float]:
     times = []
     for _ in range(rounds):
         started = time.perf_counter()
@@ -46,7 +48,7 @@ def quiet_sweeps(engine, rounds: int) -> list[float]:  # type: ignore[no-untyped
     return times
 
 
-def queue_due(engine) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+def queue_due(engine: Engine) -> tuple[int, float]:
     """Decide and queue what is due on the sweep day (delivery is not part of this figure)."""
     settings = get_settings()
     started = time.perf_counter()

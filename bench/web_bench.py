@@ -33,7 +33,8 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
+# httpx2: the HTTP client the test dependencies install (Starlette's test client uses it too).
+import httpx2 as httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from populate import populate

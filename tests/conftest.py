@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
@@ -23,6 +24,9 @@ from transfer_engine.cli import app
 from transfer_engine.store.database import get_engine, init_db
 
 PROJECT = Path(__file__).resolve().parent.parent
+
+# The fixtures of each area (sched_env, smtp_server, overrides, web ...), found by name.
+pytest_plugins = ["tests.letter_fixtures", "tests.scheduler_fixtures", "tests.web_fixtures"]
 
 
 # Set to a PostgreSQL server URL (e.g. postgresql+psycopg://user:pw@127.0.0.1/postgres) to run
@@ -52,7 +56,7 @@ def _postgres_template(admin: Engine) -> str:
         name = f"te_template_{uuid.uuid4().hex[:8]}"
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+        url = admin.url.set(database=name).render_as_string(hide_password=False)
         engine = init_db(get_engine(url))
         engine.dispose()
         _TEMPLATE["postgresql"] = name
@@ -117,7 +121,7 @@ class Cli:
                                  f"{result.stderr}")
         return result.exit_code, result.stdout, result.stderr
 
-    def json(self, *args: str) -> object:
+    def json(self, *args: str) -> Any:
         return json.loads(self(*args, "--json")[1])
 
 

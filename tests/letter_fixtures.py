@@ -10,7 +10,7 @@ import docx
 import pypdf
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from transfer_engine.store.database import read_session
 from transfer_engine.store.messages import OutboxMessage
@@ -40,13 +40,14 @@ def docx_text(data: bytes) -> str:
 
 def letters(engine: Engine, **where: object) -> list[Letter]:
     with read_session(engine) as session:
-        query = select(Letter).order_by(Letter.id)
+        query = select(Letter).order_by(col(Letter.id))
         for name, value in where.items():
             query = query.where(getattr(Letter, name) == value)
         return list(session.exec(query).all())
 
 
-def files_of(engine: Engine, letter_id: int) -> dict[str, LetterFile]:
+def files_of(engine: Engine, letter_id: int | None) -> dict[str, LetterFile]:
+    assert letter_id is not None, "no letter: it was never saved"
     with read_session(engine) as session:
         return {f.format: f for f in session.exec(
             select(LetterFile).where(LetterFile.letter_id == letter_id)).all()}
@@ -54,7 +55,7 @@ def files_of(engine: Engine, letter_id: int) -> dict[str, LetterFile]:
 
 def outbox(engine: Engine) -> list[OutboxMessage]:
     with read_session(engine) as session:
-        return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all())
+        return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all())
 
 
 @pytest.fixture

@@ -19,9 +19,10 @@ def test_audit_entries_cannot_be_changed_or_deleted(demo) -> None:
 
 def test_public_api() -> None:
     assert transfer_engine.__all__ == [
-        "AdvanceResult", "ConfigurationError", "ConflictError", "GuardFailure",
-        "GuardRefusedError", "ImportRowsError", "InvalidTriggerError", "NotFoundError",
-        "RescheduleReport", "TransferEngineError", "TransitionError", "ValidationError",
+        "AdvanceResult", "ConfigurationError", "ConflictError", "Exposure", "GuardFailure",
+        "GuardRefusedError", "ImportReport", "ImportRowsError", "InvalidTriggerError",
+        "IssueReport", "NotFoundError", "RescheduleReport", "Settings", "TimelineEntry",
+        "TransferEngine", "TransferEngineError", "TransitionError", "ValidationError",
         "WorkflowDefinition", "WorkflowError", "WorkflowLibrary", "advance", "complete_step",
         "create_transfer", "library", "reschedule",
     ]
@@ -31,6 +32,7 @@ def test_public_api() -> None:
 
 def test_unknown_transfer_and_bad_database_url_are_clear_errors(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert run_cli("init", env={"TRANSFER_ENGINE_DATABASE_URL": url}).returncode == 0
     result = run_cli("status", "no-such-transfer", env={"TRANSFER_ENGINE_DATABASE_URL": url})
     assert result.returncode == 1
     assert "no transfer 'no-such-transfer'" in result.stderr

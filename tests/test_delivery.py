@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import ssl
 import subprocess
 import time
 from collections.abc import Iterator
 from datetime import date
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -15,14 +17,13 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlmodel import select
 
-from tests.scheduler_fixtures import (  # noqa: F401
+from tests.scheduler_fixtures import (
     SchedEnv,
     SmtpRecorder,
     cli,
     cli_json,
     free_port,
-    sched_env,
-    smtp_server,
+    sweep_with_failures,
     transfer_with_staff,
 )
 from transfer_engine.engine.advance import advance
@@ -97,7 +98,7 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[SmtpRecorder, _Accounts, int, P
 
 
 def test_smtp_with_starttls_and_login_sends_each_recipient_their_own_message(
-        sched_env: SchedEnv, tls_server, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        sched_env: SchedEnv, tls_server, monkeypatch: pytest.MonkeyPatch) -> None:
     recorder, accounts, port, cert = tls_server
     _smtp(monkeypatch, port, SMTP_STARTTLS="yes", SMTP_USER="hr-relay",
           SMTP_PASSWORD="s3cret-relay", SMTP_CA_FILE=str(cert),
@@ -118,12 +119,12 @@ def test_smtp_with_starttls_and_login_sends_each_recipient_their_own_message(
 
 
 def test_wrong_password_is_reported_and_nothing_is_sent(
-        sched_env: SchedEnv, tls_server, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        sched_env: SchedEnv, tls_server, monkeypatch: pytest.MonkeyPatch) -> None:
     recorder, _, port, cert = tls_server
     _consulting(sched_env)
     _smtp(monkeypatch, port, SMTP_STARTTLS="yes", SMTP_USER="hr-relay",
           SMTP_PASSWORD="wrong", SMTP_CA_FILE=str(cert))
-    report = cli_json("scheduler", "--once", "--as-of", DAY.isoformat())
+    report = json.loads(sweep_with_failures("--as-of", DAY.isoformat(), "--json")[0])
     assert recorder.received == []
     assert "refused the login" in report["stopped_early"]
     assert "TRANSFER_ENGINE_SMTP_PASSWORD" in report["stopped_early"]
@@ -138,25 +139,24 @@ def test_wrong_password_is_reported_and_nothing_is_sent(
 
 
 def test_unreachable_server_is_retried_with_backoff_then_shown_to_hr(
-        sched_env: SchedEnv, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        sched_env: SchedEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     _consulting(sched_env)
     port = free_port()  # nothing listens here
     _smtp(monkeypatch, port, MAIL_MAX_ATTEMPTS="2", MAIL_RETRY_SECONDS="3")
 
-    code, out, _ = cli("scheduler", "--once", "--as-of", DAY.isoformat())
-    assert code == 0
+    out, _ = sweep_with_failures("--as-of", DAY.isoformat())  # exit status 4: not all went
     assert f"cannot reach the SMTP server 127.0.0.1:{port}" in out
     first = _by_status(cli_json("outbox"))
     assert len(first["failed"]) == 1 and first["failed"][0]["next_attempt_at"]
     waiting = len(first["pending"])
 
     # Too early for the retry: the failed message waits for its backoff.
-    early = cli_json("scheduler", "--once", "--as-of", DAY.isoformat())
+    early = json.loads(sweep_with_failures("--as-of", DAY.isoformat(), "--json")[0])
     tried = [d["id"] for d in early["deliveries"]]
     assert len(tried) == 1 and first["failed"][0]["id"] not in tried
 
     time.sleep(3.2)
-    cli("scheduler", "--once", "--as-of", DAY.isoformat())
+    sweep_with_failures("--as-of", DAY.isoformat())
     rows = {r["id"]: r for r in cli_json("outbox")}
     gave_up = rows[first["failed"][0]["id"]]
     assert gave_up["status"] == "permanent-failure" and gave_up["attempts"] == 2
@@ -183,13 +183,13 @@ def test_unreachable_server_is_retried_with_backoff_then_shown_to_hr(
 
 
 def test_address_refused_by_the_server_is_a_permanent_failure_not_retried(
-        sched_env: SchedEnv, smtp_server, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        sched_env: SchedEnv, smtp_server, monkeypatch: pytest.MonkeyPatch) -> None:
     recorder, port = smtp_server
     recorder.refuse["person.002@example.org"] = "550 5.1.1 <person.002@example.org>: no mailbox"
     _consulting(sched_env)
     _smtp(monkeypatch, port)
-    cli("scheduler", "--once", "--as-of", DAY.isoformat())
-    cli("scheduler", "--once", "--as-of", DAY.isoformat())
+    sweep_with_failures("--as-of", DAY.isoformat())  # the refusal: exit status 4
+    cli("scheduler", "--once", "--as-of", DAY.isoformat())  # nothing tried again: 0
     rows = cli_json("outbox")
     refused = [r for r in rows if r["to"] == "person.002@example.org"]
     assert [r["status"] for r in refused] == ["permanent-failure"]
@@ -201,7 +201,7 @@ def test_address_refused_by_the_server_is_a_permanent_failure_not_retried(
 
 
 def test_a_malformed_address_never_reaches_the_server(
-        sched_env: SchedEnv, smtp_server, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        sched_env: SchedEnv, smtp_server, monkeypatch: pytest.MonkeyPatch) -> None:
     recorder, port = smtp_server
     init_db(get_engine(sched_env.url))
     transfer_with_staff("mail-test", employees=2, representatives=1,
@@ -231,12 +231,12 @@ class _BrokenBackend(DeliveryBackend):
     def __init__(self) -> None:
         self.calls = 0
 
-    def send(self, message) -> str:  # type: ignore[no-untyped-def]
+    def send(self, message: EmailMessage) -> str:
         self.calls += 1
         raise RuntimeError("backend bug")
 
 
-def test_a_backend_bug_is_recorded_on_the_message_not_raised(sched_env: SchedEnv) -> None:  # noqa: F811
+def test_a_backend_bug_is_recorded_on_the_message_not_raised(sched_env: SchedEnv) -> None:
     _consulting(sched_env)
     backend = _BrokenBackend()
     report = sweep(as_of=DAY, backend=backend)
@@ -253,7 +253,7 @@ def test_a_backend_bug_is_recorded_on_the_message_not_raised(sched_env: SchedEnv
     ("TRANSFER_ENGINE_MAIL", "pigeon", "TRANSFER_ENGINE_MAIL='pigeon' must be one of files, smtp"),
     ("TRANSFER_ENGINE_SEND_TIME", "9am", "write HH:MM"),
 ])
-def test_bad_mail_settings_are_named(sched_env: SchedEnv, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+def test_bad_mail_settings_are_named(sched_env: SchedEnv, monkeypatch: pytest.MonkeyPatch,
                                      name: str, value: str, expected: str) -> None:
     monkeypatch.setenv(name, value)
     code, _, err = cli("scheduler", "--once", ok=False)

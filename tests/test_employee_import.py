@@ -19,7 +19,7 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def _staff(cli: Cli, ref: str) -> list[dict]:
-    return cli.json("employees", ref)  # type: ignore[return-value]
+    return cli.json("employees", ref)
 
 
 def test_a_good_file_imports_every_row(demo, cli: Cli, tmp_path: Path) -> None:

@@ -4,34 +4,34 @@ scheduler's emails from templates; the particulars file; previews."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import hashlib
 import json
 import logging
 from datetime import date
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from tests.letter_fixtures import (  # noqa: F401  (fixtures)
+from tests.letter_fixtures import (
     AS_OF,
     docx_text,
     files_of,
     flat,
     letters,
     outbox,
-    overrides,
     pdf_text,
     shipped,
 )
+from tests.scheduler_fixtures import body_text, read_eml
 from transfer_engine.letters import issue as issue_module
 from transfer_engine.letters import service
 from transfer_engine.letters.particulars import import_particulars
 from transfer_engine.store.database import read_session
-from transfer_engine.store.messages import NoticeKind
+from transfer_engine.store.messages import NoticeKind, OutboxMessage
 from transfer_engine.store.people import Employee
 from transfer_engine.store.register import LetterParticulars
 from transfer_engine.store.transfers import AuditEntry
@@ -39,9 +39,9 @@ from transfer_engine.store.transfers import AuditEntry
 TODAY = date.fromisoformat(AS_OF)
 
 
-def _eml(message_row) -> email.message.EmailMessage:  # type: ignore[name-defined]
-    return email.message_from_bytes(Path(message_row.delivery_ref).read_bytes(),
-                                    policy=email.policy.default)  # type: ignore[return-value]
+def _eml(message_row: OutboxMessage) -> EmailMessage:
+    assert message_row.delivery_ref is not None, "the message was not delivered"
+    return read_eml(message_row.delivery_ref)
 
 
 def test_bulk_issue_renders_one_letter_per_employee_with_a_progress_bar(
@@ -73,7 +73,7 @@ def test_an_interrupted_issue_is_finished_by_running_it_again_without_duplicates
     real = issue_module.record
     calls = {"n": 0}
 
-    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def failing(*args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
         if calls["n"] == 4:
             raise OSError("disk full")
@@ -113,11 +113,11 @@ def test_entering_consulting_issues_real_letters_with_the_pdf_attached(
         assert message.status == "sent"
         mail = _eml(message)
         assert mail.get_content_type() == "multipart/mixed"
-        text = mail.get_body(("plain",)).get_content()
-        html = mail.get_body(("html",)).get_content()
+        text = body_text(mail)
+        html = body_text(mail, "html")
         (attachment,) = list(mail.iter_attachments())
         pdf = attachment.get_content()
-        assert attachment.get_filename().endswith(".pdf")
+        assert (attachment.get_filename() or "").endswith(".pdf")
         # The attachment is, byte for byte, the file in the register.
         stored = files_of(demo, message.letter_id)["pdf"]
         assert hashlib.sha256(pdf).hexdigest() == stored.sha256
@@ -203,6 +203,7 @@ def test_the_eli_goes_to_the_transferee_only(demo: Engine, cli) -> None:
                                          today=TODAY)
     text = pdf_text(pdf)
     assert "Sample Employee LD-004" in text and "regulation 11(2)(a)" in text
+    assert born.date_of_birth is not None
     assert f"{born.date_of_birth.day} {born.date_of_birth:%B %Y}" in text
 
 
@@ -213,16 +214,18 @@ def test_a_letter_whose_file_was_changed_is_not_sent(demo: Engine, cli,
     path = tmp_path / "letters" / files_of(demo, first.id)["pdf"].path
     path.write_bytes(path.read_bytes() + b"\n% changed")
 
-    cli("scheduler", "--once", "--as-of", AS_OF)
+    code, _, _ = cli("scheduler", "--once", "--as-of", AS_OF, ok=False)
+    assert code == 4  # done, but a message was not delivered
 
     by_letter = {m.letter_id: m for m in outbox(demo) if m.letter_id}
+    assert first.id is not None
     assert by_letter[first.id].status == "permanent-failure"
-    assert "has changed since the letter was issued" in by_letter[first.id].last_error
+    assert "has changed since the letter was issued" in (by_letter[first.id].last_error or "")
     assert all(m.status == "sent" for i, m in by_letter.items() if i != first.id)
 
 
 def test_reminders_are_rendered_from_their_template_which_an_organisation_may_change(
-        demo: Engine, cli, overrides: Path, caplog: pytest.LogCaptureFixture) -> None:  # noqa: F811
+        demo: Engine, cli, overrides: Path, caplog: pytest.LogCaptureFixture) -> None:
     (overrides / "reminder-email.html.j2").write_text(shipped("reminder-email").replace(
         "When it is done, record it:", "Once done, please record it in the engine:"))
     cli("scheduler", "--once", "--as-of", AS_OF)
@@ -292,3 +295,5 @@ def test_preview_writes_each_format_without_issuing(demo: Engine, cli,
     code, _, err = cli("letters", "preview", "ld-to-nct", "reg13-information", "--recipient",
                        "employee:LD-001", ok=False)
     assert code == 1 and "does not go to 'employee:LD-001'" in flat(err)
+    # The engine says who; the CLI adds the command that lists them.
+    assert "transfer-engine letters list ld-to-nct --recipients reg13-information" in flat(err)

@@ -173,6 +173,7 @@ def test_the_web_app_gets_the_exact_file_that_was_issued(demo: Engine, cli,
                                                          tmp_path: Path) -> None:
     _issue_reg13(cli)
     letter = letters(demo)[0]
+    assert letter.id is not None
     with read_session(demo) as session:
         path, media_type, name = service.issued_file(session, letter.id, "pdf")
         assert media_type == "application/pdf" and name.endswith(".pdf")

@@ -169,9 +169,9 @@ def test_docx_reads_back_with_python_docx(templates: LetterTemplates) -> None:
     assert "Zoë Kowalski" in texts
     assert letter.subject in texts
     assert "12 January 2026" in texts
-    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    headings = [p.text for p in document.paragraphs if p.style and p.style.name == "Heading 1"]
     assert "Why the transfer is taking place" in headings
-    bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
+    bullets = [p.text for p in document.paragraphs if p.style and p.style.name == "List Bullet"]
     assert any(b.startswith("Legal: your contract of employment") for b in bullets)
     table = document.tables[0]
     rows = {row.cells[0].text: row.cells[1].text for row in table.rows}
@@ -361,4 +361,4 @@ def test_plain_text_wraps_exactly_as_textwrap_does() -> None:
                 part, width, initial_indent=first if index == 0 else rest,
                 subsequent_indent=rest, break_long_words=False, break_on_hyphens=False,
             ) or [rest.rstrip()])
-        assert _fill([Run(text)], width, first, rest) == expected, (text, width)
+        assert _fill((Run(text),), width, first, rest) == expected, (text, width)

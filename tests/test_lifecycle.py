@@ -61,4 +61,7 @@ def test_status_lists_what_can_be_done_now_and_why_not(demo, cli: Cli) -> None:
     triggers = {t["trigger"]: t for t in status["triggers"]}
     assert triggers["advise_unions"]["ready"] is True
     assert triggers["inform_representatives"]["ready"] is False
-    assert "measures" in triggers["inform_representatives"]["blocked_by"][0]
+    blocked = triggers["inform_representatives"]["blocked_by"][0]
+    assert blocked["kind"] == "steps_open" and blocked["satisfied_by"] == "complete_steps"
+    assert [s["id"] for s in blocked["steps"]] == ["measures"]
+    assert blocked["steps"][0]["completed_by"][0]["name"] == "record_measures"

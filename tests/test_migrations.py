@@ -8,6 +8,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from tests.conftest import Cli, fresh_database
@@ -23,7 +24,7 @@ def test_migrations_create_exactly_the_tables_the_models_describe(database) -> N
     assert differences == []
 
 
-def _insert_engine_core_data(engine) -> None:  # type: ignore[no-untyped-def]
+def _insert_engine_core_data(engine: Engine) -> None:
     """Data as the first release wrote it, in its own schema (plain SQL, no current code)."""
     now = datetime(2022, 9, 7, 10, 0, tzinfo=UTC)
     with engine.begin() as c:

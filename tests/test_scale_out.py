@@ -15,7 +15,6 @@ from datetime import date
 
 from sqlalchemy import text
 
-from tests.scheduler_fixtures import smtp_server  # noqa: F401  (fixture)
 from transfer_engine.outbox.queue import PlannedMessage, PlannedNotice, enqueue
 from transfer_engine.store.database import write_session
 from transfer_engine.store.messages import NoticeKind
@@ -24,7 +23,7 @@ NOTICES = 10_000
 DAY = date(2023, 3, 6)
 
 
-def test_two_schedulers_send_10000_notices_exactly_once(database, smtp_server) -> None:  # noqa: F811
+def test_two_schedulers_send_10000_notices_exactly_once(database, smtp_server) -> None:
     recorder, port = smtp_server
     for start in range(0, NOTICES, 1_000):
         with write_session(database) as session:

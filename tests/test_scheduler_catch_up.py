@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tests.scheduler_fixtures import SchedEnv, cli, cli_json, read_eml, sched_env  # noqa: F401
+from tests.scheduler_fixtures import SchedEnv, cli, cli_json, read_eml
 from transfer_engine.config import get_settings
 from transfer_engine.notices.planner import (
     escalation_day,
@@ -23,7 +23,7 @@ def _decided(report: dict) -> set[tuple[str, str | None, str, bool]]:
 
 
 def test_days_missed_are_caught_up_on_restart_and_marked_late(
-        sched_env: SchedEnv) -> None:  # noqa: F811
+        sched_env: SchedEnv) -> None:
     cli("demo", "--as-of", "2022-09-07")
     cli("scheduler", "--once", "--as-of", "2022-09-07")
     # The scheduler is down from 8 to 20 September; it comes back on Wednesday 21st.
@@ -50,7 +50,7 @@ def test_days_missed_are_caught_up_on_restart_and_marked_late(
 
 
 def test_a_clock_put_back_decides_nothing_new_and_does_not_crash(
-        sched_env: SchedEnv) -> None:  # noqa: F811
+        sched_env: SchedEnv) -> None:
     cli("demo", "--as-of", "2022-09-20")
     cli("scheduler", "--once", "--as-of", "2022-09-21")
     before = len(cli_json("outbox"))
@@ -65,7 +65,7 @@ def test_a_clock_put_back_decides_nothing_new_and_does_not_crash(
 
 
 def test_a_saturday_deadline_is_reminded_on_the_friday_once_and_escalated_on_monday(
-        sched_env: SchedEnv) -> None:  # noqa: F811
+        sched_env: SchedEnv) -> None:
     # SEND IASS: the ELI is due on Saturday 4 March 2023, so its 1-day and on-the-day reminders
     # both fall on Friday 3 March: one reminder, not two.
     cli("demo", "--as-of", "2023-02-27")
@@ -125,7 +125,7 @@ def test_the_query_windows_find_exactly_the_deadlines_due(catch_up: int) -> None
 
 
 def test_a_moved_deadline_gets_its_own_reminders_and_escalation(
-        sched_env: SchedEnv) -> None:  # noqa: F811
+        sched_env: SchedEnv) -> None:
     cli("demo", "--as-of", "2022-09-20")
     day = date(2022, 9, 20)
     while day <= date(2022, 10, 20):

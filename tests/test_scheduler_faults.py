@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-from tests.scheduler_fixtures import (  # noqa: F401
+from tests.scheduler_fixtures import (
     SchedEnv,
     cli,
     cli_json,
     free_port,
-    sched_env,
+    sweep_with_failures,
 )
 from transfer_engine.ops.scheduler import Runner
 
@@ -27,7 +27,7 @@ def _decide_while_the_mail_server_is_down(env: SchedEnv,
     monkeypatch.setenv("TRANSFER_ENGINE_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("TRANSFER_ENGINE_SMTP_PORT", str(free_port()))
     monkeypatch.setenv("TRANSFER_ENGINE_MAIL_RETRY_SECONDS", "1")
-    cli("scheduler", "--once", "--as-of", DAY)
+    sweep_with_failures("--as-of", DAY)
     rows = cli_json("outbox")
     assert {r["status"] for r in rows} == {"pending", "failed"}
     monkeypatch.delenv("TRANSFER_ENGINE_MAIL")  # back to .eml files
@@ -40,7 +40,7 @@ def _notices(env: SchedEnv) -> dict[int, str]:
 
 
 def test_a_step_done_or_deleted_before_its_reminder_goes_out_is_not_reminded(
-        sched_env: SchedEnv, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        sched_env: SchedEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     _decide_while_the_mail_server_is_down(sched_env, monkeypatch)
     # Meanwhile HR records the decision (escalated as overdue) and a step is deleted.
     cli("advance", "ld-to-nct", "approve", "--note", "minutes of 7 Sep", "--as-of", DAY)
@@ -61,7 +61,7 @@ def test_a_step_done_or_deleted_before_its_reminder_goes_out_is_not_reminded(
 
 
 def test_a_deleted_transfer_cancels_its_waiting_messages(
-        sched_env: SchedEnv, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        sched_env: SchedEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     _decide_while_the_mail_server_is_down(sched_env, monkeypatch)
     # Deleted behind the engine's back (foreign keys are off in a plain sqlite3 session).
     sched_env.execute("DELETE FROM transfer WHERE ref = 'ld-to-nct'")
@@ -78,7 +78,7 @@ def test_a_deleted_transfer_cancels_its_waiting_messages(
 
 
 def test_a_transfer_whose_workflow_is_gone_is_skipped_and_the_rest_still_sent(
-        sched_env: SchedEnv) -> None:  # noqa: F811
+        sched_env: SchedEnv) -> None:
     cli("demo", "--as-of", DAY)
     sched_env.execute("UPDATE transfer SET workflow_id = 'withdrawn' WHERE ref = 'ld-to-nct'")
     code, _, err = cli("scheduler", "--once", "--as-of", "2022-10-20")
@@ -90,7 +90,7 @@ def test_a_transfer_whose_workflow_is_gone_is_skipped_and_the_rest_still_sent(
 
 
 def test_a_transfer_without_an_hr_owner_is_shown_to_hr_not_silently_dropped(
-        sched_env: SchedEnv) -> None:  # noqa: F811
+        sched_env: SchedEnv) -> None:
     cli("demo", "--as-of", DAY)
     sched_env.execute("UPDATE transfer SET hr_owner = NULL WHERE ref = 'ld-to-nct'")
     cli("scheduler", "--once", "--as-of", DAY)
@@ -103,7 +103,7 @@ def test_a_transfer_without_an_hr_owner_is_shown_to_hr_not_silently_dropped(
 
 
 def test_the_long_running_scheduler_survives_a_sweep_that_fails(
-        sched_env: SchedEnv, caplog: pytest.LogCaptureFixture,  # noqa: F811
+        sched_env: SchedEnv, caplog: pytest.LogCaptureFixture,
         monkeypatch: pytest.MonkeyPatch) -> None:
     # A database the sweep cannot open: the runner logs it and is ready for the next sweep.
     monkeypatch.setenv("TRANSFER_ENGINE_DATABASE_URL",
@@ -117,7 +117,7 @@ def test_the_long_running_scheduler_survives_a_sweep_that_fails(
 
 
 def test_a_representative_never_receives_an_employee_name_even_from_free_text(
-        sched_env: SchedEnv) -> None:  # noqa: F811
+        sched_env: SchedEnv) -> None:
     cli("demo", "--as-of", "2022-09-07")
     # Someone pasted an employee's name into the transfer's reasons.
     sched_env.execute("UPDATE transfer SET regime_reason = 'Requested by Sample Employee "

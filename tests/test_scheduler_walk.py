@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.scheduler_fixtures import SchedEnv, cli, cli_json, read_eml, sched_env  # noqa: F401
+from tests.scheduler_fixtures import SchedEnv, body_text, cli, cli_json, read_eml
 
 START, END = date(2022, 9, 7), date(2022, 11, 2)
 STATE_FUNERAL = date(2022, 9, 19)  # one-off bank holiday
 
 # HR's work, done after the morning sweep of the day. ELI is left undone past 4 October.
-ACTIONS = {
+ACTIONS: dict[date, list[tuple[str, str | None]]] = {
     date(2022, 9, 7): [("approve", None)],
     date(2022, 9, 12): [("advise_unions", None)],
     date(2022, 9, 14): [("record_measures", None)],
@@ -86,7 +86,7 @@ def _walk(env: SchedEnv) -> list[dict]:
 
 
 def test_walking_ld_to_nct_sends_each_notice_on_the_right_working_day(
-        sched_env: SchedEnv) -> None:  # noqa: F811
+        sched_env: SchedEnv) -> None:
     rows = _walk(sched_env)
     assert rows, "nothing was sent"
     assert all(r["status"] == "sent" for r in rows), [r for r in rows if r["status"] != "sent"]
@@ -129,13 +129,13 @@ def test_walking_ld_to_nct_sends_each_notice_on_the_right_working_day(
 
     # The HR owner's digest: every working day while something is due within 14 days.
     digests = sorted(r["planned_for"] for r in rows if r["kind"] == "digest" and r["to"] == HR)
-    working = [START + timedelta(days=n) for n in range((date(2022, 11, 1) - START).days + 1)]
-    working = [d.isoformat() for d in working if d.weekday() < 5 and d != STATE_FUNERAL]
+    days = [START + timedelta(days=n) for n in range((date(2022, 11, 1) - START).days + 1)]
+    working = [d.isoformat() for d in days if d.weekday() < 5 and d != STATE_FUNERAL]
     assert digests == working
 
 
 def test_representatives_get_counts_never_employee_names_or_pay(
-        sched_env: SchedEnv) -> None:  # noqa: F811
+        sched_env: SchedEnv) -> None:
     cli("demo", "--as-of", "2022-09-07")
     for trigger, day in (("approve", "2022-09-07"), ("record_measures", "2022-09-14"),
                          ("inform_representatives", "2022-09-16")):
@@ -150,13 +150,13 @@ def test_representatives_get_counts_never_employee_names_or_pay(
         message = read_eml(row["where"])
         assert message.get_all("To") == [row["to"]] and message["Cc"] is None
         # A rendered letter: text and HTML alternatives, the PDF attached.
-        text = message.get_body(("plain",)).get_content()
+        text = body_text(message)
         assert "6 expected to transfer" in text
         assert "Sample Employee" not in text and "705.00" not in text
         assert "sample.ld-" not in text
     for row in to_staff:
         message = read_eml(row["where"])
-        text = message.get_body(("plain",)).get_content()
+        text = body_text(message)
         # Addressed to that employee alone, and naming nobody else.
         ref = row["recipient_ref"].split(":")[1]
         assert message.get_all("To") == [row["to"]] == [f"sample.{ref.lower()}@example.org"]
@@ -165,7 +165,7 @@ def test_representatives_get_counts_never_employee_names_or_pay(
         assert {w.strip(".,()/") for w in named} == {ref}
 
 
-def test_a_second_sweep_the_same_day_sends_nothing_again(sched_env: SchedEnv) -> None:  # noqa: F811
+def test_a_second_sweep_the_same_day_sends_nothing_again(sched_env: SchedEnv) -> None:
     cli("demo", "--as-of", "2022-09-20")
     first = cli_json("scheduler", "--once", "--as-of", "2022-09-20")
     second = cli_json("scheduler", "--once", "--as-of", "2022-09-20")
@@ -175,7 +175,7 @@ def test_a_second_sweep_the_same_day_sends_nothing_again(sched_env: SchedEnv) ->
 
 
 def test_dry_run_shows_what_would_go_out_and_changes_nothing(
-        sched_env: SchedEnv) -> None:  # noqa: F811
+        sched_env: SchedEnv) -> None:
     cli("demo", "--as-of", "2022-09-20")
     _, out, _ = cli("scheduler", "--once", "--as-of", "2022-09-20", "--dry-run")
     assert "dry run" in out and "ld-to-nct/eli" in out and "hr.ld-transfer@example.org" in out

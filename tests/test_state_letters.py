@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date
 
 import pytest
 
-from tests.scheduler_fixtures import (  # noqa: F401
+from tests.scheduler_fixtures import (
     SchedEnv,
     cli,
     cli_json,
-    sched_env,
+    sweep_with_failures,
     transfer_with_staff,
 )
 from transfer_engine.engine.advance import advance
@@ -43,7 +44,7 @@ def _messages(env: SchedEnv) -> list[tuple[str, str]]:
 
 
 def test_a_transition_owes_its_letters_and_the_next_sweep_issues_them_once(
-        sched_env: SchedEnv) -> None:  # noqa: F811
+        sched_env: SchedEnv) -> None:
     _enter_consulting(sched_env)
     # The transition decided the letters and rendered nothing.
     assert _owed(sched_env) == ["reg13-information", "employee-notification"]
@@ -70,7 +71,7 @@ def test_a_transition_owes_its_letters_and_the_next_sweep_issues_them_once(
 
 
 def test_the_cli_issues_the_letters_of_the_state_it_entered(
-        sched_env: SchedEnv) -> None:  # noqa: F811
+        sched_env: SchedEnv) -> None:
     init_db(get_engine(sched_env.url))
     transfer_with_staff("letters-test", employees=2, representatives=1,
                         transfer_date=date(2022, 11, 1), decision=date(2022, 9, 1))
@@ -85,7 +86,7 @@ def test_the_cli_issues_the_letters_of_the_state_it_entered(
 
 
 def test_a_letter_owed_twice_for_one_day_is_issued_once(
-        sched_env: SchedEnv) -> None:  # noqa: F811
+        sched_env: SchedEnv) -> None:
     _enter_consulting(sched_env, employees=2)
     assert issue_pending().errors == []
     # The same letter owed again for the same day (a second process that recorded it too,
@@ -102,7 +103,7 @@ def test_a_letter_owed_twice_for_one_day_is_issued_once(
 
 
 def test_two_processes_issuing_at_once_issue_each_letter_once(
-        sched_env: SchedEnv) -> None:  # noqa: F811
+        sched_env: SchedEnv) -> None:
     _enter_consulting(sched_env, employees=20)
     start = threading.Barrier(2)
     reports: list[IssueReport] = []
@@ -126,13 +127,13 @@ def test_two_processes_issuing_at_once_issue_each_letter_once(
 
 
 def test_a_letter_that_cannot_be_filed_stays_owed_says_why_and_is_issued_once_fixed(
-        sched_env: SchedEnv, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        sched_env: SchedEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     _enter_consulting(sched_env, employees=2)
     blocked = sched_env.root / "letters-here"
     blocked.write_text("a file where the letters folder should be")
     monkeypatch.setenv("TRANSFER_ENGINE_LETTERS_DIR", str(blocked / "issued"))
 
-    report = cli_json("scheduler", "--once", "--as-of", DAY.isoformat())
+    report = json.loads(sweep_with_failures("--as-of", DAY.isoformat(), "--json")[0])
     assert report["letters"] == []
     assert len(report["errors"]) == 2 and "letter reg13-information" in report["errors"][0]
     owed = sched_env.rows("SELECT letter, attempts, last_error FROM pendingletter")
@@ -150,7 +151,7 @@ def test_a_letter_that_cannot_be_filed_stays_owed_says_why_and_is_issued_once_fi
 
 
 def test_a_letter_missing_data_alerts_the_hr_owner_instead(
-        sched_env: SchedEnv) -> None:  # noqa: F811
+        sched_env: SchedEnv) -> None:
     init_db(get_engine(sched_env.url))
     transfer_with_staff("letters-test", employees=2, representatives=1,
                         transfer_date=date(2022, 11, 1), decision=date(2022, 9, 1),

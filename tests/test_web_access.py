@@ -5,17 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from tests import web_fixtures
 from tests.web_fixtures import AS_OF, WebEnv
 from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.people import Employee
 from transfer_engine.store.queries import get_transfer
 from transfer_engine.store.transfers import AuditEntry
 from transfer_engine.web.auth import assign, get_user
-
-# The fixtures this module uses (pytest finds them by name in the module).
-web = web_fixtures.web
-web_template = web_fixtures.web_template
 
 ROLES = ("hr_admin", "hr_officer", "viewer", "union_rep")
 

@@ -22,14 +22,11 @@ import pytest
 import uvicorn
 from sqlmodel import select
 
-from tests import web_fixtures
+from tests.test_workflow_versions import copy_workflows, edit_ld_to_nct
 from tests.web_fixtures import PASSWORD, WebEnv
 from transfer_engine.store.database import read_session
 from transfer_engine.store.queries import get_transfer
 from transfer_engine.store.transfers import AuditEntry
-
-web = web_fixtures.web
-web_template = web_fixtures.web_template
 
 PROJECT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -248,9 +245,9 @@ def test_every_page_passes_axe(web: WebEnv, live: str, chromium: Browser, axe: A
     expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the evidence")
     axe.check(page, "mark done with errors")
     page.goto(f"{live}/transfers/{ld}/employees")
-    page.get_by_label("Upload the staff list").set_input_files(files=[{
+    page.get_by_label("Upload the staff list").set_input_files(files={
         "name": "staff.csv", "mimeType": "text/csv",
-        "buffer": b"employee_ref,full_name,role,fte,weekly_pay\nX1,,Officer,lots,1\n"}])
+        "buffer": b"employee_ref,full_name,role,fte,weekly_pay\nX1,,Officer,lots,1\n"})
     page.get_by_role("button", name="Upload and check").click()
     expect(page.locator("#problems")).to_contain_text("fte")
     axe.check(page, "upload with errors")
@@ -301,6 +298,29 @@ def test_a_transfer_page_prints_with_its_pictures(web: WebEnv, live: str,
     context.close()
 
 
+def test_a_letter_preview_shows_the_email_as_sent_within_the_pages_policy(
+        web: WebEnv, live: str, chromium: Browser, axe: Axe) -> None:
+    """The preview frames the letter's own HTML: its inline styles apply, nothing is refused."""
+    context = chromium.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, live, "officer@example.org")
+    page.goto(f"{live}/transfers/{web.ids['ld-to-nct']}/letters/reg13-information/preview"
+              "?to=representative:1")
+    letter = page.frame_locator("iframe#letter")
+    expect(letter.get_by_text("Dear Colleague,")).to_be_visible()
+    framed = next(f for f in page.frames if f.url.split("?")[0].endswith("/letter.html"))
+    # The email's grey surround comes from its inline style: allowed in the frame only.
+    assert framed.evaluate("() => getComputedStyle(document.body).backgroundColor") \
+        == "rgb(243, 243, 243)"
+    axe.check(page, "letter preview")
+    assert errors == []
+    context.close()
+    axe.assert_clean()
+
+
 def test_the_axe_scan_would_catch_a_real_problem(chromium: Browser) -> None:
     """Guards the guard: a page with known serious violations must fail the scan."""
     page = chromium.new_page()
@@ -313,3 +333,25 @@ def test_the_axe_scan_would_catch_a_real_problem(chromium: Browser) -> None:
     found = {v["id"] for v in scanner.problems.get("bad page", [])}
     assert {"image-alt", "label", "color-contrast", "target-size"} <= found
     page.close()
+
+
+def test_moving_a_transfer_to_a_new_workflow_version_in_a_real_browser(
+        web: WebEnv, live: str, chromium: Browser, axe: Axe, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = copy_workflows(tmp_path / "own-workflows")
+    edit_ld_to_nct(folder)
+    monkeypatch.setenv("TRANSFER_ENGINE_WORKFLOWS", str(folder))  # the server is in-process
+    context = chromium.new_context()
+    page = context.new_page()
+    sign_in(page, live, "admin@example.org")
+    page.get_by_role("link", name="Workflows").click()
+    axe.check(page, "workflow versions")
+    page.get_by_role("link", name="Check the changes for Learning and Development").click()
+    expect(page.locator("#deadline-advise_unions")).to_contain_text("6 October 2022")
+    axe.check(page, "workflow version check")
+    page.get_by_role("button", name="Move to version 2").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "now runs on version 2 of its workflow")
+    axe.check(page, "transfer after moving its workflow version")
+    context.close()
+    axe.assert_clean()

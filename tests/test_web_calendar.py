@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from tests import web_fixtures
 from tests.web_fixtures import WebEnv
 from transfer_engine.domain import StepStatus
 from transfer_engine.rules.timeline import TimelineEntry
@@ -13,9 +12,6 @@ from transfer_engine.store.database import read_session
 from transfer_engine.store.queries import get_transfer, steps_of
 from transfer_engine.web import ics, svg
 from transfer_engine.workflow.loader import library
-
-web = web_fixtures.web
-web_template = web_fixtures.web_template
 
 
 def _feed_url(page: str) -> str:

@@ -5,22 +5,20 @@ from __future__ import annotations
 import io
 from datetime import date
 
+from httpx2 import Response
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import select
 
-from tests import web_fixtures
 from tests.web_fixtures import Browser, WebEnv
 from transfer_engine.engine.staff import read_rows, read_xlsx
 from transfer_engine.store.database import read_session
 from transfer_engine.store.people import Employee
 from transfer_engine.store.transfers import AuditEntry
 
-web = web_fixtures.web
-web_template = web_fixtures.web_template
-
 HEADER = ["employee_ref", "full_name", "role", "fte", "weekly_pay", "email", "date_of_birth",
           "in_scope", "objected_on"]
-GOOD = [
+GOOD: list[list[object]] = [
     ["E001", "Sample Person One", "IAS Officer", 1.0, 610.00, "one@example.org",
      date(1980, 2, 1), "yes", None],
     ["E002", "Sample Person Two", "Case Officer", 0.62, 347.2, None, date(1991, 7, 15), "no",
@@ -28,7 +26,7 @@ GOOD = [
     ["E003", "Sample Person Three", "Case Officer", 1, 560, "three@example.org", None, True,
      date(2022, 9, 1)],
 ]
-BAD = [
+BAD: list[list[object]] = [
     ["E004", "Sample Person Four", "Case Officer", "full-time", 560, None, None, "yes", None],
     ["E005", None, "Administrator", 1.0, 440, "not-an-email", None, "maybe", None],
     ["E001", "Sample Duplicate", "Case Officer", 1.0, 560, None, None, "yes", None],
@@ -38,6 +36,7 @@ BAD = [
 def _xlsx(rows: list[list[object]]) -> bytes:
     book = Workbook()
     sheet = book.active
+    assert isinstance(sheet, Worksheet)  # a new workbook starts with one worksheet
     sheet.append(HEADER)
     for row in rows:
         sheet.append(row)
@@ -58,7 +57,8 @@ def _csv(rows: list[list[object]]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _upload(browser: Browser, web: WebEnv, name: str, data: bytes, replace: bool = True):  # type: ignore[no-untyped-def]
+def _upload(browser: Browser, web: WebEnv, name: str, data: bytes,
+            replace: bool = True) -> Response:
     ld = web.ids["ld-to-nct"]
     form = {"csrf_token": browser.token("/account"), "version": web.version("ld-to-nct")}
     if replace:

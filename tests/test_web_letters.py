@@ -10,12 +10,9 @@ from sqlmodel import select
 from tests import web_fixtures
 from tests.web_fixtures import WebEnv
 from transfer_engine.store.database import read_session, write_session
-from transfer_engine.store.messages import Notice, OutboxMessage
+from transfer_engine.store.messages import Notice, OutboxMessage, OutboxStatus
 from transfer_engine.store.people import Employee, Representative
 from transfer_engine.store.transfers import AuditEntry
-
-web = web_fixtures.web
-web_template = web_fixtures.web_template
 
 
 def _inform(web: WebEnv) -> None:
@@ -43,8 +40,18 @@ def test_letters_preview_and_download_as_pdf_and_docx(web: WebEnv) -> None:
     assert "Letter to each affected employee" in page
     to = f"representative:{_rep_id(web)}"
     preview = officer.get(f"/transfers/{ld}/letters/reg13-information/preview?to={to}").text
-    assert "North Northamptonshire Council" in preview and "SYNTHETIC TEST DATA" in preview
-    assert "[not recorded: meeting place]" in preview  # gaps are visible, never silent
+    assert "UNISON branch secretary (sample)" in preview
+    assert "cannot be issued yet" not in preview
+    frame = f"/transfers/{ld}/letters/reg13-information/preview/letter.html?to={to}"
+    assert f'src="{frame}"' in preview.replace("%3A", ":")
+    letter = officer.get(frame)
+    assert letter.headers["content-type"].startswith("text/html")
+    assert "frame-ancestors 'self'" in letter.headers["content-security-policy"]
+    assert "script" not in letter.headers["content-security-policy"]
+    body = letter.text
+    assert "North Northamptonshire Council" in body and "SYNTHETIC TEST DATA" in body
+    # The particulars recorded for the transfer, as in the letter issued: no gaps here.
+    assert "(sample) Meeting Room 1, Council Offices" in body and "[not recorded" not in body
     pdf = officer.get(f"/transfers/{ld}/letters/reg13-information/pdf?to={to}")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     assert pdf.headers["content-type"] == "application/pdf"
@@ -78,7 +85,7 @@ def test_issuing_and_sending_again(web: WebEnv) -> None:
     with write_session(web.engine) as session:
         row = session.get(OutboxMessage, message.id)
         assert row is not None
-        row.status = "sent"
+        row.status = OutboxStatus.sent
         session.add(row)
     officer.post(f"/transfers/{ld}/messages/{message.id}/resend")
     with read_session(web.engine) as session:

@@ -6,16 +6,12 @@ import re
 
 from sqlmodel import select
 
-from tests import web_fixtures
 from tests.web_fixtures import CSRF, ROLE_USER, WebEnv
 from transfer_engine.engine.advance import advance
 from transfer_engine.store.accounts import User
 from transfer_engine.store.database import write_session
 from transfer_engine.store.queries import get_transfer
 from transfer_engine.web.auth import unassign
-
-web = web_fixtures.web
-web_template = web_fixtures.web_template
 
 
 def _state_label(page: str) -> str:

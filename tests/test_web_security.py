@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
+from starlette.routing import Route
 
-from tests import web_fixtures
 from tests.web_fixtures import PASSWORD, Browser, WebEnv, web_settings
 from transfer_engine.errors import ConfigurationError
 from transfer_engine.store.accounts import LoginAttempt, User, WebSession
@@ -19,18 +19,15 @@ from transfer_engine.web import auth, create_app, csrf
 from transfer_engine.web.routes import ROUTERS
 
 PARAMS = {"step_id": "claims_window", "name": "transfer", "letter": "reg13-information",
-          "message_id": "1", "user_id": "1", "token_id": "1", "link_id": "1"}
-
-# The fixtures this module uses (pytest finds them by name in the module).
-web = web_fixtures.web
-web_template = web_fixtures.web_template
+          "message_id": "1", "user_id": "1", "token_id": "1", "link_id": "1",
+          "to_version": "1"}
 
 
 def _post_routes(web: WebEnv) -> list[str]:
     paths = []
     for router in ROUTERS:
         for route in router.routes:
-            if "POST" in getattr(route, "methods", set()):
+            if isinstance(route, Route) and "POST" in (route.methods or set()):
                 path = route.path.replace("{transfer_id}", str(web.ids["ld-to-nct"]))
                 paths.append(re.sub(r"{(\w+)}", lambda m: PARAMS[m.group(1)], path))
     return paths
@@ -88,7 +85,7 @@ def test_signing_in_gives_a_new_httponly_samesite_session(web: WebEnv) -> None:
 def test_over_https_the_cookie_is_secure_and_host_only(web: WebEnv) -> None:
     app = create_app(web_settings(secure_cookies=True))
     browser = Browser(app)
-    browser.client.base_url = "https://testserver"  # type: ignore[assignment]
+    browser.client.base_url = "https://testserver"
     response = browser.sign_in("admin@example.org")
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("__Host-te_session=") and "Secure" in cookie

@@ -13,9 +13,6 @@ from transfer_engine.store.database import read_session
 from transfer_engine.store.queries import get_transfer, steps_of
 from transfer_engine.web import create_app
 
-web = web_fixtures.web
-web_template = web_fixtures.web_template
-
 
 def _state(web: WebEnv, ref: str) -> str:
     with read_session(web.engine) as session:

@@ -49,7 +49,7 @@ def test_shipped_workflows_are_valid(cli: Cli) -> None:
     ("      - steps_done: [measures]", "      - steps_done: [measure]",
      "steps_done: 'measure' is not one of"),
     ("initial: proposed", "initial: drafted", "initial: 'drafted' is not one of the states"),
-    ("    exposure: reg12", "    exposure: reg-12", "steps.eli.exposure: Value error, must be"),
+    ("    exposure: reg12", "    exposure: reg-12", "steps.eli.exposure: must be"),
 ])
 def test_broken_base_workflow_reports_file_key_and_fault(
     cli: Cli, folder: Path, old: str, new: str, expected: str
@@ -114,3 +114,30 @@ def test_an_organisations_own_workflows_are_added_to_the_shipped_ones(tmp_path: 
                      env={"TRANSFER_ENGINE_WORKFLOWS": str(own)}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "catering-insourcing" in result.stdout and "ld-to-nct" in result.stdout
+
+
+def _line_of(folder: Path, name: str, text: str) -> int:
+    lines = (folder / name).read_text().splitlines()
+    return next(number for number, line in enumerate(lines, start=1) if text in line)
+
+
+def test_a_key_given_twice_names_the_file_line_and_key(cli: Cli, folder: Path) -> None:
+    # A second "dest" under the same trigger: YAML keeps the last without a word.
+    _break(folder, "tupe-base.yaml", "    dest: consulting",
+           "    dest: consulting\n    dest: ready")
+    code, err = _validate(cli, folder)
+    first = _line_of(folder, "tupe-base.yaml", "    dest: consulting")
+    assert code == 1 and "tupe-base.yaml" in err
+    assert (f"line {first + 1}: key 'dest' is given twice in the same mapping (first on line "
+            f"{first})") in " ".join(err.split())
+
+
+def test_a_date_that_does_not_exist_names_the_file_line_and_key(
+    cli: Cli, folder: Path
+) -> None:
+    _break(folder, "tupe-base.yaml", "effective_from: 2014-07-31", "effective_from: 2023-02-30")
+    code, err = _validate(cli, folder)
+    line = _line_of(folder, "tupe-base.yaml", "effective_from: 2023-02-30")
+    assert code == 1 and "tupe-base.yaml" in err
+    assert (f"line {line}: effective_from: 2023-02-30 is not a date that exists"
+            in " ".join(err.split()))

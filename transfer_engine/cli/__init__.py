@@ -5,6 +5,7 @@ from __future__ import annotations
 from transfer_engine.cli import (  # noqa: F401  (registers the commands)
     database,
     letters,
+    outbox,
     people,
     scheduler,
     setup,

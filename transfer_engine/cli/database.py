@@ -9,7 +9,14 @@ import typer
 
 from transfer_engine.cli.app import AsOfOption, actor, app, console, guarded, parse_date
 from transfer_engine.ops.retention import backup, purge_personal_data, restore
-from transfer_engine.store.database import current_revision, upgrade
+from transfer_engine.store.database import (
+    current_revision,
+    head_revision,
+    upgrade,
+    write_session,
+)
+from transfer_engine.store.definitions import store_missing_definitions
+from transfer_engine.store.queries import audit
 
 db_app = typer.Typer(help="Schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -24,6 +31,16 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     before = current_revision()
     after = upgrade(revision=revision)
     console.print(f"Schema at {after}" + (f" (was {before})" if before != after else ""))
+    if after == head_revision():
+        # Transfers made before workflow versions were kept get theirs from the files now.
+        with write_session() as session:
+            stored = store_missing_definitions(session, actor=actor())
+            if stored:
+                audit(session, None, actor(), "workflow-versions-stored",
+                      data={"workflows": stored})
+        if stored:
+            console.print(f"Kept the workflow versions running transfers use: "
+                          f"{', '.join(stored)}")
 
 
 @db_app.command("current")
@@ -50,7 +67,14 @@ def restore_command(
     if not yes:
         console.print("This replaces every transfer with the backup's. Run again with --yes.")
         raise typer.Exit(1)
-    console.print(f"Restored {restore(backup_file)} from {backup_file}")
+    destination, held = restore(backup_file, actor=actor())
+    console.print(f"Restored {destination} from {backup_file}")
+    if held:
+        # What the backup holds as unsent may have gone out after it was taken.
+        console.print(f"{len(held)} message(s) not yet sent when the backup was taken are held "
+                      "in doubt, not sent again: check with the recipients, then run "
+                      "transfer-engine outbox release ID (or --all) --reason ...",
+                      highlight=False)
 
 
 @app.command("purge-personal-data")

@@ -11,7 +11,7 @@ A typical run for a transfer::
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import typer
@@ -35,6 +35,7 @@ from transfer_engine.errors import ValidationError
 from transfer_engine.letters import service
 from transfer_engine.letters.data import encode, to_context
 from transfer_engine.letters.email_html import render_html
+from transfer_engine.letters.orphans import MIN_AGE, sweep_orphans
 from transfer_engine.letters.particulars import particulars_file_hint
 from transfer_engine.letters.text import render_text
 from transfer_engine.store.database import read_session
@@ -199,9 +200,55 @@ def verify(ref: str = typer.Argument(None), as_json: bool = JsonOption) -> None:
                           f"{failure.letter} to {failure.recipient}:", highlight=False)
             for problem in failure.problems:
                 console.print(f"  - {problem}", highlight=False, markup=False)
-        verdict = "all match" if report.ok else f"{len(report.failures)} failed"
+        for orphan in report.orphans:
+            console.print(f"[bold red]ORPHAN[/] {orphan['path']}: {orphan['reason']}",
+                          highlight=False)
+        verdict = "all match" if not report.failures else f"{len(report.failures)} failed"
         console.print(f"Verified {report.checked} letter(s): {verdict}.")
+        if report.orphans:
+            console.print(f"{len(report.orphans)} file(s) in the letters folder belong to no "
+                          "issued letter (an interrupted issue leaves them, with personal data "
+                          "in them): transfer-engine letters sweep-orphans removes them.")
     if not report.ok:
+        raise typer.Exit(1)
+
+
+@letters_app.command("sweep-orphans")
+@guarded
+def sweep_orphans_command(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would be done"),
+    min_age: int = typer.Option(int(MIN_AGE.total_seconds() // 60), "--min-age", min=0,
+                                help="Leave files younger than this many minutes (an issue "
+                                     "may still be writing them)"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Remove letter files no issued letter owns (left by an interrupted issue).
+
+    A file whose letter was issued but not put in place is completed instead. Files
+    transfer-engine does not make are listed and left alone.
+    """
+    report = sweep_orphans(dry_run=dry_run, min_age=timedelta(minutes=min_age))
+    if as_json:
+        print_json(report.as_json())
+        return
+    removed, completed = ("Would remove", "Would complete") if dry_run else ("Removed",
+                                                                               "Completed")
+    for orphan in report.removed:
+        console.print(f"{removed} {orphan.path} ({orphan.reason})", highlight=False,
+                      markup=False)
+    for orphan in report.completed:
+        console.print(f"{completed} {orphan.path} ({orphan.reason})", highlight=False,
+                      markup=False)
+    for orphan in report.too_young:
+        console.print(f"Left {orphan.path}: younger than {min_age} minute(s), an issue may "
+                      "still be writing it", highlight=False, markup=False)
+    for orphan in report.unknown:
+        console.print(f"Left {orphan.path}: {orphan.reason}", highlight=False, markup=False)
+    for error in report.errors:
+        err_console.print(f"[bold red]error:[/] {error}", highlight=False)
+    console.print(f"{removed} {len(report.removed)} orphaned file(s), "
+                  f"{completed.lower()} {len(report.completed)}.")
+    if report.errors:
         raise typer.Exit(1)
 
 

@@ -16,14 +16,16 @@ from transfer_engine.cli.app import (
     print_json,
     print_table,
 )
-from transfer_engine.engine.create import describe_validation
+from transfer_engine.engine.import_limits import LIMITS_TEXT
 from transfer_engine.engine.inputs import OrganisationCreate
+from transfer_engine.engine.organisations import add_organisation as engine_add_organisation
 from transfer_engine.engine.staff import add_representative, import_employees
 from transfer_engine.errors import ValidationError
 from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.people import Employee
-from transfer_engine.store.queries import audit, get_organisation, get_transfer
+from transfer_engine.store.queries import get_transfer
+from transfer_engine.validation import field_problems
 
 organisations_app = typer.Typer(help="Councils, trusts, schools and companies.",
                                 no_args_is_help=True)
@@ -49,16 +51,9 @@ def add_organisation(
         spec = OrganisationCreate(slug=slug, name=name, kind=kind, school_type=school_type,
                                   maintaining_authority=maintaining, headcount=headcount)
     except pydantic.ValidationError as exc:
-        raise ValidationError(describe_validation(exc)) from None
+        raise ValidationError(field_problems=field_problems(exc)) from None
     with write_session() as session:
-        if session.exec(select(Organisation).where(Organisation.slug == slug)).first():
-            raise ValidationError(f"organisation {slug!r} already exists")
-        maintaining_id = get_organisation(session, maintaining).id if maintaining else None
-        organisation = Organisation(slug=spec.slug, name=spec.name, kind=spec.kind,
-                                    school_type=spec.school_type, headcount=spec.headcount,
-                                    maintaining_authority_id=maintaining_id)
-        session.add(organisation)
-        audit(session, None, actor(), "organisation-added", data=spec.model_dump(mode="json"))
+        engine_add_organisation(session, spec, actor=actor())
     console.print(f"Added {slug}: {name}")
 
 
@@ -79,11 +74,14 @@ def list_organisations(as_json: bool = JsonOption) -> None:
                  for d in data])
 
 
-@app.command("import-employees")
+@app.command("import-employees", help=(
+    "Import a staff list (CSV UTF-8 with a header row, or an .xlsx workbook): every row is "
+    f"checked first; one bad row and nothing is imported. The file can be {LIMITS_TEXT}."))
 @guarded
 def import_employees_command(
     ref: str,
-    csv_file: Path = typer.Argument(..., help="CSV with employee_ref, full_name, role, fte, "
+    csv_file: Path = typer.Argument(..., help="CSV (comma, semicolon or tab) or .xlsx with "
+                                              "employee_ref, full_name, role, fte, "
                                               "weekly_pay [, email, date_of_birth, in_scope, "
                                               "objected_on]"),
     replace: bool = typer.Option(False, "--replace", help="Replace the whole staff list"),

@@ -5,53 +5,65 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import typer
 from sqlmodel import select
 
 from transfer_engine.cli.app import (
+    EXIT_INCOMPLETE,
     AsOfOption,
     JsonOption,
     app,
     console,
+    err_console,
     fail,
     guarded,
     parse_date,
     print_json,
 )
 from transfer_engine.config import get_settings
+from transfer_engine.ops.logs import formatter
 from transfer_engine.ops.scheduler import Runner, SweepReport, summary, sweep
+from transfer_engine.outbox.recovery import is_held
 from transfer_engine.store.database import read_session
 from transfer_engine.store.messages import OutboxMessage, OutboxStatus
 
 _PROBLEMS = (OutboxStatus.permanent_failure, OutboxStatus.failed)
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever ``sys.stderr`` is when a line is logged (test runners swap it)."""
 
-    @property  # type: ignore[override]
-    def stream(self):  # type: ignore[no-untyped-def]
+    @property
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
-    def stream(self, _value) -> None:  # type: ignore[no-untyped-def]
+    def stream(self, _value: TextIO) -> None:
         pass
 
 
 def _configure_logging(level: int) -> None:
     """Log the engine's lines to stderr (once per process, whatever the command's level)."""
     engine_log = logging.getLogger("transfer_engine")
-    if not any(isinstance(h, _StderrHandler) for h in engine_log.handlers):
+    handler = next((h for h in engine_log.handlers if isinstance(h, _StderrHandler)), None)
+    if handler is None:
         handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         engine_log.addHandler(handler)
+    # Text, or one JSON object a line (TRANSFER_ENGINE_LOG_FORMAT=json) for a log collector.
+    handler.setFormatter(formatter())
     engine_log.setLevel(level)
     # APScheduler reports every run of every job; our own lines say what each sweep did.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-@app.command("scheduler")
+@app.command("scheduler", epilog=(
+    "Exit status of --once: 0 everything due went out; 4 the sweep ran but a message was not "
+    "delivered or a letter not issued (each is listed; temporary failures are retried at the "
+    "next sweep); 3 the database or a folder could not be used (nothing was sent); 1 refused "
+    "(a setting, an option). Without --once it runs until stopped, logging each failure and "
+    "sweeping again at the next interval."))
 @guarded
 def scheduler(
     once: bool = typer.Option(False, "--once", help="Run one sweep and exit."),
@@ -85,6 +97,13 @@ def scheduler(
         print_json(report.as_json())
     else:
         _print_report(report)
+    failures = report.failures()
+    if failures:
+        # A script or cron job must be able to tell that something needs attention.
+        err_console.print(f"[bold red]error:[/] {len(failures)} thing(s) did not go through in "
+                          "this sweep (listed above); temporary failures are tried again at "
+                          "the next sweep", highlight=False)
+        raise typer.Exit(EXIT_INCOMPLETE)
 
 
 def _line(*parts: object) -> None:
@@ -139,9 +158,14 @@ def _print_report(report: SweepReport) -> None:
         _line("Delivery stopped early:", report.stopped_early)
 
 
-@app.command("outbox")
+outbox_app = typer.Typer(help="The outbox: every message, and HR's release of those in doubt.")
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.callback(invoke_without_command=True)
 @guarded
 def outbox(
+    context: typer.Context,
     status: str = typer.Option(None, "--status",
                                help="Only this status: pending, sending, sent, failed, "
                                     "permanent-failure, cancelled"),
@@ -149,7 +173,13 @@ def outbox(
     limit: int = typer.Option(None, "--limit", min=1, help="Only the newest N messages"),
     as_json: bool = JsonOption,
 ) -> None:
-    """Every message the scheduler decided: where it went, or why it could not be sent."""
+    """Every message the scheduler decided: where it went, or why it could not be sent.
+
+    Messages held in doubt (they may already have reached the recipient) are listed first;
+    `transfer-engine outbox release ID --reason ...` sends one again once checked.
+    """
+    if context.invoked_subcommand is not None:
+        return
     query = select(OutboxMessage)
     if status:
         try:
@@ -166,6 +196,15 @@ def outbox(
     if as_json:
         print_json([_row_json(r) for r in rows])
         return
+    held = [r for r in rows if is_held(r)]
+    if held:
+        console.print(f"[bold red]{len(held)} message(s) are held in doubt:[/] they may already "
+                      "have reached the recipient, so they are not sent again until released. "
+                      "Check with the recipient, then: transfer-engine outbox release ID "
+                      "--reason \"...\"  (or --all).")
+        for row in held:
+            _show(row, row.last_error or "")
+        console.print()
     problems = [r for r in rows if r.status in _PROBLEMS]
     if problems:
         console.print(f"[bold red]{len(problems)} message(s) could not be delivered.[/] "
@@ -199,7 +238,7 @@ def _where(reference: str | None) -> str:
 
 def _show(row: OutboxMessage, note: str) -> None:
     sent = f" sent {row.sent_on}" if row.sent_on else ""
-    flags = "".join([" LATE" if row.late else "", " (in doubt, sent again)" if row.in_doubt
+    flags = "".join([" LATE" if row.late else "", " HELD IN DOUBT" if is_held(row)
                      else "", f" after {row.attempts} attempt(s)" if row.attempts > 1 else ""])
     _line(f"#{row.id}", row.status.value, f"planned {row.planned_for}{sent}{flags}",
           row.kind.value, row.transfer_ref, "->", row.recipient or "(no address)")
@@ -214,7 +253,8 @@ def _row_json(row: OutboxMessage) -> dict[str, object]:
         "transfer": row.transfer_ref, "recipient_ref": row.recipient_ref, "to": row.recipient,
         "audience": row.audience, "subject": row.subject, "planned_for": row.planned_for,
         "sent_on": row.sent_on, "sent_at": row.sent_at, "late": row.late,
-        "attempts": row.attempts, "in_doubt": row.in_doubt, "last_error": row.last_error,
+        "attempts": row.attempts, "in_doubt": row.in_doubt, "held": is_held(row),
+        "last_error": row.last_error,
         "next_attempt_at": row.next_attempt_at, "message_id": row.message_id,
         "where": row.delivery_ref, "notice_id": row.notice_id,
     }

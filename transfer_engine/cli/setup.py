@@ -9,14 +9,16 @@ from transfer_engine.config import get_settings
 from transfer_engine.ops.demo import SEED_WORKFLOWS, load_demo
 from transfer_engine.rules.timeline import timeline
 from transfer_engine.store.database import init_db, read_session
+from transfer_engine.store.faults import describe
 
 
 @app.command("init")
 @guarded
 def init() -> None:
-    """Create the database tables (safe to run again)."""
+    """Create the database and its tables (safe to run again: data is kept)."""
     init_db()
-    console.print(f"Database ready: {get_settings().database_url}")
+    console.print(f"Database ready: {describe(get_settings().database_url)}", soft_wrap=True,
+                  highlight=False)
 
 
 @app.command("demo")

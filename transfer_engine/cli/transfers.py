@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
+from typing import Any
 
 import typer
-from sqlmodel import select
+from sqlmodel import col, select
 
+from transfer_engine.cli import wording
 from transfer_engine.cli.app import (
+    EXIT_INCOMPLETE,
     AsOfOption,
     JsonOption,
     actor,
     app,
     console,
+    err_console,
     fail,
     guarded,
     parse_date,
@@ -23,6 +27,7 @@ from transfer_engine.cli.app import (
 from transfer_engine.engine.advance import advance as advance_transfer
 from transfer_engine.engine.advance import check_guards, valid_triggers
 from transfer_engine.engine.create import create_transfer, parse_transfer_create
+from transfer_engine.engine.limits import EVIDENCE, NOTE, OVERRIDE_REASON, RESCHEDULE_REASON
 from transfer_engine.engine.reschedule import reschedule as reschedule_transfer
 from transfer_engine.engine.steps import complete_step
 from transfer_engine.letters.owed import IssueReport, issue_pending
@@ -89,7 +94,7 @@ def create(
 def list_transfers(as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
     """Every transfer: state, next deadline, late steps and money at risk."""
     today = _today(as_of)
-    rows = []
+    rows: list[dict[str, Any]] = []  # as printed by --json
     with read_session() as session:
         orgs = {o.id: o.slug for o in session.exec(select(Organisation)).all()}
         for transfer in session.exec(select(Transfer).order_by(Transfer.ref)).all():
@@ -127,12 +132,12 @@ def status(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> Non
         dates = key_dates_of(session, transfer)
         risk = exposure(session, ref, today)
         upcoming = next_deadline(session, transfer, today)
-        possible = []
+        possible: list[dict[str, Any]] = []  # as printed by --json
         steps = steps_of(session, transfer)
         for name in valid_triggers(transfer):
             failures = check_guards(session, transfer, name, today=today, steps=steps)
             possible.append({"trigger": name, "label": definition.triggers[name].label,
-                             "ready": not failures, "blocked_by": [str(f) for f in failures]})
+                             "ready": not failures, "blocked_by": failures})
         parties = {o.id: o.name for o in session.exec(select(Organisation)).all()}
     data = {
         "ref": transfer.ref, "title": transfer.title, "state": transfer.state,
@@ -146,7 +151,9 @@ def status(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> Non
         "triggers": possible, "exposure": risk.as_json(), "sample_data": transfer.sample_data,
     }
     if as_json:
-        print_json(data)
+        print_json({**data, "triggers": [
+            {**item, "blocked_by": [f.as_json() for f in item["blocked_by"]]}
+            for item in possible]})
         return
     sample = " [yellow](sample data)[/]" if transfer.sample_data else ""
     console.print(f"[bold]{transfer.ref}[/]: {transfer.title}{sample}")
@@ -154,7 +161,7 @@ def status(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> Non
                   f"version {transfer.version}, workflow {data['workflow']}")
     console.print(f"  {data['transferor']} → {data['transferee']}; regime "
                   f"{transfer.regime.value}: {transfer.regime_reason}", highlight=False)
-    console.print("  Key dates: " + ", ".join(f"{k} {v}" for k, v in data["key_dates"].items()))
+    console.print("  Key dates: " + ", ".join(f"{k} {v.isoformat()}" for k, v in dates.items()))
     if upcoming:
         console.print(f"  Next deadline: {upcoming.title} by {upcoming.working_due_date} "
                       f"({upcoming.days_left} days)")
@@ -163,8 +170,9 @@ def status(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> Non
     for item in possible:
         mark = "[green]ready[/]" if item["ready"] else "[red]blocked[/]"
         console.print(f"  {mark} {item['trigger']}: {item['label']}")
-        for reason in item["blocked_by"]:
-            console.print(f"      - {reason}", highlight=False, markup=False)
+        for failure in item["blocked_by"]:
+            console.print(f"      - {wording.guard_failure(failure, transfer.ref)}",
+                          highlight=False, markup=False)
 
 
 @app.command("timeline")
@@ -189,10 +197,12 @@ def timeline(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> N
 def advance(
     ref: str,
     trigger: str,
-    note: str = typer.Option(None, "--note", help="Evidence or a note, kept in the history"),
+    note: str = typer.Option(None, "--note", help="Evidence or a note, kept in the history "
+                             f"(at most {NOTE.max_length} characters)"),
     override_reason: str = typer.Option(
         None, "--override-reason",
-        help="Proceed despite overridable guards; say what the special circumstances are"),
+        help="Proceed despite overridable guards; say what the special circumstances are "
+             f"({OVERRIDE_REASON.min_length} to {OVERRIDE_REASON.max_length} characters)"),
     expect_version: int = typer.Option(None, "--expect-version",
                                        help="Refuse if the transfer is no longer this version"),
     as_of: str = AsOfOption,
@@ -211,6 +221,8 @@ def advance(
                     "letters": [asdict(i) for i in issued.issued],
                     "letter_errors": issued.errors,
                     "overridden": [str(f) for f in result.overridden]})
+        if issued.errors:
+            raise typer.Exit(EXIT_INCOMPLETE)
         return
     moved = (f"{result.from_state} → {result.to_state}" if result.from_state != result.to_state
              else f"still {result.to_state}")
@@ -228,6 +240,10 @@ def advance(
     if result.letters and not issued.issued and not issued.errors:
         console.print(f"  letters owed: {', '.join(result.letters)} (being issued by the "
                       "scheduler)")
+    if issued.errors:
+        err_console.print(f"[bold red]error:[/] {ref} moved on, but {len(issued.errors)} of its "
+                          "letters could not be issued (see above)", highlight=False)
+        raise typer.Exit(EXIT_INCOMPLETE)
 
 
 @app.command("done")
@@ -235,7 +251,8 @@ def advance(
 def done(
     ref: str,
     step: str,
-    evidence: str = typer.Option(..., "--evidence", help="What shows it was done"),
+    evidence: str = typer.Option(..., "--evidence", help="What shows it was done "
+                                 f"({EVIDENCE.min_length} to {EVIDENCE.max_length} characters)"),
     on: str = typer.Option(None, "--on", help="Date it was done (default today)"),
     as_json: bool = JsonOption,
 ) -> None:
@@ -254,7 +271,9 @@ def reschedule(
     ref: str,
     key_date: str = typer.Argument(..., help="Which key date, e.g. transfer"),
     new_date: str = typer.Argument(..., help="YYYY-MM-DD"),
-    reason: str = typer.Option(..., "--reason", help="Why it moved (kept in the history)"),
+    reason: str = typer.Option(..., "--reason", help="Why it moved, kept in the history "
+                               f"({RESCHEDULE_REASON.min_length} to "
+                               f"{RESCHEDULE_REASON.max_length} characters)"),
     as_of: str = AsOfOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -287,7 +306,7 @@ def history(ref: str, as_json: bool = JsonOption) -> None:
     with read_session() as session:
         transfer = get_transfer(session, ref)
         entries = session.exec(select(AuditEntry).where(AuditEntry.transfer_id == transfer.id)
-                               .order_by(AuditEntry.id)).all()
+                               .order_by(col(AuditEntry.id))).all()
     if as_json:
         print_json([{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                      "from": e.from_state, "to": e.to_state, "data": e.data} for e in entries])

@@ -1,4 +1,9 @@
-"""Commands for the web app: ``serve``, and ``users`` to manage who can sign in."""
+"""Commands for the web app: ``serve``, and ``users`` to manage who can sign in.
+
+The web package (FastAPI, uvicorn, the page templates) is imported inside these commands, not
+at the top: it takes about half a second to load, which every other command of the CLI would
+pay for nothing. The CLI is the top layer, so no cycle is involved.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,9 @@ from sqlmodel import select
 from transfer_engine.cli.app import JsonOption, actor, app, console, guarded, print_json
 from transfer_engine.cli.app import print_table as table
 from transfer_engine.errors import ValidationError
+from transfer_engine.ops.logs import uvicorn_config
 from transfer_engine.store.accounts import Role, User
-from transfer_engine.store.database import init_db, read_session, write_session
+from transfer_engine.store.database import init_db, read_session, require_existing, write_session
 from transfer_engine.store.queries import get_organisation, get_transfer
 
 users_app = typer.Typer(help="People who sign in to the web app.", no_args_is_help=True)
@@ -83,10 +89,15 @@ def serve(
 
     from transfer_engine.web import WebSettings, create_app
 
-    init_db()
+    if demo:
+        init_db()  # the demo may make its database; anything else must find one
+    else:
+        require_existing()
+        init_db(create=False)
     clock = date.fromisoformat(as_of) if as_of else (DEMO_AS_OF if demo else None)
     # Without --as-of, TRANSFER_ENGINE_AS_OF (if set) applies, as in every worker.
-    settings = WebSettings(run_scheduler=scheduler, **({"as_of": clock} if clock else {}))
+    settings = (WebSettings(run_scheduler=scheduler, as_of=clock) if clock
+                else WebSettings(run_scheduler=scheduler))
     web = create_app(settings)  # refuses to start without GOV.UK Frontend (npm ci)
     if demo:
         from transfer_engine.ops.demo import load_demo
@@ -106,8 +117,13 @@ def serve(
         console.print("[yellow]Listening beyond this machine over plain HTTP:[/] put it behind "
                       "HTTPS and set TRANSFER_ENGINE_SECURE_COOKIES=yes.")
     console.print(f"Open http://{host}:{port}/ (Ctrl+C stops it)")
+    # TRANSFER_ENGINE_LOG_FORMAT=json: every line as one JSON object (see ops.logs).
+    logs: dict[str, Any] = {"log_level": "info"}
+    json_config = uvicorn_config("info")
+    if json_config is not None:
+        logs["log_config"] = json_config
     if workers == 1:
-        uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
+        uvicorn.run(web, host=host, port=port, proxy_headers=False, **logs)
         return
     # Each worker process builds its own app from the environment: pass the options on.
     if clock:
@@ -116,7 +132,7 @@ def serve(
     # One key for every worker, or a form served by one would be refused by another.
     os.environ.setdefault("TRANSFER_ENGINE_SECRET_KEY", settings.secret_key)
     uvicorn.run("transfer_engine.web.app:create_app", factory=True, workers=workers,
-                host=host, port=port, log_level="info", proxy_headers=False)
+                host=host, port=port, proxy_headers=False, **logs)
 
 
 @users_app.command("add")

@@ -2,8 +2,8 @@
 
 One database transaction holding the transfer's lock: guards, state change, step updates and
 the audit entry are written together or not at all. ``transitions`` drives the ``state`` column
-through one machine per workflow; no trigger methods are bound onto the row (pydantic would
-refuse them), events are fired as ``machine.events[name].trigger(row)``.
+through one machine per workflow version; no trigger methods are bound onto the row (pydantic
+would refuse them), events are fired as ``machine.events[name].trigger(row)``.
 """
 
 from __future__ import annotations
@@ -11,17 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, select
+from sqlmodel import Session
 from transitions import Machine
 
 from transfer_engine.dates.clock import utcnow
 from transfer_engine.domain import StepStatus
+from transfer_engine.engine.limits import NOTE, OVERRIDE_REASON, text_problems
 from transfer_engine.engine.owed_letters import record_pending
 from transfer_engine.errors import (
     ConflictError,
@@ -36,15 +36,24 @@ from transfer_engine.store.database import write_connection
 from transfer_engine.store.queries import definition_of, get_transfer, steps_of
 from transfer_engine.store.transfers import AuditEntry, StepInstance, Transfer
 from transfer_engine.workflow.definition import Trigger, WorkflowDefinition
-from transfer_engine.workflow.loader import library
 
 # ---------------------------------------------------------------------------------------------
 # Advancing
 
 
-@lru_cache(maxsize=64)
-def _machine(workflow_id: str, version: int) -> Machine:
-    definition = library().get(workflow_id)
+# One machine per definition, by the SHA-256 of its content: a transfer still on an older
+# version of its workflow gets the machine of that version.
+_MACHINES: dict[str, Machine] = {}
+
+
+def _machine(definition: WorkflowDefinition) -> Machine:
+    machine = _MACHINES.get(definition.sha256)
+    if machine is None:
+        machine = _MACHINES[definition.sha256] = _new_machine(definition)
+    return machine
+
+
+def _new_machine(definition: WorkflowDefinition) -> Machine:
     transitions = []
     for trigger in definition.triggers.values():
         for source in trigger.sources:
@@ -70,9 +79,10 @@ class AdvanceResult:
 def _check_version(transfer: Any, expected: int | None) -> None:
     if expected is not None and transfer.version != expected:
         raise ConflictError(
+            transfer.ref,
             f"{transfer.ref} was changed by someone else (now in state {transfer.state!r}, "
             f"version {transfer.version}; you had version {expected}). Nothing was written: "
-            f"look at `transfer-engine status {transfer.ref}` and try again if still needed."
+            "look at the transfer as it is now and try again if still needed."
         )
 
 
@@ -88,7 +98,8 @@ def _bump_row(connection: Connection, transfer: Any, expected: int, new_state: s
         "tid": transfer.id, "expected": expected, "new_version": expected + 1, "now": utcnow(),
         "new_state": new_state})
     if result.rowcount != 1:
-        raise ConflictError(f"{transfer.ref} was changed by someone else; nothing was written")
+        raise ConflictError(transfer.ref,
+                            f"{transfer.ref} was changed by someone else; nothing was written")
 
 
 def guard_context(session: Session, transfer: Any, definition: WorkflowDefinition, *,
@@ -113,7 +124,7 @@ def check_guards(session: Session, transfer: Transfer, trigger_name: str, *, tod
     Pass ``steps`` (from :func:`steps_of`) when checking several triggers of one transfer, so
     that they are read once rather than once per trigger.
     """
-    definition = definition_of(transfer)
+    definition = definition_of(transfer, session)
     trigger = definition.triggers[trigger_name]
     ctx = guard_context(session, transfer, definition, today=today, note=note,
                         completing=frozenset(trigger.completes), steps=steps)
@@ -135,7 +146,8 @@ _AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
 _LOAD = (
     select(_TRANSFER.c.id.label("transfer_id"), _TRANSFER.c.ref, _TRANSFER.c.state,
            _TRANSFER.c.version, _TRANSFER.c.regime, _TRANSFER.c.regime_reason,
-           _TRANSFER.c.workflow_id, _STEP.c.id, _STEP.c.step_id, _STEP.c.status,
+           _TRANSFER.c.workflow_id, _TRANSFER.c.workflow_version, _STEP.c.id,
+           _STEP.c.step_id, _STEP.c.status,
            _STEP.c.due_date, _STEP.c.done_on, _STEP.c.legal_basis)
     .select_from(_TRANSFER.outerjoin(_STEP, _STEP.c.transfer_id == _TRANSFER.c.id))
     .where(_TRANSFER.c.ref == bindparam("ref"))
@@ -169,6 +181,7 @@ class TransferRow:
     regime: Any
     regime_reason: str
     workflow_id: str
+    workflow_version: int
 
 
 def _load_for_update(connection: Connection, ref: str) -> tuple[TransferRow, dict[str, Any]]:
@@ -179,7 +192,8 @@ def _load_for_update(connection: Connection, ref: str) -> tuple[TransferRow, dic
             get_transfer(session, ref)  # raises NotFoundError naming the known transfers
     first = rows[0]
     transfer = TransferRow(first.transfer_id, first.ref, first.state, first.version,
-                           first.regime, first.regime_reason, first.workflow_id)
+                           first.regime, first.regime_reason, first.workflow_id,
+                           first.workflow_version)
     return transfer, {r.step_id: r for r in rows if r.id is not None}
 
 
@@ -197,23 +211,26 @@ def advance(ref: str, trigger_name: str, *, actor: str, note: str | None = None,
     :func:`transfer_engine.letters.owed.issue_pending` (the scheduler does it otherwise).
     """
     today = today or date.today()
-    if override_reason is not None and len(override_reason.strip()) < 10:
-        raise ValidationError("--override-reason must say what the special circumstances are "
-                              "(at least 10 characters); it is kept in the audit log")
+    problems = text_problems((NOTE, note))
+    if override_reason is not None:
+        problems += text_problems((OVERRIDE_REASON, override_reason))
+    if problems:
+        raise ValidationError(field_problems=problems)
     with write_connection(engine) as connection:
         transfer, steps = _load_for_update(connection, ref)
         _check_version(transfer, expected_version)
-        definition = definition_of(transfer)
+        definition = definition_of(transfer, connection)
         trigger = definition.triggers.get(trigger_name)
         if trigger is None or transfer.state not in trigger.sources:
-            raise InvalidTriggerError(ref, trigger_name, transfer.state, valid_triggers(transfer))
+            raise InvalidTriggerError(ref, trigger_name, transfer.state,
+                                      [t.name for t in definition.triggers_from(transfer.state)])
         ctx = GuardContext(connection, transfer, definition, steps, today=today, note=note,
                            completing=frozenset(trigger.completes))
         failures = _failures(ctx, trigger)
         if failures and (override_reason is None or not all(f.overridable for f in failures)):
             raise GuardRefusedError(ref, trigger_name, failures)
         from_state, version = transfer.state, transfer.version
-        machine = _machine(definition.id, definition.version)
+        machine = _machine(definition)
         if not machine.events[trigger_name].trigger(transfer):
             raise TransitionError(f"{ref}: {trigger_name!r} did not fire")  # pragma: no cover
         to_state = transfer.state

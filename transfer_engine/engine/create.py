@@ -11,10 +11,13 @@ from sqlmodel import Session, select
 from transfer_engine.engine.inputs import TransferCreate
 from transfer_engine.engine.planning import refresh_steps
 from transfer_engine.errors import (
+    FieldProblem,
     ValidationError,
 )
+from transfer_engine.store.definitions import record_definition
 from transfer_engine.store.queries import audit, get_organisation, get_transfer
 from transfer_engine.store.transfers import KeyDate, Transfer
+from transfer_engine.validation import field_problems
 from transfer_engine.workflow.loader import library
 
 # ---------------------------------------------------------------------------------------------
@@ -36,25 +39,33 @@ def create_transfer(session: Session, data: TransferCreate, *, actor: str) -> Tr
                          f"(workflow {definition.id} has {', '.join(definition.key_dates)})")
         raise ValidationError(f"cannot create {data.ref}: {'; '.join(parts)}")
     if session.exec(select(Transfer.id).where(Transfer.ref == data.ref)).first() is not None:
-        raise ValidationError(f"a transfer {data.ref!r} already exists; choose another --ref")
+        raise ValidationError(field_problems=[FieldProblem(
+            "ref", f"{data.ref!r} is taken by another transfer; choose another reference",
+            "reference", "taken")])
     parent_id = get_transfer(session, data.parent).id if data.parent else None
+    # The transfer runs on this version as it is now, whatever later happens to the file.
+    record_definition(session, definition, actor=actor)
+    transferor = get_organisation(session, data.transferor)
+    transferee = get_organisation(session, data.transferee)
+    assert transferor.id is not None and transferee.id is not None  # both read from the database
     transfer = Transfer(
         ref=data.ref, title=data.title, workflow_id=definition.id,
         workflow_version=definition.version, regime=data.regime,
         regime_reason=data.regime_reason,
-        transferor_id=get_organisation(session, data.transferor).id,
-        transferee_id=get_organisation(session, data.transferee).id,
+        transferor_id=transferor.id, transferee_id=transferee.id,
         state=definition.initial, parent_id=parent_id, hr_owner=data.hr_owner,
         escalation_contact=data.escalation_contact, sample_data=data.sample_data,
     )
     session.add(transfer)
     session.flush()
+    assert transfer.id is not None  # given by the flush
     for name, value in data.key_dates.items():
         session.add(KeyDate(transfer_id=transfer.id, name=name, value=value))
     session.flush()
     refresh_steps(session, transfer, definition)
     audit(session, transfer, actor, "created", to_state=transfer.state, data={
-        "workflow": f"{definition.id} v{definition.version}", "regime": data.regime.value,
+        "workflow": f"{definition.id} v{definition.version}",
+        "workflow_sha256": definition.sha256, "regime": data.regime.value,
         "regime_reason": data.regime_reason,
         "key_dates": {k: v.isoformat() for k, v in data.key_dates.items()},
         "sample_data": data.sample_data,
@@ -67,10 +78,6 @@ def parse_transfer_create(values: Mapping[str, Any]) -> TransferCreate:
     try:
         return TransferCreate.model_validate(values)
     except pydantic.ValidationError as exc:
-        raise ValidationError(describe_validation(exc)) from None
-
-
-def describe_validation(exc: pydantic.ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
-    )
+        formats = {name: spec.description for name, spec in TransferCreate.model_fields.items()
+                   if spec.description}
+        raise ValidationError(field_problems=field_problems(exc, formats=formats)) from None

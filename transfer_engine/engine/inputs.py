@@ -11,13 +11,33 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from transfer_engine.domain import OrganisationKind, Regime, RepresentativeKind, SchoolType
+from transfer_engine.engine.limits import (
+    NAME_MAX,
+    NAME_MIN,
+    REGIME_REASON_MIN,
+    TITLE_MAX,
+    TITLE_MIN,
+)
+from transfer_engine.engine.plain_text import one_line, several_lines
+from transfer_engine.engine.spreadsheets import excel_serial_date
 
 Ref = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9\-/]{1,79}$",
                            description="lower-case letters, digits, '-' and '/'")]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9\-]{0,39}$")]
+# Free text people type: no control characters or direction overrides, stored in NFC.
+Line = Annotated[str, AfterValidator(one_line)]
+Text = Annotated[str, AfterValidator(several_lines)]
 
 
 class _Input(BaseModel):
@@ -26,7 +46,7 @@ class _Input(BaseModel):
 
 class OrganisationCreate(_Input):
     slug: Slug
-    name: Annotated[str, Field(min_length=2, max_length=200)]
+    name: Annotated[Line, Field(min_length=NAME_MIN, max_length=NAME_MAX)]
     kind: OrganisationKind
     school_type: SchoolType | None = None
     maintaining_authority: Slug | None = None
@@ -34,7 +54,8 @@ class OrganisationCreate(_Input):
 
     @field_validator("school_type")
     @classmethod
-    def _school_needs_type(cls, value: SchoolType | None, info) -> SchoolType | None:  # type: ignore[no-untyped-def]
+    def _school_needs_type(cls, value: SchoolType | None,
+                           info: ValidationInfo) -> SchoolType | None:
         if value is not None and info.data.get("kind") != OrganisationKind.school:
             raise ValueError("only schools have a school type")
         return value
@@ -42,10 +63,10 @@ class OrganisationCreate(_Input):
 
 class TransferCreate(_Input):
     ref: Ref
-    title: Annotated[str, Field(min_length=3, max_length=200)]
+    title: Annotated[Line, Field(min_length=TITLE_MIN, max_length=TITLE_MAX)]
     workflow_id: str
     regime: Regime
-    regime_reason: Annotated[str, Field(min_length=10)]
+    regime_reason: Annotated[Text, Field(min_length=REGIME_REASON_MIN)]
     transferor: Slug
     transferee: Slug
     key_dates: dict[str, date]
@@ -67,12 +88,48 @@ YES = {"yes", "y", "true", "1", "in", "in scope"}
 NO = {"no", "n", "false", "0", "out", "out of scope"}
 
 
+REFERENCE_MAX = 40
+REFERENCE_CHARACTERS = "letters, digits, spaces and - _ / ."
+_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _\-/.]*")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
+                       r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?")
+_SERIAL = re.compile(r"[0-9]+(?:\.0*)?")
+
+
+def sheet_date(value: object) -> object:
+    """A date column's cell as a date: written YYYY-MM-DD (a time of day after it, as some
+    exports add, is dropped), or an Excel serial number such as 44927 (a date cell that lost
+    its format on the way to CSV). Anything else is refused here, rather than read as pydantic
+    would ("0" as 1 January 1970, counted in seconds)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text:
+        return None
+    if _SERIAL.fullmatch(text):
+        day = excel_serial_date(int(text.split(".")[0]))
+        if day is None:
+            raise ValueError(f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 1975-03-14")
+        return day
+    match = _ISO_DATE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a date written YYYY-MM-DD, e.g. 1975-03-14 for "
+                         "14 March 1975")
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date that exists (check the month and the day); "
+                         "write it as YYYY-MM-DD, e.g. 1975-03-14") from None
+
+
 class EmployeeRow(_Input):
     """One row of a staff list exported from an HR system."""
 
-    employee_ref: Annotated[str, Field(min_length=1, max_length=40)]
-    full_name: Annotated[str, Field(min_length=1, max_length=200)]
-    role: Annotated[str, Field(min_length=1, max_length=200)]
+    employee_ref: Annotated[str, Field(min_length=1)]
+    full_name: Annotated[Line, Field(min_length=1, max_length=200)]
+    role: Annotated[Line, Field(min_length=1, max_length=200)]
     fte: Annotated[Decimal, Field(gt=0, le=Decimal("1.5"), decimal_places=2)]
     weekly_pay: Annotated[Decimal, Field(ge=0, lt=Decimal("100000"), decimal_places=2)]
     email: EmailStr | None = None
@@ -80,10 +137,32 @@ class EmployeeRow(_Input):
     in_scope: bool = True
     objected_on: date | None = None
 
-    @field_validator("email", "date_of_birth", "objected_on", mode="before")
+    @field_validator("email", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("date_of_birth", "objected_on", mode="before")
+    @classmethod
+    def _sheet_date(cls, value: object) -> object:
+        return sheet_date(value)
+
+    @field_validator("employee_ref")
+    @classmethod
+    def _safe_reference(cls, value: str) -> str:
+        # References go into file names, download headers and email subjects: a quote or a
+        # line break there breaks them, so only a plain set of characters is taken.
+        if len(value) > REFERENCE_MAX:
+            raise ValueError(f"is {len(value)} characters long; a reference can have at most "
+                             f"{REFERENCE_MAX}")
+        if not _REFERENCE.fullmatch(value):
+            wrong = next((c for c in value if not (c.isascii() and (c.isalnum() or c in " _-/."))),
+                         None)
+            if wrong is None:
+                raise ValueError("must start with a letter or a digit, e.g. E1042")
+            raise ValueError(f"cannot contain {wrong!r} (U+{ord(wrong):04X}); use only "
+                             f"{REFERENCE_CHARACTERS}, e.g. E1042")
+        return value
 
     @field_validator("in_scope", mode="before")
     @classmethod
@@ -103,13 +182,14 @@ class EmployeeRow(_Input):
     @classmethod
     def _plausible_birth(cls, value: date | None) -> date | None:
         if value is not None and not (date(1900, 1, 1) <= value <= date.today()):
-            raise ValueError("is not a plausible date of birth")
+            raise ValueError(f"{value.isoformat()} is not a plausible date of birth (before 1900 "
+                             "or in the future); write it as YYYY-MM-DD, e.g. 1975-03-14")
         return value
 
 
 class RepresentativeCreate(_Input):
     organisation: Slug
     kind: RepresentativeKind
-    name: Annotated[str, Field(min_length=2, max_length=200)]
-    union: str | None = None
+    name: Annotated[Line, Field(min_length=NAME_MIN, max_length=NAME_MAX)]
+    union: Line | None = None
     email: EmailStr

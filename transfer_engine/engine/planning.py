@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from transfer_engine.dates.working_days import last_working_day_on_or_before
 from transfer_engine.domain import StepStatus
@@ -65,8 +65,8 @@ def _facts(session: Session, transfer: Transfer) -> Facts:
     ).one()
     transferring = session.exec(
         select(func.count()).select_from(Employee)
-        .where(Employee.transfer_id == transfer.id, Employee.in_scope.is_(True),
-               Employee.objected_on.is_(None))
+        .where(Employee.transfer_id == transfer.id, col(Employee.in_scope).is_(True),
+               col(Employee.objected_on).is_(None))
     ).one()
     transferor = session.get(Organisation, transfer.transferor_id)
     return Facts(regime=transfer.regime.value, representatives=representatives,
@@ -117,6 +117,7 @@ def refresh_steps(session: Session, transfer: Transfer,
     existing = steps_of(session, transfer)
     facts = _facts(session, transfer)
     changes = []
+    assert transfer.id is not None  # saved: it has key dates
     for step in definition.steps.values():
         plan = plan_step(step, key_dates, facts)
         instance = existing.get(step.id)

@@ -10,13 +10,16 @@ from sqlmodel import select
 
 from transfer_engine.domain import StepStatus
 from transfer_engine.engine.advance import _bump, _check_version
+from transfer_engine.engine.limits import RESCHEDULE_REASON, text_problems
 from transfer_engine.engine.planning import StepChange, refresh_steps
 from transfer_engine.errors import (
+    FieldProblem,
     ValidationError,
 )
+from transfer_engine.rules.timeline import is_late
 from transfer_engine.store.database import write_session
 from transfer_engine.store.queries import audit, definition_of, get_transfer, steps_of
-from transfer_engine.store.transfers import KeyDate, StepInstance
+from transfer_engine.store.transfers import KeyDate
 
 # ---------------------------------------------------------------------------------------------
 # Rescheduling
@@ -38,22 +41,27 @@ def reschedule(ref: str, key_date: str, new: date, *, actor: str, reason: str,
                engine: Engine | None = None) -> RescheduleReport:
     """Move a key date, recompute every deadline and report what became late or impossible."""
     today = today or date.today()
-    if not reason or len(reason.strip()) < 5:
-        raise ValidationError("--reason must say why the date moved (it goes in the audit log)")
+    problems = reschedule_input_problems(reason)
+    if problems:
+        raise ValidationError(field_problems=problems)
+    reason = reason.strip()
     with write_session(engine) as session:
         transfer = get_transfer(session, ref, lock=True)
         _check_version(transfer, expected_version)
         definition = definition_of(transfer)
         if key_date not in definition.key_dates:
-            raise ValidationError(f"{ref} has no key date {key_date!r}; its key dates are "
-                                  f"{', '.join(definition.key_dates)}")
+            raise ValidationError(field_problems=[FieldProblem(
+                "key_date", f"{ref} has no key date {key_date!r}; its key dates are "
+                f"{', '.join(definition.key_dates)}", "key date", "unknown")])
         row = session.exec(select(KeyDate).where(KeyDate.transfer_id == transfer.id,
                                                  KeyDate.name == key_date)).first()
         old = row.value if row else None
         if old == new:
-            raise ValidationError(f"{key_date} is already {new.isoformat()}")
-        before = {s.step_id: _late(s, today) for s in steps_of(session, transfer).values()}
+            raise ValidationError(field_problems=[FieldProblem(
+                "new_date", f"is already {new.isoformat()}", key_date, "unchanged")])
+        before = {s.step_id: is_late(s, today) for s in steps_of(session, transfer).values()}
         if row is None:
+            assert transfer.id is not None  # read from the database
             row = KeyDate(transfer_id=transfer.id, name=key_date, value=new)
         row.value = new
         session.add(row)
@@ -61,9 +69,9 @@ def reschedule(ref: str, key_date: str, new: date, *, actor: str, reason: str,
         moved = refresh_steps(session, transfer, definition)
         after = steps_of(session, transfer)
         now_late = [s.step_id for s in after.values() if s.status == StepStatus.done
-                    and _late(s, today) and not before.get(s.step_id)]
+                    and is_late(s, today) and not before.get(s.step_id)]
         impossible = [s.step_id for s in after.values() if s.status == StepStatus.open
-                      and _late(s, today) and not before.get(s.step_id)]
+                      and is_late(s, today) and not before.get(s.step_id)]
         _bump(session, transfer, transfer.version)
         audit(session, transfer, actor, "rescheduled", from_state=transfer.state,
               to_state=transfer.state, data={
@@ -76,9 +84,6 @@ def reschedule(ref: str, key_date: str, new: date, *, actor: str, reason: str,
         return RescheduleReport(ref, key_date, old, new, moved, now_late, impossible)
 
 
-def _late(step: StepInstance, today: date) -> bool:
-    if step.due_date is None or step.status == StepStatus.not_applicable:
-        return False
-    if step.status == StepStatus.done:
-        return step.done_on is not None and step.done_on > step.due_date
-    return today > step.due_date
+def reschedule_input_problems(reason: str | None) -> list[FieldProblem]:
+    """What is wrong with the reason a person gives for moving a key date."""
+    return text_problems((RESCHEDULE_REASON, reason))

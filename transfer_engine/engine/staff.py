@@ -6,28 +6,37 @@ and the error names each row (as numbered in a spreadsheet, the header being row
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 from pathlib import Path
 
 import pydantic
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from transfer_engine.engine import spreadsheets
 from transfer_engine.engine.advance import _bump, _check_version
-from transfer_engine.engine.create import describe_validation
+from transfer_engine.engine.import_limits import MAX_FILE_BYTES
 from transfer_engine.engine.inputs import EmployeeRow, RepresentativeCreate
 from transfer_engine.engine.planning import refresh_steps
-from transfer_engine.errors import ImportRowsError, NotFoundError, RowProblem, ValidationError
+from transfer_engine.errors import (
+    Action,
+    FieldProblem,
+    ImportRowsError,
+    NextStep,
+    NotFoundError,
+    RowProblem,
+    ValidationError,
+)
 from transfer_engine.store.database import write_session
 from transfer_engine.store.people import Employee, Representative, RepresentedEmployee
 from transfer_engine.store.queries import audit, get_organisation, get_transfer
+from transfer_engine.validation import field_problems
 
 COLUMNS = list(EmployeeRow.model_fields)
+DATE_COLUMNS = ("date_of_birth", "objected_on")
 REQUIRED = [name for name, f in EmployeeRow.model_fields.items() if f.is_required()]
 
 
@@ -40,77 +49,42 @@ class ImportReport:
 
 
 def read_rows(text: str, source: str) -> list[EmployeeRow]:
-    """Parse and check every row of a CSV; raise :class:`ImportRowsError` listing all problems."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, [])
-    # Numbered by record, blank ones included: row 2 is the spreadsheet's row 2 even when a
-    # quoted cell spans lines or a blank line sits in the middle.
-    return validate_rows(header, enumerate(reader, start=2), source)
+    """Parse and check every row of a CSV; raise :class:`ImportRowsError` listing all problems.
+
+    The delimiter (comma, semicolon or tab) is the one the header is written with.
+    """
+    table = spreadsheets.read_csv(text, source, COLUMNS)
+    return validate_rows(table.header, table.rows, source)
 
 
 def read_xlsx(data: bytes, source: str) -> list[EmployeeRow]:
     """Parse the first sheet of an Excel workbook and check it exactly as a CSV would be.
 
-    Cells arrive typed (numbers, dates); they are turned back into the text a CSV export would
-    hold, so both formats meet one validation and give the same messages.
+    The workbook is read in streaming mode within the import limits; a hostile one is refused
+    before its rows are read.
     """
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise ValidationError(f"{source} is not an Excel workbook (.xlsx) that can be read "
-                              f"({exc}); save it again as .xlsx or as CSV UTF-8") from None
-    try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header_cells = list(next(rows, ()))
-        while header_cells and header_cells[-1] in (None, ""):
-            header_cells.pop()  # Excel reports formatted but empty columns
-        header = [_cell_text(c) for c in header_cells]
-        numbered = [(number, [_cell_text(c) for c in row])
-                    for number, row in enumerate(rows, start=2)]
-    finally:
-        workbook.close()
-    body = []
-    for number, cells in numbered:
-        while len(cells) > len(header) and cells[-1] == "":
-            cells.pop()
-        body.append((number, cells))
-    return validate_rows(header, body, source)
-
-
-def _cell_text(value: object) -> str:
-    """A cell as the text a CSV export of it would contain."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time() else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float):
-        # 0.62 stored as a binary float prints as 0.62; whole numbers lose their ".0".
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
+    table = spreadsheets.read_xlsx(data, source, DATE_COLUMNS)
+    return validate_rows(table.header, table.rows, source)
 
 
 def read_upload(filename: str, data: bytes) -> list[EmployeeRow]:
     """Rows of an uploaded staff list, CSV or XLSX, chosen by the file name's ending."""
-    name = filename.lower()
-    if name.endswith(".xlsx"):
+    if not filename.lower().endswith((".csv", ".xlsx")):
+        raise ValidationError(f"{filename}: upload a .csv (CSV UTF-8) or .xlsx file")
+    return read_staff_file(filename, data)
+
+
+def read_staff_file(filename: str, data: bytes) -> list[EmployeeRow]:
+    """Rows of a staff list: an .xlsx workbook, or else CSV text; within the import limits."""
+    spreadsheets.check_file_size(len(data), filename)
+    if filename.lower().endswith(".xlsx"):
         return read_xlsx(data, filename)
-    if name.endswith(".csv"):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationError(f"{filename} is not UTF-8 text. Save the sheet as "
-                                  "CSV UTF-8 (or upload the .xlsx file).") from None
-        return read_rows(text, filename)
-    raise ValidationError(f"{filename}: upload a .csv (CSV UTF-8) or .xlsx file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError(f"{filename} is not UTF-8 text. Save the sheet as "
+                              "CSV UTF-8 (or use the .xlsx file).") from None
+    return read_rows(text, filename)
 
 
 def validate_rows(header: Sequence[str], rows: Iterable[tuple[int, Sequence[str]]],
@@ -124,9 +98,17 @@ def validate_rows(header: Sequence[str], rows: Iterable[tuple[int, Sequence[str]
     missing = [c for c in REQUIRED if c not in header]
     unknown = [c for c in header if c not in COLUMNS]
     if missing or unknown:
-        problems = [RowProblem(1, c, "required column is missing") for c in missing]
-        problems += [RowProblem(1, c, f"unknown column; expected some of {', '.join(COLUMNS)}")
-                     for c in unknown]
+        delimiter = spreadsheets.looks_delimited_by(header)
+        if delimiter:
+            # The whole header came out as one column: the delimiter is not the one detected.
+            problems = [RowProblem(1, "(header)", (
+                f"the file looks {delimiter}-separated, and its header names none of the "
+                f"columns this import knows. Name the columns {', '.join(COLUMNS)}; or save the "
+                "file from the spreadsheet as CSV UTF-8 (comma-delimited)"))]
+        else:
+            problems = [RowProblem(1, c, "required column is missing") for c in missing]
+            problems += [RowProblem(1, c, f"unknown column; expected some of "
+                                          f"{', '.join(COLUMNS)}") for c in unknown]
         raise ImportRowsError(source, problems)
     result: list[EmployeeRow] = []
     problems = []
@@ -143,9 +125,9 @@ def validate_rows(header: Sequence[str], rows: Iterable[tuple[int, Sequence[str]
         try:
             row = EmployeeRow.model_validate(values)
         except pydantic.ValidationError as exc:
-            for error in exc.errors():
-                column = str(error["loc"][0]) if error["loc"] else "(row)"
-                problems.append(RowProblem(number, column, _friendly(error)))
+            problems += [RowProblem(number, p.field, _with_hint(p, values.get(p.field)))
+                         for p in field_problems(
+                             exc, missing="is empty; every row needs a value here")]
             continue
         if row.employee_ref in seen:
             first = seen[row.employee_ref]
@@ -161,22 +143,48 @@ def validate_rows(header: Sequence[str], rows: Iterable[tuple[int, Sequence[str]
     return result
 
 
-def _friendly(error: Mapping[str, object]) -> str:
-    value = error.get("input")
-    shown = f" (got {value!r})" if isinstance(value, str) else ""
-    if error["type"] == "missing":
-        return "is empty; every row needs a value here"
-    return f"{error['msg']}{shown}"
+# What each column holds, said after pydantic's complaint (worded by field_problems) so that a
+# person knows what to write: "fte: must be a number; write ... e.g. 0.62 (got 'full-time')".
+HINTS = {
+    "fte": "write the full-time equivalent as a number above 0 and at most 1.5, with at most "
+           "two decimal places, e.g. 0.62",
+    "weekly_pay": "write the gross weekly pay in pounds as a number with at most two decimal "
+                  "places and no £ sign, e.g. 347.20",
+    "email": "write an email address such as jo.bloggs@example.org, or leave it empty",
+    "in_scope": "write yes or no",
+}
+# Columns whose own validators already say what to write, and quote the value.
+_SELF_EXPLAINED = {"date_of_birth", "objected_on"}
+
+
+def _with_hint(problem: FieldProblem, value: str | None) -> str:
+    if problem.code == "required":
+        return problem.message
+    if problem.field in _SELF_EXPLAINED and problem.code == "invalid":
+        return problem.message
+    message = problem.message
+    hint = HINTS.get(problem.field)
+    if problem.field in ("fte", "weekly_pay") and value and "," in value:
+        hint = "use a full stop as the decimal mark, e.g. 0.62 (not 0,62)"
+    if hint and not message.startswith(hint):
+        message = f"{message.rstrip('.')}; {hint}"
+    if value:
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        message += f" (got {shown!r})"
+    return message
 
 
 def import_employees(ref: str, path: Path, *, actor: str, replace: bool = False,
                      engine: Engine | None = None) -> ImportReport:
-    """Import a CSV staff list into a transfer: all rows or none."""
+    """Import a staff list (CSV, or .xlsx) into a transfer: all rows or none."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        spreadsheets.check_file_size(path.stat().st_size, str(path))
+        with path.open("rb") as file:
+            # Never more than the limit, even from a file that grows or a device.
+            data = file.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
         raise ValidationError(f"cannot read {path}: {exc}. Save the sheet as CSV UTF-8.") from None
-    rows = read_rows(text, str(path))
+    rows = read_staff_file(str(path), data)
     return store_employees(ref, rows, actor=actor, replace=replace, source=path.name,
                            engine=engine)
 
@@ -195,13 +203,15 @@ def store_employees(ref: str, rows: Iterable[EmployeeRow], *, actor: str, replac
             if clash:
                 raise ValidationError(
                     f"{ref} already has employee(s) {', '.join(sorted(clash)[:10])}; nothing was "
-                    "imported. Use --replace to replace the whole staff list with this file.")
+                    "imported. To import this file, replace the whole staff list with it.",
+                    next_step=NextStep(Action.replace_staff_list, ref=ref))
         if replace and existing:
             ids = [e.id for e in existing]
             session.execute(delete(RepresentedEmployee)
-                            .where(RepresentedEmployee.employee_id.in_(ids)))
-            session.execute(delete(Employee).where(Employee.transfer_id == transfer.id))
+                            .where(col(RepresentedEmployee.employee_id).in_(ids)))
+            session.execute(delete(Employee).where(col(Employee.transfer_id) == transfer.id))
             replaced = len(existing)
+        assert transfer.id is not None  # read from the database
         for row in rows:
             session.add(Employee(transfer_id=transfer.id, synthetic=synthetic,
                                  **row.model_dump()))
@@ -223,7 +233,7 @@ def add_representative(ref: str, data: Mapping[str, object], *, actor: str,
     try:
         spec = RepresentativeCreate.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise ValidationError(describe_validation(exc)) from None
+        raise ValidationError(field_problems=field_problems(exc)) from None
     with write_session(engine) as session:
         representative = _add_representative(session, ref, spec, actor=actor)
         transfer = get_transfer(session, ref)
@@ -235,6 +245,7 @@ def _add_representative(session: Session, ref: str, spec: RepresentativeCreate, 
                         synthetic: bool = False) -> Representative:
     transfer = get_transfer(session, ref, lock=True)
     organisation = get_organisation(session, spec.organisation)
+    assert transfer.id is not None and organisation.id is not None  # read from the database
     representative = Representative(
         transfer_id=transfer.id, organisation_id=organisation.id, kind=spec.kind,
         name=spec.name, union=spec.union, email=spec.email, synthetic=synthetic)
@@ -248,7 +259,7 @@ def _add_representative(session: Session, ref: str, spec: RepresentativeCreate, 
 
 
 def update_employee(ref: str, employee_ref: str, *, in_scope: bool, objected_on: date | None,
-                    actor: str, expected_version: int | None = None,
+                    actor: str, expected_version: int | None = None, today: date | None = None,
                     engine: Engine | None = None) -> Employee:
     """Put one employee in or out of scope, or record (or withdraw) their objection.
 
@@ -263,8 +274,10 @@ def update_employee(ref: str, employee_ref: str, *, in_scope: bool, objected_on:
             Employee.transfer_id == transfer.id, Employee.employee_ref == employee_ref)).first()
         if employee is None:
             raise NotFoundError(f"{ref} has no employee {employee_ref!r}")
-        if objected_on is not None and objected_on > date.today():
-            raise ValidationError("the objection date cannot be in the future")
+        if objected_on is not None and objected_on > (today or date.today()):
+            raise ValidationError(field_problems=[FieldProblem(
+                "objected_on", "must be today or in the past", "date of the objection",
+                "in_future")])
         before = {"in_scope": employee.in_scope,
                   "objected_on": employee.objected_on.isoformat() if employee.objected_on
                   else None}

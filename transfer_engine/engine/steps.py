@@ -9,7 +9,11 @@ from sqlalchemy.engine import Engine
 from transfer_engine.dates.clock import utcnow
 from transfer_engine.domain import StepStatus
 from transfer_engine.engine.advance import _bump, _check_version
+from transfer_engine.engine.limits import EVIDENCE, text_problems
 from transfer_engine.errors import (
+    Action,
+    FieldProblem,
+    NextStep,
     NotFoundError,
     ValidationError,
 )
@@ -18,14 +22,30 @@ from transfer_engine.store.queries import audit, definition_of, get_transfer, st
 from transfer_engine.store.transfers import StepInstance
 
 
+def step_input_problems(evidence: str | None, done_on: date | None,
+                        today: date) -> list[FieldProblem]:
+    """What is wrong with the evidence and the date a person gives for a step done."""
+    problems = text_problems((EVIDENCE, evidence))
+    if done_on is not None and done_on > today:
+        problems.append(FieldProblem("done_on", "must be today or in the past",
+                                     "date it was done", "in_future"))
+    return problems
+
+
 def complete_step(ref: str, step_id: str, *, actor: str, evidence: str,
                   done_on: date | None = None, expected_version: int | None = None,
-                  engine: Engine | None = None) -> StepInstance:
-    """Mark a step done with evidence, for steps that no trigger completes."""
-    done_on = done_on or date.today()
-    if not evidence or len(evidence.strip()) < 5:
-        raise ValidationError("--evidence must say what shows the step was done "
-                              "(a letter reference, minutes, an email)")
+                  today: date | None = None, engine: Engine | None = None) -> StepInstance:
+    """Mark a step done with evidence, for steps that no trigger completes.
+
+    ``today`` is the day deadlines are judged against (a demo's day); a step cannot be done
+    after it.
+    """
+    today = today or date.today()
+    done_on = done_on or today
+    problems = step_input_problems(evidence, done_on, today)
+    if problems:
+        raise ValidationError(field_problems=problems)
+    evidence = evidence.strip()
     with write_session(engine) as session:
         transfer = get_transfer(session, ref, lock=True)
         _check_version(transfer, expected_version)
@@ -37,13 +57,11 @@ def complete_step(ref: str, step_id: str, *, actor: str, evidence: str,
         if by_trigger:
             raise ValidationError(
                 f"{step_id} is completed by the trigger {by_trigger[0]!r}, whose guards must "
-                f"hold: run `transfer-engine advance {ref} {by_trigger[0]} --note ...`"
-            )
+                "hold: fire that trigger instead",
+                next_step=NextStep(Action.fire_trigger, ref=ref, trigger=by_trigger[0]))
         step = steps[step_id]
         if step.status != StepStatus.open:
             raise ValidationError(f"{step_id} is already {step.status.value}")
-        if done_on > date.today():
-            raise ValidationError("a step cannot be done in the future")
         step.status, step.done_at, step.done_on = StepStatus.done, utcnow(), done_on
         step.done_by, step.evidence = actor, evidence
         session.add(step)

@@ -46,6 +46,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from transfer_engine.config import get_settings
 from transfer_engine.letters.errors import LetterFormatError
 from transfer_engine.letters.templates import SUFFIX, LetterTemplates
+from transfer_engine.validation import field_problems
 
 __all__ = ["RECIPIENTS", "Catalogue", "LetterSpec", "TemplateBundle", "catalogue", "forget"]
 
@@ -193,9 +194,8 @@ def _spec(letter: str, bundle: TemplateBundle, environment: jinja2.Environment) 
     try:
         meta = _Metadata.model_validate(front_matter(letter, main))
     except pydantic.ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'metadata'}: "
-                             f"{'unknown key' if e['type'] == 'extra_forbidden' else e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(str(p) for p in field_problems(
+            exc, unknown="unknown key", whole="metadata"))
         raise LetterFormatError(letter, f"its metadata is invalid: {problems}") from None
     roots = _ROOTS_COMMON | _ROOTS[meta.recipients]
     wrong = [f for f in meta.fields if f.split(".")[0] not in roots]
@@ -301,7 +301,7 @@ def _load(directory: Path, overrides: tuple[Path, ...], _stamp: tuple[float, ...
 
 def _stamp(folders: tuple[Path, ...]) -> tuple[float, ...]:
     """When the folders' templates last changed: an edit by HR is picked up without a restart."""
-    stamps = []
+    stamps: list[float] = []
     for folder in folders:
         if folder.is_dir():
             stamps.extend(p.stat().st_mtime for p in folder.glob(f"*{SUFFIX}"))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import jinja2
@@ -53,7 +53,7 @@ class _Recorder(jinja2.ChainableUndefined):
         self._record()
         return ""
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Any]:
         self._record()
         return iter(())
 
@@ -65,7 +65,8 @@ class _Recorder(jinja2.ChainableUndefined):
         self._record()
         return 0
 
-    def __call__(self, *args: Any, **kwargs: Any) -> _Recorder:
+    # Jinja types Undefined.__call__ as never returning (it raises); this one records and goes on.
+    def __call__(self, *args: Any, **kwargs: Any) -> _Recorder:  # type: ignore[override]
         self._record()
         return self
 

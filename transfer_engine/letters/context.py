@@ -26,13 +26,13 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from transfer_engine.domain import Regime, RepresentativeKind, StepStatus
 from transfer_engine.errors import NotFoundError, ValidationError
 from transfer_engine.letters.catalogue import LetterSpec
 from transfer_engine.letters.data import encode, to_context
-from transfer_engine.letters.particulars import (
+from transfer_engine.letters.recorded_particulars import (
     TransferLevel,
     employee_particulars,
     transfer_particulars,
@@ -102,15 +102,15 @@ def load_facts(session: Session, ref: str, *, lock: bool = False) -> TransferFac
     particulars = transfer_particulars(session, transfer, [transferor, transferee])
     reps = {r.id: r for r in session.exec(select(Representative)
                                           .where(Representative.transfer_id == transfer.id)
-                                          .order_by(Representative.id)).all()
+                                          .order_by(col(Representative.id))).all()
             if r.id is not None}
     assert transfer.id is not None
-    in_scope = (Employee.transfer_id == transfer.id, Employee.in_scope.is_(True))
+    in_scope = (Employee.transfer_id == transfer.id, col(Employee.in_scope).is_(True))
     affected = session.exec(select(func.count()).select_from(Employee).where(*in_scope)).one()
     objected = session.exec(select(func.count()).select_from(Employee)
-                            .where(*in_scope, Employee.objected_on.is_not(None))).one()
+                            .where(*in_scope, col(Employee.objected_on).is_not(None))).one()
     roles = Counter(dict(session.exec(
-        select(Employee.role, func.count()).where(*in_scope, Employee.objected_on.is_(None))
+        select(Employee.role, func.count()).where(*in_scope, col(Employee.objected_on).is_(None))
         .group_by(Employee.role)).all()))
     extra = particulars.transfer
     eli = steps.get("eli")
@@ -177,15 +177,15 @@ def _employees(session: Session, facts: TransferFacts, which: str,
     last = ""
     while True:
         query = (select(Employee).where(Employee.transfer_id == facts.id,
-                                        Employee.in_scope.is_(True),
+                                        col(Employee.in_scope).is_(True),
                                         Employee.employee_ref > last)
                  .order_by(Employee.employee_ref).limit(CHUNK))
         if which == "transferring":
-            query = query.where(Employee.objected_on.is_(None))
+            query = query.where(col(Employee.objected_on).is_(None))
         elif which == "objecting":
-            query = query.where(Employee.objected_on.is_not(None))
+            query = query.where(col(Employee.objected_on).is_not(None))
         if wanted is not None:
-            query = query.where(Employee.employee_ref.in_(wanted))
+            query = query.where(col(Employee.employee_ref).in_(wanted))
         rows = session.exec(query).all()
         if not rows:
             return
@@ -255,9 +255,9 @@ def _notified(session: Session, facts: TransferFacts, spec: LetterSpec,
     while True:
         rows = session.exec(
             select(Letter).where(Letter.transfer_id == facts.id,
-                                 Letter.letter.in_(spec.supersedes),
-                                 Letter.status == LetterStatus.issued, Letter.id > last_id)
-            .order_by(Letter.id).limit(CHUNK)).all()
+                                 col(Letter.letter).in_(spec.supersedes),
+                                 Letter.status == LetterStatus.issued, col(Letter.id) > last_id)
+            .order_by(col(Letter.id)).limit(CHUNK)).all()
         if not rows:
             return
         last_id = rows[-1].id or last_id
@@ -271,8 +271,8 @@ def _notified(session: Session, facts: TransferFacts, spec: LetterSpec,
             if getattr(stated, "transfer_date", None) == current and letter.letter != spec.name:
                 continue  # told the current date already (a notice of its own counts as held)
             newer = session.exec(select(Letter.id).where(
-                Letter.transfer_id == facts.id, Letter.letter.in_(spec.supersedes),
-                Letter.recipient_ref == letter.recipient_ref, Letter.id > (letter.id or 0),
+                Letter.transfer_id == facts.id, col(Letter.letter).in_(spec.supersedes),
+                Letter.recipient_ref == letter.recipient_ref, col(Letter.id) > (letter.id or 0),
                 Letter.status == LetterStatus.issued)).first()
             if newer is not None:  # the recipient holds a later letter: that one is current
                 continue

@@ -29,20 +29,21 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import and_, bindparam, delete
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from transfer_engine.config import Settings, get_settings
 from transfer_engine.domain import Regime
 from transfer_engine.engine.owed_letters import _PENDING
-from transfer_engine.errors import NotFoundError
-from transfer_engine.letters.issue import state_letter
+from transfer_engine.errors import NotFoundError, TransferEngineError, UnavailableError
+from transfer_engine.letters.state_letter import state_letter
 from transfer_engine.outbox.labels import sample_note, sample_prefix
 from transfer_engine.outbox.queue import PlannedMessage, PlannedNotice, enqueue, existing_keys
 from transfer_engine.store.database import read_session, write_session
@@ -94,7 +95,7 @@ class IssueReport:
 def pending(session: Session, transfer_id: int | None = None, *,
             limit: int | None = None) -> list[PendingLetter]:
     """The letters owed and not yet issued, oldest first."""
-    query = select(PendingLetter).order_by(PendingLetter.id).limit(limit)
+    query = select(PendingLetter).order_by(col(PendingLetter.id)).limit(limit)
     if transfer_id is not None:
         query = query.where(PendingLetter.transfer_id == transfer_id)
     return list(session.exec(query).all())
@@ -106,7 +107,9 @@ def issue_pending(engine: Engine | None = None, *, transfer_id: int | None = Non
     """Issue every owed letter (of one transfer, if given), one transaction per letter.
 
     Never raises for one bad letter: a fault (not a gap in the data, which alerts HR) is kept
-    on its row with the attempt count and reported, and the row is tried again next time.
+    on its row with the attempt count and reported, and the row is tried again next time. A
+    database that cannot be used before a letter is taken is reported too, not raised: the
+    caller's transition is committed whatever becomes of its letters, which stay owed.
     """
     settings = settings or get_settings()
     report = IssueReport()
@@ -131,11 +134,20 @@ def issue_pending(engine: Engine | None = None, *, transfer_id: int | None = Non
                                 job.transfer_ref, job.letter)
                 session.connection().execute(delete(_PENDING).where(_PENDING.c.id == job.id))
         except Exception as exc:
+            if taken is None and isinstance(exc, UnavailableError):
+                log.error("owed letters not issued now; they are tried again at the next "
+                          "sweep: %s", exc)
+                report.errors.append(f"letters not issued yet: {exc}")
+                break
             if taken is None:
                 raise
             job_id, ref, letter = taken
-            log.exception("%s: letter %s could not be issued; it is tried again at the next "
-                          "sweep", ref, letter)
+            if isinstance(exc, TransferEngineError):  # says what to put right: no traceback
+                log.error("%s: letter %s could not be issued; it is tried again at the next "
+                          "sweep: %s", ref, letter, exc)
+            else:
+                log.exception("%s: letter %s could not be issued; it is tried again at the "
+                              "next sweep", ref, letter)
             failed.add(job_id)
             report.errors.append(f"{ref}: letter {letter}: {exc}")
             with write_session(engine) as session:
@@ -146,7 +158,7 @@ def issue_pending(engine: Engine | None = None, *, transfer_id: int | None = Non
 
 
 def _take(session: Session, transfer_id: int | None, skip: set[int]) -> PendingLetter | None:
-    query = (select(PendingLetter).order_by(PendingLetter.id).limit(1)
+    query = (select(PendingLetter).order_by(col(PendingLetter.id)).limit(1)
              .with_for_update(skip_locked=True))
     if transfer_id is not None:
         query = query.where(PendingLetter.transfer_id == transfer_id)
@@ -185,7 +197,7 @@ class _Counted:
         self._messages = messages
         self.count = 0
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[PlannedMessage]:
         for message in self._messages:
             self.count += 1
             yield message
@@ -250,11 +262,12 @@ _TO = Organisation.__table__.alias("transferee")  # type: ignore[attr-defined]
 _KEY = KeyDate.__table__  # type: ignore[attr-defined]
 _EMP = Employee.__table__  # type: ignore[attr-defined]
 _REP = Representative.__table__  # type: ignore[attr-defined]
-# Built once: SQLAlchemy then reuses their compiled form for every letter.
+# Built once: SQLAlchemy then reuses their compiled form for every letter. (SQLAlchemy's select:
+# SQLModel's is typed for at most four columns.)
 _CONTEXT = (
-    select(_T.c.id, _T.c.ref, _T.c.title, _T.c.hr_owner, _T.c.sample_data, _T.c.regime,
-           _T.c.regime_reason, _FROM.c.name.label("transferor"),
-           _TO.c.name.label("transferee"), _KEY.c.value.label("transfer_date"))
+    sa.select(_T.c.id, _T.c.ref, _T.c.title, _T.c.hr_owner, _T.c.sample_data, _T.c.regime,
+              _T.c.regime_reason, _FROM.c.name.label("transferor"),
+              _TO.c.name.label("transferee"), _KEY.c.value.label("transfer_date"))
     .select_from(_T.outerjoin(_FROM, _FROM.c.id == _T.c.transferor_id)
                  .outerjoin(_TO, _TO.c.id == _T.c.transferee_id)
                  .outerjoin(_KEY, and_(_KEY.c.transfer_id == _T.c.id,

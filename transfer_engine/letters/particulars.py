@@ -31,13 +31,16 @@ service start. HR records these in a YAML file and imports it::
 Every key is checked (a misspelt key is an error, not silently ignored), every employee and
 representative must exist, and nothing is written unless the whole file is valid. Values are
 merged into what is recorded; ``null`` removes one.
+
+What is recorded is read for letters by :mod:`transfer_engine.letters.recorded_particulars`;
+the demo's made-up particulars are in :mod:`transfer_engine.letters.sample_particulars`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -46,28 +49,31 @@ import pydantic
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from transfer_engine.dates.clock import utcnow
 from transfer_engine.errors import ValidationError
 from transfer_engine.letters.data import encode
+from transfer_engine.letters.recorded_particulars import (
+    employee_scope,
+    merge_particulars,
+    organisation_scope,
+    representative_scope,
+    transfer_scope,
+)
 from transfer_engine.store.database import write_session
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.people import Employee, Representative
-from transfer_engine.store.queries import audit, get_transfer, key_dates_of
-from transfer_engine.store.register import LetterParticulars
-from transfer_engine.store.transfers import Transfer
+from transfer_engine.store.queries import audit, get_transfer
+from transfer_engine.validation import field_problems
 
 __all__ = [
     "EmployeeParticulars",
+    "ImportReport",
     "OrganisationParticulars",
     "RepresentativeParticulars",
     "TransferParticulars",
-    "employee_particulars",
-    "fill_synthetic",
     "import_particulars",
     "particulars_file_hint",
-    "transfer_particulars",
 ]
 
 
@@ -142,69 +148,6 @@ class _File(_Strict):
     representatives: dict[str, dict[str, Any] | None] = {}
 
 
-# ---------------------------------------------------------------------------------------------
-# Scopes
-
-
-def transfer_scope(transfer_id: int) -> str:
-    return f"transfer:{transfer_id}"
-
-
-def employee_scope(transfer_id: int, employee_ref: str) -> str:
-    return f"transfer:{transfer_id}/employee:{employee_ref}"
-
-
-def representative_scope(transfer_id: int, representative_id: int) -> str:
-    return f"transfer:{transfer_id}/representative:{representative_id}"
-
-
-def organisation_scope(slug: str) -> str:
-    return f"organisation:{slug}"
-
-
-def _read(session: Session, scopes: Iterable[str]) -> dict[str, dict[str, Any]]:
-    scopes = list(scopes)
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(scopes), 500):
-        rows = session.exec(select(LetterParticulars.scope, LetterParticulars.data)
-                            .where(LetterParticulars.scope.in_(scopes[start:start + 500]))).all()
-        found.update({scope: dict(data) for scope, data in rows})
-    return found
-
-
-@dataclass(frozen=True)
-class TransferLevel:
-    """The particulars of a transfer, its organisations and its representatives (small)."""
-
-    transfer: dict[str, Any]
-    organisations: dict[str, dict[str, Any]]
-    representatives: dict[int, dict[str, Any]]
-
-
-def transfer_particulars(session: Session, transfer: Transfer,
-                         organisations: Iterable[Organisation]) -> TransferLevel:
-    assert transfer.id is not None
-    reps = session.exec(select(Representative.id)
-                        .where(Representative.transfer_id == transfer.id)).all()
-    slugs = [o.slug for o in organisations]
-    scopes = [transfer_scope(transfer.id), *(organisation_scope(s) for s in slugs),
-              *(representative_scope(transfer.id, r) for r in reps if r is not None)]
-    found = _read(session, scopes)
-    return TransferLevel(
-        transfer=found.get(transfer_scope(transfer.id), {}),
-        organisations={s: found.get(organisation_scope(s), {}) for s in slugs},
-        representatives={r: found.get(representative_scope(transfer.id, r), {})
-                         for r in reps if r is not None})
-
-
-def employee_particulars(session: Session, transfer_id: int,
-                         refs: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """The particulars of these employees, by employee_ref (read per chunk when issuing)."""
-    refs = list(refs)
-    found = _read(session, [employee_scope(transfer_id, r) for r in refs])
-    return {r: found.get(employee_scope(transfer_id, r), {}) for r in refs}
-
-
 #: Where HR records a field a letter lacks: context root -> the particulars file section.
 _SECTIONS = {
     "transfer": "transfer",
@@ -215,7 +158,7 @@ _SECTIONS = {
 }
 #: Fields that come from the engine's own records, not the particulars file.
 _ENGINE_FIELDS = {
-    "transfer.transfer_date": "set the key date: transfer-engine reschedule REF transfer DATE",
+    "transfer.transfer_date": "record the transfer's key date 'transfer'",
     "transfer.eli_due": "the workflow's ELI step (reg 11) has no deadline for this transfer",
     "employee.date_of_birth": "import the staff list with a date_of_birth column",
     "employee.email": "import the staff list with an email column",
@@ -231,7 +174,7 @@ def particulars_file_hint(field: str) -> str:
     section = _SECTIONS.get(head)
     if section is None or not rest:
         return "supplied by the engine"
-    return f"{section}.{rest} in a particulars file (transfer-engine letters data REF FILE)"
+    return f"{section}.{rest} in a particulars file"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,25 +192,13 @@ def _validated(model: type[_Strict], where: str, raw: Mapping[str, Any] | None,
     try:
         model.model_validate(present)
     except pydantic.ValidationError as exc:
-        for error in exc.errors():
-            loc = ".".join(str(p) for p in error["loc"])
-            message = ("unknown field (see transfer_engine/letters/particulars.py)"
-                       if error["type"] == "extra_forbidden" else error["msg"])
-            problems.append(f"{where}.{loc}: {message}")
+        problems += [f"{where}.{p}" for p in field_problems(
+            exc, unknown="unknown field (see transfer_engine/letters/particulars.py)")]
         return None
     removed = {k: None for k, v in raw.items() if v is None}
     typed = model.model_validate(present).model_dump(exclude_unset=True)
     return {**encode(typed), **removed}
 
-
-def _merge(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(old)
-    for key, value in new.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    return merged
 
 
 @dataclass(frozen=True)
@@ -299,10 +230,8 @@ def import_particulars(ref: str, source: Path | Mapping[str, Any], *, actor: str
     try:
         parsed = _File.model_validate(raw)
     except pydantic.ValidationError as exc:
-        problems = [f"{'.'.join(str(p) for p in e['loc'])}: "
-                    f"{'unknown section' if e['type'] == 'extra_forbidden' else e['msg']}"
-                    for e in exc.errors()]
-        raise ValidationError(f"{where}: " + "; ".join(problems)) from None
+        raise ValidationError(f"{where}: " + "; ".join(
+            str(p) for p in field_problems(exc, unknown="unknown section"))) from None
     problems: list[str] = []
     writes: dict[str, tuple[int | None, dict[str, Any]]] = {}
     with write_session(engine) as session:
@@ -352,152 +281,10 @@ def import_particulars(ref: str, source: Path | Mapping[str, Any], *, actor: str
             shown = "\n".join(f"  - {p}" for p in problems)
             raise ValidationError(f"{where}: {len(problems)} problem(s); nothing was recorded:"
                                   f"\n{shown}")
-        store(session, writes, actor=actor)
+        merge_particulars(session, writes, actor=actor)
         audit(session, transfer, actor, "letter-particulars", data={
             # Which records changed, never their values (they hold personal data).
             "scopes": len(writes), "employees": len(parsed.employees),
             "transfer_fields": sorted((parsed.transfer or {}).keys())})
     return ImportReport(ref, len(parsed.transfer or {}), len(parsed.organisations),
                         len(parsed.employees), len(parsed.representatives))
-
-
-def store(session: Session, writes: Mapping[str, tuple[int | None, dict[str, Any]]], *,
-          actor: str) -> None:
-    """Merge already validated (and encoded) values into the recorded particulars."""
-    existing = {row.scope: row for row in session.exec(
-        select(LetterParticulars).where(LetterParticulars.scope.in_(list(writes)))).all()}
-    for scope, (transfer_id, values) in writes.items():
-        row = existing.get(scope) or LetterParticulars(scope=scope, transfer_id=transfer_id,
-                                                       data={}, updated_by=actor)
-        row.data = _merge(row.data or {}, values)
-        row.updated_at, row.updated_by = utcnow(), actor
-        session.add(row)
-    session.flush()
-
-
-# ---------------------------------------------------------------------------------------------
-# Synthetic particulars, for the demo and for tests. Labelled as such in every letter (the
-# transfer's sample_data flag), and written so that nobody could take them for real details.
-
-#: What the council reports say about each seed transfer (the reasons quote their sections).
-SEED_FACTS: dict[str, dict[str, Any]] = {
-    "ld-to-nct": {
-        "service": "Learning and Development children's team and course booking administration",
-        "reasons": "The Children's Trust Joint Committee approved on 7 September 2022 the "
-                   "partial transfer of the Learning and Development Support Service into "
-                   "Northamptonshire Children's Trust. Moving these elements into the Trust "
-                   "gives its staff a more joined-up learning and development offer, which "
-                   "supports better services to children, young people and their families; "
-                   "the remaining elements stay with the Council under a revised service level "
-                   "agreement because that is more cost-effective (report sections 4 and 6.4).",
-    },
-    "send-iass-to-wnc": {
-        "service": "SEND Information, Advice and Support Service (West Northamptonshire part)",
-        "reasons": "The Shared Services Joint Committee decided on 26 October 2022 to "
-                   "disaggregate the hosted SEND IASS, in line with the Local Government "
-                   "Reorganisation blueprint, so that each council provides a service aligned "
-                   "to its own SEND systems, with simpler governance and funding (report "
-                   "paragraphs 3.2.1 to 3.2.5).",
-    },
-    "acsws-to-schools": {
-        "service": "Access and Communication Support Workers of the Sensory Impairment Service",
-        "reasons": "The NNC Executive (22 December 2022) and WNC Cabinet (17 January 2023) "
-                   "approved a new delivery model in which schools employ Access and "
-                   "Communication Support Workers directly, embedding them in the schools they "
-                   "already work in while the central service keeps its specialist advisers "
-                   "(business case paragraphs 5.7 to 5.10).",
-    },
-}
-
-
-def _sample_facts(transfer: Transfer, transfer_date: date | None) -> dict[str, Any]:
-    seed_ref = transfer.ref.split("/")[0]
-    facts = dict(SEED_FACTS.get(seed_ref, {
-        "service": transfer.title,
-        "reasons": f"{transfer.title} (sample data: the reasons are not recorded).",
-    }))
-    when = transfer_date or date.today()
-    facts.update({
-        "transferor_measures": [],
-        "transferee_measures": [],
-        "pension_note": "(Sample data.) The new employer will offer membership of the Local "
-                        "Government Pension Scheme, so members may keep contributing to it.",
-        "agency_workers": "(Sample data.) No agency workers are working temporarily in the "
-                          "service.",
-        "collective_agreements": ["(Sample data.) National Joint Council for Local Government "
-                                  "Services (Green Book), as incorporated into contracts"],
-        "eli_check_by": when - timedelta(days=35),
-        "measures_reply_by": when - timedelta(days=49),
-        "meeting_date": when - timedelta(days=40),
-        "meeting_time": "10:00",
-        "meeting_place": "(sample) Meeting Room 1, Council Offices",
-        "contact_name": "the HR transfer team (sample)",
-        "contact_phone": "0300 000 0000 (sample)",
-    })
-    return facts
-
-
-def _sample_organisation(organisation: Organisation) -> dict[str, Any]:
-    return {"address": ["Human Resources (sample address)", organisation.name,
-                        "Northamptonshire"],
-            "contact_email": f"hr.{organisation.slug}@example.org",
-            "signatory_name": "Sample Signatory",
-            "signatory_title": "Head of Human Resources (sample)",
-            "contact_name": "The HR Director (sample)",
-            "salutation": "Colleague"}
-
-
-def _sample_employee(employee: Employee, transfer_date: date | None) -> dict[str, Any]:
-    number = sum(ord(c) for c in employee.employee_ref)
-    start = (transfer_date or date(2023, 1, 1)) - timedelta(days=365 * (2 + number % 12))
-    return {
-        "salutation": employee.full_name,
-        "address": [f"{1 + number % 90} Sample Street (sample address)", "Northamptonshire"],
-        "service_start": start,
-        "grade": f"Grade {4 + number % 6} (sample)",
-        "salary": (employee.weekly_pay * 52).quantize(Decimal("0.01")),
-        "hours": str((Decimal("37") * employee.fte).normalize()),
-        "pension_scheme": "Local Government Pension Scheme (sample)",
-        "workplace": "the service's usual office (sample)",
-        "disciplinary": [], "grievances": [], "claims": [],
-    }
-
-
-def fill_synthetic(session: Session, transfer: Transfer, *, actor: str) -> None:
-    """Record synthetic particulars for a sample-data transfer (the demo, tests, benchmarks).
-
-    Organisations get a sample letterhead only where none is recorded. Refuses a transfer that
-    is not marked as sample data: made-up details must never reach a real letter.
-    """
-
-    if not transfer.sample_data:
-        raise ValidationError(f"{transfer.ref} is not sample data; synthetic particulars are "
-                              "only for sample transfers")
-    assert transfer.id is not None
-    tid = transfer.id
-    transfer_date = key_dates_of(session, transfer).get("transfer")
-    writes: dict[str, tuple[int | None, dict[str, Any]]] = {
-        transfer_scope(tid): (tid, encode(_sample_facts(transfer, transfer_date)))}
-    for organisation_id in (transfer.transferor_id, transfer.transferee_id):
-        organisation = session.get(Organisation, organisation_id)
-        if organisation is None:
-            continue
-        scope = organisation_scope(organisation.slug)
-        if not _read(session, [scope]):
-            writes[scope] = (None, encode(_sample_organisation(organisation)))
-    for employee in session.exec(select(Employee).where(Employee.transfer_id == tid)).all():
-        writes[employee_scope(tid, employee.employee_ref)] = (
-            tid, encode(_sample_employee(employee, transfer_date)))
-        if employee.synthetic and employee.date_of_birth is None:
-            # The ELI schedule must state age (reg 11(2)(a)); made up, like the employee.
-            number = sum(ord(c) for c in employee.employee_ref)
-            employee.date_of_birth = date(1962 + number % 38, 1 + number % 12, 1 + number % 28)
-            session.add(employee)
-    for rep in session.exec(select(Representative)
-                            .where(Representative.transfer_id == tid)).all():
-        assert rep.id is not None
-        writes[representative_scope(tid, rep.id)] = (tid, encode({
-            "salutation": "Colleague",
-            "address": [f"{rep.union or 'Representative'} office (sample address)",
-                        "Northamptonshire"]}))
-    store(session, writes, actor=actor)

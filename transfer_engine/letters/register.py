@@ -16,15 +16,19 @@ or removed since is reported), then renders the letter again from the stored dat
 sources and checks that every format comes out byte for byte the same. The renderers are
 deterministic (no creation dates, fixed zip timestamps), which is what makes that possible.
 
-Files are written to a temporary name and renamed into place, so a reader never sees half a
-file. They are written before the transaction that records them commits: a crash in between
-leaves a file the register does not mention (harmless, and overwritten if its id is reused),
-never a register entry without its file.
+Files are written under a temporary name (``<file>.part``) in the transaction that records
+them, and renamed into place only once it has committed (a rollback deletes them): a file under
+its own name is always one the register owns. A crash can still leave a ``.part`` file behind
+(before the commit: an issue that never happened, holding an employee's name and pay; between
+the commit and the rename: a registered letter whose file is not in place yet).
+:mod:`transfer_engine.letters.orphans` finds both, removes the first and completes the second.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
 import re
 import weakref
@@ -35,11 +39,12 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from sqlalchemy import insert, update
+from sqlalchemy import event, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col, select
 
 from transfer_engine.config import Settings, get_settings
 from transfer_engine.dates.clock import utcnow
@@ -55,6 +60,7 @@ from transfer_engine.letters.renderer import LetterRenderer
 from transfer_engine.letters.templates import LetterTemplates
 from transfer_engine.letters.text import TextRenderer
 from transfer_engine.store.database import read_session
+from transfer_engine.store.faults import folder_fault
 from transfer_engine.store.queries import get_transfer
 from transfer_engine.store.register import Letter, LetterFile, LetterStatus, LetterTemplateVersion
 
@@ -127,20 +133,66 @@ def _slug(text: str) -> str:
     return _SAFE.sub("-", text).strip("-") or "x"
 
 
+def transfer_folder(transfer_ref: str) -> str:
+    """The folder of a transfer's letters, relative to the letters folder."""
+    return _slug(transfer_ref.replace("/", "_"))
+
+
 def relative_path(transfer_ref: str, letter: str, letter_id: int, recipient_key: str,
                   fmt: str) -> str:
-    return "/".join((_slug(transfer_ref.replace("/", "_")), _slug(letter),
+    return "/".join((transfer_folder(transfer_ref), _slug(letter),
                      f"{letter_id:07d}-{_slug(recipient_key)}{FORMATS[fmt].suffix}"))
 
 
-def write_file(root: Path, relative: str, data: bytes) -> None:
-    """Write atomically: a temporary file renamed into place."""
-    path = root / relative
+#: How a file waiting for its transaction to commit is named: ``<file name><STAGED>``.
+STAGED = ".part"
+_STAGED_KEY = "transfer_engine.letter_files"
+log = logging.getLogger("transfer_engine.letters.register")
+
+
+def _write_staged(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".part")
+    temporary = path.with_name(path.name + STAGED)
     with temporary.open("wb") as handle:
         handle.write(data)
-    os.replace(temporary, path)
+    return temporary
+
+
+def stage_file(session: Session, root: Path, relative: str, data: bytes) -> None:
+    """Write a letter's file under its temporary name; it takes its own at ``session``'s commit.
+
+    Written now (so that a full disk stops the issue before anything is committed), renamed
+    after the commit, deleted on a rollback.
+    """
+    path = root / relative
+    try:
+        temporary = _write_staged(path, data)
+    except OSError as exc:  # not writable, full: the issue stops here, with nothing kept
+        with contextlib.suppress(OSError):  # then it could not be written at all
+            path.with_name(path.name + STAGED).unlink(missing_ok=True)
+        raise folder_fault(exc, root, "TRANSFER_ENGINE_LETTERS_DIR") from None
+    session.info.setdefault(_STAGED_KEY, []).append((temporary, path))
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _promote_staged(session: OrmSession) -> None:
+    for temporary, path in session.info.pop(_STAGED_KEY, ()):
+        try:
+            os.replace(temporary, path)
+        except OSError as exc:
+            # Committed already: the letter is issued. `letters sweep-orphans` completes it.
+            log.error("letter file %s is registered but could not be put in place (%s); "
+                      "`transfer-engine letters sweep-orphans` completes it", path, exc)
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _discard_staged(session: OrmSession) -> None:
+    for temporary, _path in session.info.pop(_STAGED_KEY, ()):
+        try:
+            temporary.unlink(missing_ok=True)
+        except OSError as exc:
+            log.error("could not remove %s after a rollback (%s); `transfer-engine letters "
+                      "sweep-orphans` removes it", temporary, exc)
 
 
 _VERSION = LetterTemplateVersion.__table__  # type: ignore[attr-defined]
@@ -203,6 +255,8 @@ def record(session: Session, entry: Entry, rendered: RenderedLetter,
            settings: Settings | None = None) -> tuple[int, dict[str, tuple[str, str]]]:
     """Insert the register row, write its files and record their hashes (caller's transaction).
 
+    The files take their names when the transaction commits (see :func:`stage_file`).
+
     Returns the letter's id and, by format, its (relative path, sha256).
     """
     settings = settings or get_settings()
@@ -222,7 +276,7 @@ def record(session: Session, entry: Entry, rendered: RenderedLetter,
     for fmt, data in rendered.files.items():
         relative = relative_path(entry.transfer_ref, entry.letter, letter_id,
                                  entry.recipient_key, fmt)
-        write_file(settings.letters_dir, relative, data)
+        stage_file(session, settings.letters_dir, relative, data)
         digest = rendered.sha256(fmt)
         written[fmt] = (relative, digest)
         rows.append({"letter_id": letter_id, "format": fmt, "path": relative,
@@ -262,14 +316,16 @@ class LetterCheck:
 class VerifyReport:
     checked: int = 0
     failures: list[LetterCheck] = field(default_factory=list)
+    # Files in the letters folder that no register entry owns (see letters.orphans).
+    orphans: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.orphans
 
     def as_json(self) -> dict[str, Any]:
         return {"checked": self.checked, "ok": self.ok,
-                "failures": [f.as_json() for f in self.failures]}
+                "failures": [f.as_json() for f in self.failures], "orphans": self.orphans}
 
 
 def _file_sha256(path: Path) -> str:
@@ -284,8 +340,8 @@ def _iter_letters(session: Session, transfer_ref: str | None) -> Iterator[Letter
     last = 0
     while True:
         # Purged letters have no files or data left to check (see transfer_engine.ops.retention).
-        query = (select(Letter).where(Letter.id > last, Letter.status != LetterStatus.purged)
-                 .order_by(Letter.id).limit(200))
+        query = (select(Letter).where(col(Letter.id) > last, Letter.status != LetterStatus.purged)
+                 .order_by(col(Letter.id)).limit(200))
         if transfer_ref is not None:
             query = query.where(Letter.transfer_ref == transfer_ref)
         rows = session.exec(query).all()

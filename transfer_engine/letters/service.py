@@ -3,66 +3,77 @@
 Every function takes plain values (a transfer ref, a letter name, a recipient ref as the outbox
 writes it) and raises the engine's errors (:class:`~transfer_engine.errors.NotFoundError`,
 :class:`~transfer_engine.errors.ValidationError` and its
-:class:`~transfer_engine.letters.issue.LetterDataError`,
+:class:`~transfer_engine.letters.refusal.LetterDataError`,
 :class:`~transfer_engine.letters.errors.LetterFormatError`), whose messages say what to fix.
 
-Previews are strict, like issuing: a letter with a missing field is not shown with a gap but
-refused with the list of what is missing (:func:`preview`), so that what HR approves is what
-will be sent.
+A preview, a download and an issued letter are made by one path
+(:mod:`transfer_engine.letters.compose`: the same data, the organisation's template overrides,
+the same renderers), so a preview of a letter whose data is complete is byte for byte the
+letter that would be issued that day. Only what a gap does differs (``gaps``): refused by
+default, with the list of what is missing, as issuing refuses it; marked
+``[not recorded: <field>]`` where the letter uses it, for the web app's previews. Nothing with
+a gap can be issued.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from transfer_engine.config import Settings, get_settings
-from transfer_engine.errors import NotFoundError, ValidationError
+from transfer_engine.errors import Action, NextStep, NotFoundError, ValidationError
 from transfer_engine.letters.catalogue import LetterSpec, catalogue
-from transfer_engine.letters.check import FieldChecker
-from transfer_engine.letters.context import (
-    build_data,
-    employee_extras,
-    iter_recipients,
-    load_facts,
-)
-from transfer_engine.letters.data import to_context
+from transfer_engine.letters.compose import ComposedLetter, compose, resolve
+from transfer_engine.letters.context import iter_recipients, load_facts
 from transfer_engine.letters.document import LetterDocument
-from transfer_engine.letters.issue import (
-    IssueReport,
-    LetterDataError,
-    LetterReadiness,
-    RecipientProblem,
-    check_transfer,
-    issue_letters,
-    resolve,
-)
-from transfer_engine.letters.particulars import import_particulars
-from transfer_engine.letters.register import FORMATS, VerifyReport, _file_sha256, render, verify
-from transfer_engine.store.queries import get_transfer
+from transfer_engine.letters.gaps import Gaps
+from transfer_engine.letters.issue import IssueReport, issue_letters, nobody_receives
+from transfer_engine.letters.orphans import find_orphans
+from transfer_engine.letters.owed import LETTER_AUDIENCE, issue_now, issue_pending, pending
+from transfer_engine.letters.owed import IssueReport as OwedLettersReport
+from transfer_engine.letters.particulars import import_particulars, particulars_file_hint
+from transfer_engine.letters.preflight import LetterReadiness, check_transfer, preflight
+from transfer_engine.letters.refusal import LetterDataError
+from transfer_engine.letters.register import FORMATS, VerifyReport, _file_sha256
+from transfer_engine.letters.register import verify as verify_register
+from transfer_engine.letters.resend import send_again
+from transfer_engine.store.messages import OutboxMessage
+from transfer_engine.store.queries import audit, definition_of, get_transfer
 from transfer_engine.store.register import Letter, LetterFile
 from transfer_engine.store.transfers import Transfer
 
 __all__ = [
+    "LETTER_AUDIENCE",
+    "Gaps",
     "IssueReport",
     "IssuedLetter",
     "LetterDataError",
+    "LetterPreview",
     "LetterReadiness",
+    "OwedLettersReport",
     "RecipientChoice",
     "VerifyReport",
     "check_transfer",
     "import_particulars",
     "issue_letters",
+    "issue_pending",
+    "issue_state_letter",
     "issued_file",
     "issued_letters",
     "letter_specs",
+    "pending",
     "preview",
     "preview_file",
+    "preview_letter",
     "recipients",
+    "send_again",
+    "state_letter_title",
+    "state_letters",
     "verify",
 ]
 
@@ -87,47 +98,128 @@ def recipients(session: Session, transfer: Transfer | str, letter: str) -> list[
             for r in iter_recipients(session, facts, spec)]
 
 
-def _one(session: Session, ref: str, letter: str, recipient: str | None, today: date
-         ) -> tuple[LetterSpec, Any, dict[str, Any]]:
+def _compose_one(session: Session, ref: str, letter: str, recipient: str | None, today: date,
+                 gaps: Gaps) -> ComposedLetter:
+    """Letter ``letter`` to ``recipient`` (default: the first), made as issuing makes it."""
     facts = load_facts(session, ref)
     spec, templates = resolve(facts, letter)
     if not spec.issuable:
-        raise ValidationError(f"{letter} is an email the scheduler sends; see it with "
-                              f"`transfer-engine scheduler --once --dry-run`")
+        raise ValidationError(f"{letter} is an email the scheduler sends, not a letter to "
+                              "preview", next_step=NextStep(Action.preview_scheduled_emails))
     wanted = [recipient] if recipient else None
     found = next(iter_recipients(session, facts, spec, wanted), None)
     if found is None:
         who = f"{recipient!r}" if recipient else "anyone"
         raise NotFoundError(f"{ref}: {letter} does not go to {who} (it goes to "
-                            f"{spec.recipients}); list them with `transfer-engine letters "
-                            f"list {ref} --recipients {letter}`")
-    extra = employee_extras(session, facts, [found]).get(
-        found.employee.employee_ref, {}) if found.employee else None
-    data = build_data(facts, spec, found, letter_date=today, employee_extra=extra)
-    missing = FieldChecker(spec).missing(to_context(data))
-    if missing:
-        raise LetterDataError(letter, ref, [RecipientProblem(found.label, found.ref,
-                                                             tuple(missing))], 1)
-    return spec, templates, data
+                            f"{spec.recipients})",
+                            next_step=NextStep(Action.list_recipients, ref=ref, letter=letter))
+    return compose(session, facts, spec, templates, [found], letter_date=today, gaps=gaps)[0]
 
 
 def preview(session: Session, ref: str, letter: str, recipient: str | None = None, *,
-            today: date | None = None) -> LetterDocument:
+            today: date | None = None, gaps: Gaps = Gaps.refuse) -> LetterDocument:
     """The letter as it would be issued today (the first recipient unless one is named)."""
-    spec, templates, data = _one(session, ref, letter, recipient, today or date.today())
-    return templates.render(spec.name, to_context(data))
+    return _compose_one(session, ref, letter, recipient, today or date.today(), gaps).document()
 
 
 def preview_file(session: Session, ref: str, letter: str, recipient: str | None = None, *,
-                 fmt: str = "pdf", today: date | None = None) -> tuple[bytes, str, str]:
-    """One format of a preview: (bytes, media type, file name)."""
+                 fmt: str = "pdf", today: date | None = None,
+                 gaps: Gaps = Gaps.refuse) -> tuple[bytes, str, str]:
+    """One format of a preview: (bytes, media type, file name).
+
+    For a letter without gaps, the bytes are those of the file that issuing it to this
+    recipient on ``today`` would register.
+    """
     if fmt not in FORMATS:
         raise ValidationError(f"format {fmt!r}: use one of {', '.join(FORMATS)}")
-    spec, templates, data = _one(session, ref, letter, recipient, today or date.today())
-    rendered = render(templates, spec, data, (fmt,))
+    rendered = _compose_one(session, ref, letter, recipient, today or date.today(),
+                            gaps).render((fmt,))
     who = (recipient or "first").replace(":", "-")
     name = f"{letter}-{ref.replace('/', '-')}-{who}-preview{FORMATS[fmt].suffix}"
     return rendered.files[fmt], FORMATS[fmt].media_type, name
+
+
+@dataclass(frozen=True)
+class LetterPreview:
+    """What a preview page says about one recipient's letter, besides the letter itself."""
+
+    letter: str
+    title: str
+    recipient_ref: str
+    recipient_label: str
+    subject: str
+    gaps: tuple[tuple[str, str], ...]   # (field, where it is recorded): what stops issuing
+
+    @property
+    def can_issue(self) -> bool:
+        return not self.gaps
+
+
+def preview_letter(session: Session, ref: str, letter: str, recipient: str | None = None, *,
+                   today: date | None = None, gaps: Gaps = Gaps.mark) -> LetterPreview:
+    """The letter's title, recipient and heading, and each gap with where to record it."""
+    composed = _compose_one(session, ref, letter, recipient, today or date.today(), gaps)
+    document = composed.document()
+    return LetterPreview(
+        letter=composed.spec.name, title=composed.spec.title,
+        recipient_ref=composed.recipient.about or composed.recipient.ref,
+        recipient_label=composed.recipient.label, subject=document.subject,
+        gaps=tuple((f, particulars_file_hint(f)) for f in composed.missing))
+
+
+# ---------------------------------------------------------------------------------------------
+# The letters a workflow state issues
+
+#: How the letters page names the letters that workflow states issue.
+STATE_LETTER_TITLES = {
+    "reg13-information": "Information for representatives (TUPE reg 13(2))",
+    "employee-notification": "Letter to each affected employee",
+    "transfer-confirmation": "Confirmation of the transfer to each employee",
+}
+
+
+def state_letter_title(name: str) -> str:
+    return STATE_LETTER_TITLES.get(name, name.replace("-", " ").capitalize())
+
+
+def state_letters(session: Session, ref: str) -> list[str]:
+    """The letters the states of this transfer's workflow issue, in the workflow's order."""
+    available = catalogue().letters
+    named = [n for state in definition_of(get_transfer(session, ref), session).states.values()
+             for n in state.letters]
+    return [n for n in dict.fromkeys(named) if n in available]
+
+
+def issue_state_letter(session: Session, ref: str, letter: str, *, actor: str, today: date,
+                       settings: Settings | None = None) -> int:
+    """Issue a state's letter now, as entering the state does; how many messages it queued.
+
+    The same path as the state's own issue (:mod:`transfer_engine.letters.owed`), so a letter
+    issued by hand and an automatic one are indistinguishable, and a letter is decided at most
+    once a day. Unlike the automatic path, which alerts the HR owner, a letter that cannot be
+    made for someone is refused here, naming the recipients and fields, and nothing is written.
+    """
+    if letter not in LETTER_AUDIENCE:
+        raise ValidationError(f"{letter} is not sent automatically; download it and send it "
+                              "by hand")
+    facts = load_facts(session, ref)
+    spec, templates = resolve(facts, letter)
+    outcome = preflight(session, facts, spec, templates, today=today, wanted=None,
+                        reissue=False, withhold=True)
+    if outcome.problems:
+        raise LetterDataError(letter, ref, outcome.problems, outcome.failed)
+    if not outcome.to_issue and not outcome.already:
+        raise ValidationError(nobody_receives(spec, ref, None))
+    written = issue_now(session, facts.transfer, [letter], today, settings or get_settings(),
+                        actor=actor)
+    if not written:
+        raise ValidationError(f"{letter} was already issued today; to send one recipient a "
+                              "copy, use “Send again”")
+    count = len(session.exec(select(OutboxMessage.id)
+                             .where(col(OutboxMessage.notice_id).in_(written))).all())
+    audit(session, facts.transfer, actor, "letter-issued",
+          data={"letter": letter, "recipients": count})
+    return count
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,7 +259,7 @@ def issued_letters(session: Session, ref: str, *, letter: str | None = None,
     """The register of one transfer, newest first."""
 
     transfer = get_transfer(session, ref)
-    query = select(Letter).where(Letter.transfer_id == transfer.id).order_by(Letter.id.desc())
+    query = select(Letter).where(Letter.transfer_id == transfer.id).order_by(col(Letter.id).desc())
     if letter:
         query = query.where(Letter.letter == letter)
     if limit:
@@ -176,8 +268,9 @@ def issued_letters(session: Session, ref: str, *, letter: str | None = None,
     files: dict[int, dict[str, str]] = {}
     ids = [r.id for r in rows if r.id is not None]
     for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
         for row in session.exec(select(LetterFile)
-                                .where(LetterFile.letter_id.in_(ids[start:start + 500]))).all():
+                                .where(col(LetterFile.letter_id).in_(chunk))).all():
             files.setdefault(row.letter_id, {})[row.format] = row.sha256
     return [IssuedLetter(
         id=r.id or 0, letter=r.letter, recipient_ref=r.recipient_ref, about_ref=r.about_ref,
@@ -204,6 +297,22 @@ def issued_file(session: Session, letter_id: int, fmt: str = "pdf",
     path = settings.letters_dir / row.path
     if not path.is_file() or _file_sha256(path) != row.sha256:
         raise ValidationError(f"the {fmt} file of letter {letter_id} is missing or has changed "
-                              "since it was issued; run `transfer-engine letters verify "
-                              f"{letter.transfer_ref}`")
+                              "since it was issued", next_step=NextStep(
+                                  Action.verify_letters, ref=letter.transfer_ref))
     return path, row.media_type, Path(row.path).name
+
+
+def verify(transfer_ref: str | None = None, *,
+           progress: Callable[[int], None] | None = None) -> VerifyReport:
+    """Verify the issued letters (see :func:`~transfer_engine.letters.register.verify`), and
+    list the files in the letters folder that no letter owns (a crash mid-issue leaves them,
+    with employees' personal data in them)."""
+    orphans = [o.as_json() for o in find_orphans(transfer_ref)]
+    try:
+        report = verify_register(transfer_ref, progress=progress)
+    except NotFoundError:
+        if not orphans:
+            raise
+        report = VerifyReport()  # nothing issued, but an interrupted issue left files
+    report.orphans = orphans
+    return report

@@ -108,11 +108,14 @@ class LetterTemplates:
     """The letter templates in one directory."""
 
     def __init__(self, directory: Path | str, *, overrides: Iterable[Path | str] = (),
-                 loader: jinja2.BaseLoader | None = None) -> None:
+                 loader: jinja2.BaseLoader | None = None,
+                 undefined: type[jinja2.Undefined] = _StrictUndefined) -> None:
         """Templates from ``directory``; files in ``overrides`` (searched first) replace them.
 
         ``loader`` replaces the file system altogether (e.g. the exact sources a letter was
         issued with, to re-render it); ``directory`` then only names it in messages.
+        ``undefined`` is what a missing field becomes: an error unless a preview marks it
+        (:mod:`transfer_engine.letters.gaps`).
         """
         self.directory = Path(directory)
         if loader is None:
@@ -121,7 +124,7 @@ class LetterTemplates:
         self.environment = LetterSandbox(
             loader=loader,
             autoescape=True,
-            undefined=_StrictUndefined,
+            undefined=undefined,
             trim_blocks=True,
             lstrip_blocks=True,
             # Templates do not change while a batch runs; skip the per-render freshness check.

@@ -41,8 +41,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from transfer_engine.dates.working_days import (
     is_working_day,
@@ -56,10 +57,10 @@ from transfer_engine.letters.emails import render_email
 from transfer_engine.outbox.labels import sample_note, sample_prefix
 from transfer_engine.outbox.queue import PlannedMessage, PlannedNotice, existing_keys
 from transfer_engine.rules.exposure import own_exposures
+from transfer_engine.store.definitions import definition_for, every_definition
 from transfer_engine.store.messages import NoticeKind
 from transfer_engine.store.transfers import StepInstance, Transfer
 from transfer_engine.workflow.definition import Step, WorkflowDefinition
-from transfer_engine.workflow.loader import library
 
 log = logging.getLogger("transfer_engine.notices.planner")
 
@@ -130,13 +131,13 @@ def _warn_once(message: str) -> None:
         log.warning(message)
 
 
-def _final_states() -> set[str]:
-    return {name for definition in library().all()
+def _final_states(session: Session) -> set[str]:
+    return {name for definition in every_definition(session)
             for name, state in definition.states.items() if state.final}
 
 
-def _all_offsets() -> set[int]:
-    return {o for definition in library().all() for step in definition.steps.values()
+def _all_offsets(session: Session) -> set[int]:
+    return {o for definition in every_definition(session) for step in definition.steps.values()
             for o in step.reminders}
 
 
@@ -151,6 +152,7 @@ class _TransferFacts:
     escalation_contact: str | None
     sample_data: bool
     workflow_id: str
+    workflow_version: int
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ _T = Transfer.__table__  # type: ignore[attr-defined]
 _OPEN_STEP_COLUMNS = (
     _S.c.step_id, _S.c.title, _S.c.due_date, _S.c.working_due_date, _S.c.legal_basis,
     _T.c.id.label("transfer_id"), _T.c.ref, _T.c.title.label("transfer_title"), _T.c.hr_owner,
-    _T.c.escalation_contact, _T.c.sample_data, _T.c.workflow_id)
+    _T.c.escalation_contact, _T.c.sample_data, _T.c.workflow_id, _T.c.workflow_version)
 
 
 def _open_steps(session: Session, ranges: Sequence[tuple[date, date]], *,
@@ -179,10 +181,11 @@ def _open_steps(session: Session, ranges: Sequence[tuple[date, date]], *,
     if not ranges:
         return []
     query = (
-        select(*_OPEN_STEP_COLUMNS).select_from(_S.join(_T, _T.c.id == _S.c.transfer_id))
+        # SQLAlchemy's select: SQLModel's is typed for at most four columns.
+        sa.select(*_OPEN_STEP_COLUMNS).select_from(_S.join(_T, _T.c.id == _S.c.transfer_id))
         .where(_S.c.status == StepStatus.open,
                or_(*[_S.c.due_date.between(low, high) for low, high in ranges]),
-               _T.c.state.not_in(_final_states()))
+               _T.c.state.not_in(_final_states(session)))
         .order_by(_S.c.due_date, _T.c.ref, _S.c.position)
     )
     if owners is not None:
@@ -194,9 +197,12 @@ def _open_steps(session: Session, ranges: Sequence[tuple[date, date]], *,
         if transfer is None:
             transfer = transfers[step.transfer_id] = _TransferFacts(
                 step.transfer_id, step.ref, step.transfer_title, step.hr_owner,
-                step.escalation_contact, step.sample_data, step.workflow_id)
+                step.escalation_contact, step.sample_data, step.workflow_id,
+                step.workflow_version)
         try:
-            definition = library().get(transfer.workflow_id)
+            # The version the transfer runs on, as stored, whatever its file says now.
+            definition = definition_for(session, transfer.workflow_id,
+                                        transfer.workflow_version, ref=transfer.ref)
         except Exception as exc:  # a removed or broken workflow file
             _warn_once(f"{transfer.ref}: no deadline notices, its workflow "
                        f"{transfer.workflow_id!r} cannot be loaded: {exc}")
@@ -278,7 +284,7 @@ def due_reminders(session: Session, day: date, *, catch_up_days: int) -> list[Pl
     start = day - timedelta(days=catch_up_days)
     notices = []
     emails = _Emails()
-    for item in _open_steps(session, reminder_ranges(start, day, _all_offsets())):
+    for item in _open_steps(session, reminder_ranges(start, day, _all_offsets(session))):
         try:
             due = item.step.due_date
             assert due is not None
@@ -437,10 +443,10 @@ def due_digests(session: Session, day: date, *, digest_days: int,
         return []
     window = [(day - timedelta(days=catch_up_days), day + timedelta(days=digest_days))]
     owners = session.exec(
-        select(Transfer.hr_owner).join(StepInstance, StepInstance.transfer_id == Transfer.id)
+        select(Transfer.hr_owner).join(StepInstance, col(StepInstance.transfer_id) == Transfer.id)
         .where(StepInstance.status == StepStatus.open,
-               StepInstance.due_date.between(*window[0]), Transfer.hr_owner.is_not(None),
-               Transfer.state.not_in(_final_states()))
+               col(StepInstance.due_date).between(*window[0]), col(Transfer.hr_owner).is_not(None),
+               col(Transfer.state).not_in(_final_states(session)))
         .distinct()
     ).all()
     done = existing_keys(session, [digest_key(o, day) for o in owners if o])

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from transfer_engine.engine.create import create_transfer, parse_transfer_create
 from transfer_engine.engine.inputs import EmployeeRow, RepresentativeCreate
 from transfer_engine.engine.staff import _add_representative, store_employees
-from transfer_engine.letters.particulars import fill_synthetic
+from transfer_engine.letters.sample_particulars import fill_synthetic
 from transfer_engine.rules.schools import employer_change
 from transfer_engine.store.database import write_session
 from transfer_engine.store.organisations import Organisation

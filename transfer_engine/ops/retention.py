@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import make_url, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from transfer_engine.config import get_settings
 from transfer_engine.errors import ConfigurationError, ValidationError
-from transfer_engine.store.database import get_engine, write_session
+from transfer_engine.ops.scheduler import LAST_DAY, zone
+from transfer_engine.outbox.recovery import BACKUP_TAKEN, hold_after_restore
+from transfer_engine.store.database import get_engine, head_revision, write_session
 from transfer_engine.store.messages import OutboxMessage
 from transfer_engine.store.people import Employee
 from transfer_engine.store.queries import audit, definition_of, key_dates_of
@@ -42,37 +44,108 @@ def _sqlite_path(engine: Engine) -> Path:
     return Path(url.database)
 
 
+def _sqlite_time(moment: datetime) -> str:
+    """A UTC time as SQLAlchemy writes timestamps into SQLite."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def backup(target: Path, engine: Engine | None = None) -> Path:
     """Copy the live SQLite database to ``target`` with SQLite's online backup API.
 
     Safe while the app and scheduler are running: readers and writers carry on, and the copy is
-    a consistent snapshot.
+    a consistent snapshot. The copy records when it was taken (a scheduler-state row, in the
+    copy only), so that a restore knows which messages may have been sent since.
     """
     source = _sqlite_path(engine or get_engine())
     if target.exists():
         raise ValidationError(f"{target} already exists; choose a new file name")
     target.parent.mkdir(parents=True, exist_ok=True)
+    # Taken before the copy starts: anything the copy holds from later is judged "after".
+    taken = datetime.now(UTC)
     with sqlite3.connect(source) as live, sqlite3.connect(target) as copy:
         live.backup(copy)
+        copy.execute("INSERT INTO schedulerstate (name, value, updated_at) VALUES (?, ?, ?) "
+                     "ON CONFLICT(name) DO UPDATE SET value = excluded.value, "
+                     "updated_at = excluded.updated_at",
+                     (BACKUP_TAKEN, taken.isoformat(), _sqlite_time(taken)))
     return target
 
 
-def restore(backup_file: Path, engine: Engine | None = None) -> Path:
-    """Replace the SQLite database with ``backup_file`` (stop the app and scheduler first)."""
+def _state(connection: sqlite3.Connection, name: str) -> str | None:
+    """A scheduler-state value of an SQLite file, or None (no row, or no such table yet)."""
+    try:
+        row = connection.execute("SELECT value FROM schedulerstate WHERE name = ?",
+                                 (name,)).fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return str(row[0]) if row and row[0] else None
+
+
+def restore(backup_file: Path, engine: Engine | None = None, *,
+            actor: str = "cli") -> tuple[Path, list[int]]:
+    """Replace the SQLite database with ``backup_file`` (stop the app and scheduler first).
+
+    Returns the database restored and the outbox messages held in doubt: every message the
+    backup holds as not yet sent may have been sent after the backup was taken, so none is sent
+    again until HR releases it (see :mod:`transfer_engine.outbox.recovery`).
+    """
     engine = engine or get_engine()
     destination = _sqlite_path(engine)
     if not backup_file.is_file():
         raise ValidationError(f"no backup file {backup_file}")
+    settings = get_settings()
+    today = datetime.now(zone(settings)).date()
     with sqlite3.connect(backup_file) as copy:
         try:
             copy.execute("SELECT count(*) FROM transfer").fetchone()
         except sqlite3.DatabaseError as exc:
             raise ValidationError(
                 f"{backup_file} is not a transfer_engine backup ({exc})") from None
-        engine.dispose()
+        revision = _revision(copy)
+        if revision != head_revision():
+            raise ValidationError(
+                f"{backup_file} is at schema revision {revision or '(none)'}; this version of "
+                f"transfer-engine needs {head_revision()}. Copy the backup aside, run "
+                "`transfer-engine db upgrade` with TRANSFER_ENGINE_DATABASE_URL set to the copy, "
+                "and restore the copy.")
+        taken_text = _state(copy, BACKUP_TAKEN)
+        # A backup made before backups recorded their time: the file's own time stands in.
+        taken = (datetime.fromisoformat(taken_text) if taken_text
+                 else datetime.fromtimestamp(backup_file.stat().st_mtime, UTC))
+        # The messages are held in a staging copy first, so that the live database is either
+        # untouched or replaced by a copy whose unsent messages are all held: never a restore
+        # that a scheduler could start sending from.
+        staging = destination.with_name(destination.name + ".restoring")
+        staging.unlink(missing_ok=True)
+        with sqlite3.connect(staging) as staged:
+            copy.backup(staged)
+    try:
         with sqlite3.connect(destination) as live:
-            copy.backup(live)
-    return destination
+            # A sweep may have stood ahead of today (a replay): what it sent is held too.
+            swept = _state(live, LAST_DAY)
+        hold_until = max(today, date.fromisoformat(swept)) if swept else today
+        staged_engine = get_engine(f"sqlite:///{staging}")
+        try:
+            held = hold_after_restore(staged_engine, backup_taken_at=taken,
+                                      backup_name=backup_file.name, restored_day=hold_until,
+                                      actor=actor)
+        finally:
+            staged_engine.dispose()
+        engine.dispose()
+        with sqlite3.connect(staging) as staged, sqlite3.connect(destination) as live:
+            staged.backup(live)
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{staging}{suffix}").unlink(missing_ok=True)
+    return destination, held
+
+
+def _revision(connection: sqlite3.Connection) -> str | None:
+    try:
+        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return str(row[0]) if row else None
 
 
 def _purge_letters(session: Session, transfer: Transfer, letters_dir: Path) -> int:
@@ -89,7 +162,7 @@ def _purge_letters(session: Session, transfer: Transfer, letters_dir: Path) -> i
                                     .where(LetterParticulars.transfer_id == transfer.id)):
         particulars.data = {}
         session.add(particulars)
-    session.execute(update(OutboxMessage).where(OutboxMessage.transfer_ref == transfer.ref)
+    session.execute(update(OutboxMessage).where(col(OutboxMessage.transfer_ref) == transfer.ref)
                     .values(body=PURGED_NAME, html_body=None, attachments=None))
     return len(letters)
 

@@ -14,7 +14,7 @@ Each sweep:
    is sent now, marked late) or when the clock went backwards (then nothing new is decided
    until the clock has caught up; the keys would stop a repeat anyway, but an older reminder
    superseded by a later sweep must not surface either);
-3. delivers the outbox messages due (:mod:`transfer_engine.outbox.queue`), one commit per message.
+3. delivers the outbox messages due (:mod:`transfer_engine.outbox.worker`), one commit per message.
 
 :meth:`Runner.run_forever` runs sweeps with APScheduler (3.x): at start-up, every
 ``TRANSFER_ENGINE_SWEEP_INTERVAL`` seconds and at the send time on weekdays. Deadlines are
@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -39,21 +40,15 @@ from sqlmodel import Session, select
 
 from transfer_engine.config import Settings, get_settings
 from transfer_engine.dates.clock import utcnow
-from transfer_engine.errors import ConfigurationError
+from transfer_engine.errors import ConfigurationError, TransferEngineError
+from transfer_engine.letters.orphans import sweep_orphans
 from transfer_engine.letters.owed import IssuedLetter, issue_pending, pending
 from transfer_engine.notices.planner import due_digests, due_escalations, due_reminders
 from transfer_engine.outbox.delivery import DeliveryBackend, backend_from_settings
-from transfer_engine.outbox.queue import (
-    Delivery,
-    PlannedNotice,
-    deliver_due,
-    due_messages,
-    enqueue,
-    enqueue_many,
-    existing_keys,
-)
+from transfer_engine.outbox.queue import PlannedNotice, enqueue, enqueue_many, existing_keys
+from transfer_engine.outbox.worker import Delivery, deliver_due, due_messages
 from transfer_engine.store.database import read_session, write_session
-from transfer_engine.store.messages import OutboxStatus, SchedulerState
+from transfer_engine.store.messages import SWEEP_FINISHED, OutboxStatus, SchedulerState
 
 log = logging.getLogger("transfer_engine.ops.scheduler")
 
@@ -105,7 +100,17 @@ class SweepReport:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     recovered: int = 0
+    held: int = 0           # found with the mail server when their process stopped: for HR
+    orphans_removed: int = 0
     stopped_early: str | None = None
+
+    def failures(self) -> list[str]:
+        """What this sweep could not do: each message not delivered (it is retried, or HR is
+        shown it), letter not issued or notice not recorded. Empty when everything went out."""
+        undelivered = [d for d in self.deliveries if d.status in (
+            OutboxStatus.failed.value, OutboxStatus.permanent_failure.value)]
+        return [f"outbox #{d.id} to {d.recipient or '(no address)'} not delivered: {d.error}"
+                for d in undelivered] + self.errors
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -118,7 +123,8 @@ class SweepReport:
             "deliveries": [d.as_json() for d in self.deliveries],
             "would_deliver": self.would_deliver, "warnings": self.warnings,
             "errors": self.errors, "recovered_in_doubt": self.recovered,
-            "stopped_early": self.stopped_early,
+            "held_in_doubt": self.held, "orphan_letter_files_removed": self.orphans_removed,
+            "stopped_early": self.stopped_early, "failures": self.failures(),
             "counts": {s.value: sum(1 for d in self.deliveries if d.status == s.value)
                        for s in OutboxStatus},
         }
@@ -254,15 +260,37 @@ def sweep(*, as_of: date | None = None, dry_run: bool = False, engine: Engine | 
     # State letters owed by transitions whose caller did not issue them (see state_letters).
     issued = issue_pending(engine, settings=settings, stop=stop)
     report.letters, report.errors = issued.issued, report.errors + issued.errors
+    _sweep_letter_files(engine, settings, report)
     backend = backend or backend_from_settings(settings)
     delivery = deliver_due(backend, today=clock.today, due_by=clock.day, engine=engine,
                            settings=settings, stop=stop)
     report.deliveries = delivery.deliveries
     report.recovered = delivery.recovered
+    report.held = delivery.held
     report.stopped_early = delivery.stopped_early
     if delivery.stopped_early:
         log.warning("delivery stopped for this sweep: %s", delivery.stopped_early)
     return report
+
+
+# When this process last swept the letters folder (time.monotonic()); None: not yet.
+_LETTER_FILES_SWEPT: list[float] = []
+LETTER_FILES_EVERY = 3600.0
+
+
+def _sweep_letter_files(engine: Engine | None, settings: Settings, report: SweepReport) -> None:
+    """Remove letter files an interrupted issue left (see letters.orphans), hourly at most:
+    walking the folder costs more than a quiet sweep, and orphans only come from crashes."""
+    if _LETTER_FILES_SWEPT and time.monotonic() - _LETTER_FILES_SWEPT[-1] < LETTER_FILES_EVERY:
+        return
+    _LETTER_FILES_SWEPT[:] = [time.monotonic()]
+    try:
+        swept = sweep_orphans(engine=engine, settings=settings)
+    except OSError as exc:
+        report.errors.append(f"letters folder {settings.letters_dir}: {exc}")
+        return
+    report.orphans_removed = len(swept.removed)
+    report.errors.extend(swept.errors)
 
 
 def summary(report: SweepReport) -> str:
@@ -276,6 +304,22 @@ def summary(report: SweepReport) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # The long-running process
+
+
+def record_heartbeat(engine: Engine | None, seconds: float) -> None:
+    """Say that a sweep finished, and how long it took (read by /readyz and /metrics).
+
+    An upsert, so that several scheduler processes writing their first heartbeat at once do
+    not collide on the row's key.
+    """
+    table = SchedulerState.__table__  # type: ignore[attr-defined]
+    with write_session(engine) as session:
+        dialect = session.connection().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        values = {"value": f"{seconds:.3f}", "updated_at": utcnow()}
+        session.connection().execute(
+            insert(table).values(name=SWEEP_FINISHED, **values)
+            .on_conflict_do_update(index_elements=["name"], set_=values))
 
 
 class Runner:
@@ -298,9 +342,14 @@ class Runner:
         try:
             if self.stop.is_set():
                 return
+            started = time.monotonic()
             report = sweep(engine=self.engine, settings=self.settings, stop=self.stop)
             self.sweeps += 1
-            log.info(summary(report))
+            record_heartbeat(self.engine, time.monotonic() - started)
+            log.info(summary(report), extra={"sweep_seconds": round(time.monotonic() - started,
+                                                                    3)})
+        except TransferEngineError as exc:  # the database or a folder is unavailable, say
+            log.error("the sweep failed: %s. The next one runs in %s s", exc, self.interval)
         except Exception:
             log.exception("the sweep failed; the next one runs in %s s", self.interval)
         finally:

@@ -1,41 +1,26 @@
-"""The outbox: notices are decided once, written down, then delivered one message at a time.
+"""The outbox: notices are decided once and written down with their messages.
 
 How "exactly once" is kept
 --------------------------
 
-1. *Deciding.* A sweep (or ``engine.advance``, for a state's letters) inserts a
+1. *Deciding* (this module). A sweep (or the issue of a state's letters) inserts a
    :class:`~transfer_engine.store.tables.Notice` whose ``key`` is unique, and its
    :class:`~transfer_engine.store.tables.OutboxMessage` rows (one per recipient), in the same
    transaction. The insert is ``ON CONFLICT DO NOTHING``: a notice already decided, by this
    process or another, yields nothing new. A crash before the commit leaves nothing; after it,
    the messages are on disk and will be delivered. Nothing is decided twice, nothing decided is
-   lost.
+   lost. Each message gets a Message-ID derived from the key and the recipient
+   (:func:`message_id_for`), the same every time it is sent.
 
-2. *Delivering.* Each message is claimed (``pending`` → ``sending``, with the claiming process
-   and time) in a short transaction of its own, handed to the backend, and its outcome committed
-   straight away: one commit per message, so the time between the mail server's "250 accepted"
-   and the row saying ``sent`` is a few milliseconds.
+2. *Delivering* (:mod:`transfer_engine.outbox.worker`): claim, hand over, record, one message
+   at a time, the server's answer committed as soon as it arrives.
 
-3. *The window that cannot be closed.* SMTP cannot make "the server accepted it" and "the
-   database says so" one atomic step. If the process dies inside that window the row is found in
-   ``sending`` on the next run, and nobody can tell whether the server kept the message. Such a
-   row is sent again (:func:`recover_in_doubt`), flagged ``in_doubt`` and with the *same*
-   Message-ID, which is derived from the notice key and recipient so that a mail system or a
-   reader can recognise a repeat. The choice follows the domain: a reminder sent twice is noise,
-   a statutory notice never sent is a tribunal claim. A row is only taken back once the process
-   that claimed it is gone (same host, process not running) or its claim is older than
-   :data:`CLAIM_LEASE`, so a live scheduler's message is never sent twice by another one.
+3. *In doubt* (:mod:`transfer_engine.outbox.recovery`): a message that may have reached the
+   server without the database knowing (a scheduler stopped in that window; a restored backup)
+   is held for HR to release, never sent again on its own. After a restore, messages decided
+   here for a day up to the restore are written already held (:func:`enqueue`).
 
-   A mail server takes responsibility for a message when it answers "250" to the end of its
-   data (RFC 5321 section 6.1). A server that loses the connection before answering and then
-   discards the message (aiosmtpd does) gets it exactly once from the restarted scheduler; a
-   server that queued it before answering may deliver it twice, which is the in-doubt case
-   above, and the repeat carries the same Message-ID.
-
-Failures: a temporary one (server unreachable, 4xx) is retried after ``mail_retry_seconds``,
-doubling each time, up to ``mail_max_attempts`` attempts; a permanent one (a 5xx refusal of the
-address, an address that is not an email address, no address at all) is never retried and is
-listed by ``transfer-engine outbox`` for HR to act on.
+The email itself is built by :mod:`transfer_engine.outbox.email`.
 """
 
 from __future__ import annotations
@@ -43,50 +28,23 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import os
-import socket
-import threading
-import time
-import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from functools import lru_cache
 
 import email_validator
-from sqlalchemy import and_, insert, or_, update
+from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
 from transfer_engine.config import Settings, get_settings
 from transfer_engine.dates.clock import utcnow
-from transfer_engine.domain import StepStatus
-from transfer_engine.outbox.delivery import (
-    DeliveryBackend,
-    PermanentDeliveryError,
-    TemporaryDeliveryError,
-)
-from transfer_engine.store.database import write_session
+from transfer_engine.outbox.recovery import RESTORE_HOLD_NOTE, restore_hold_day
 from transfer_engine.store.messages import Notice, NoticeKind, OutboxMessage, OutboxStatus
-from transfer_engine.store.transfers import StepInstance, Transfer
 
 log = logging.getLogger("transfer_engine.outbox.queue")
-
-#: A claim older than this is taken back even if its process may still run (another host).
-CLAIM_LEASE = timedelta(minutes=15)
-#: The longest wait between two attempts.
-MAX_BACKOFF = timedelta(hours=6)
-
-# Identifies this process in claims: host, pid and a token (a later process may reuse the pid).
-_TOKEN = uuid.uuid4().hex[:8]
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{_TOKEN}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,7 +102,7 @@ def existing_keys(session: Session, keys: Iterable[str]) -> set[str]:
     keys = list(dict.fromkeys(keys))
     for start in range(0, len(keys), 500):
         chunk = keys[start:start + 500]
-        found.update(session.exec(select(Notice.key).where(Notice.key.in_(chunk))).all())
+        found.update(session.exec(select(Notice.key).where(col(Notice.key).in_(chunk))).all())
     return found
 
 
@@ -190,8 +148,10 @@ def _notice_values(notice: PlannedNotice, now: datetime) -> dict[str, object]:
 
 
 def _message_rows(notice_id: int, notice: PlannedNotice, settings: Settings,
-                  now: datetime, messages: Iterable[PlannedMessage] | None = None
-                  ) -> list[dict[str, object]]:
+                  now: datetime, messages: Iterable[PlannedMessage] | None = None, *,
+                  hold_day: date | None = None) -> list[dict[str, object]]:
+    # After a restore, what is planned up to the restore day may already have gone out.
+    held = hold_day is not None and notice.planned_for <= hold_day
     rows = []
     for message in notice.messages if messages is None else messages:
         problem = message.problem or address_problem(message.recipient)
@@ -201,8 +161,9 @@ def _message_rows(notice_id: int, notice: PlannedNotice, settings: Settings,
             "audience": message.audience, "subject": message.subject, "body": message.body,
             "message_id": message_id_for(notice.key, message.recipient_ref, settings.mail_from),
             "status": OutboxStatus.permanent_failure if problem else OutboxStatus.pending,
-            "planned_for": notice.planned_for, "last_error": problem, "attempts": 0,
-            "in_doubt": False, "late": False, "created_at": now,
+            "planned_for": notice.planned_for, "attempts": 0,
+            "last_error": problem or (RESTORE_HOLD_NOTE if held else None),
+            "in_doubt": held and not problem, "late": False, "created_at": now,
             "letter_id": message.letter_id, "html_body": message.html_body,
             "attachments": [dict(a) for a in message.attachments] or None,
         })
@@ -229,13 +190,15 @@ def enqueue(session: Session, notice: PlannedNotice,
     notice_id = _insert_notice(session, _notice_values(notice, now))
     if notice_id is None:
         return None
+    hold_day = restore_hold_day(session)
     if messages is not None:
         iterator = iter(messages)
         while batch := list(itertools.islice(iterator, 100)):
             session.connection().execute(
-                _INSERT_MESSAGES, _message_rows(notice_id, notice, settings, now, batch))
+                _INSERT_MESSAGES, _message_rows(notice_id, notice, settings, now, batch,
+                                                hold_day=hold_day))
         return notice_id
-    rows = _message_rows(notice_id, notice, settings, now)
+    rows = _message_rows(notice_id, notice, settings, now, hold_day=hold_day)
     if rows:
         session.connection().execute(_INSERT_MESSAGES, rows)
     return notice_id
@@ -263,7 +226,9 @@ def enqueue_many(session: Session, notices: Sequence[PlannedNotice],
         result = connection.execute(statement, [_notice_values(n, now) for n in chunk])
         ids.update({key: notice_id for notice_id, key in result.all()})
     new = [n for n in notices if n.key in ids]
-    rows = [row for n in new for row in _message_rows(ids[n.key], n, settings, now)]
+    hold_day = restore_hold_day(session)
+    rows = [row for n in new
+            for row in _message_rows(ids[n.key], n, settings, now, hold_day=hold_day)]
     for start in range(0, len(rows), 2_000):
         connection.execute(_INSERT_MESSAGES, rows[start:start + 2_000])
     return new
@@ -280,344 +245,3 @@ def address_problem(address: str | None) -> str | None:
     except email_validator.EmailNotValidError as exc:
         return f"{address!r} is not a valid email address ({exc}); correct it"
     return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Delivering
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    # SQLite hands timestamps back without their timezone; they were written in UTC.
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
-def _pid_running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed process its parent has not reaped yet still answers kill(0)
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rpartition(")")[2].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def claimer_gone(claimed_by: str | None, claimed_at: datetime | None, now: datetime) -> bool:
-    """Whether the process that claimed a message can no longer be sending it."""
-    claimed_at = _aware(claimed_at)
-    if not claimed_by or claimed_at is None or now - claimed_at > CLAIM_LEASE:
-        return True
-    host, _, rest = claimed_by.partition(":")
-    pid_text, _, token = rest.partition(":")
-    if host != socket.gethostname():
-        return False  # cannot look at another host's processes: wait for the lease
-    try:
-        pid = int(pid_text)
-    except ValueError:
-        return True
-    if pid == os.getpid():
-        return token != _TOKEN
-    return not _pid_running(pid)
-
-
-def recover_in_doubt(engine: Engine | None = None,
-                     now: datetime | None = None) -> list[OutboxMessage]:
-    """Put messages left in ``sending`` by a process that died back in the queue.
-
-    The mail server may or may not have accepted such a message before the process died; it is
-    sent again with the same Message-ID and flagged ``in_doubt`` (see the module docstring).
-    """
-    now = now or datetime.now(UTC)
-    recovered = []
-    with write_session(engine) as session:
-        rows = session.exec(select(OutboxMessage)
-                            .where(OutboxMessage.status == OutboxStatus.sending)).all()
-        for row in rows:
-            if not claimer_gone(row.claimed_by, row.claimed_at, now):
-                continue
-            row.status = OutboxStatus.pending
-            row.in_doubt = True
-            row.next_attempt_at = None
-            row.last_error = (
-                f"in doubt: {row.claimed_by} stopped while sending it (claimed "
-                f"{_aware(row.claimed_at):%Y-%m-%d %H:%M:%S} UTC); the server may already have it."
-                " Sent again with the same Message-ID.")
-            session.add(row)
-            recovered.append(row)
-            log.warning("outbox #%s (%s to %s) was being sent when %s stopped; sending it again "
-                        "with the same Message-ID %s", row.id, row.subject, row.recipient,
-                        row.claimed_by, row.message_id)
-    return recovered
-
-
-def _due_condition(today: date, now: datetime):  # type: ignore[no-untyped-def]
-    return and_(
-        OutboxMessage.status.in_([OutboxStatus.pending, OutboxStatus.failed]),
-        OutboxMessage.planned_for <= today,
-        or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now,
-            # the clock was put back: do not wait for hours that will not come
-            OutboxMessage.next_attempt_at > now + MAX_BACKOFF),
-    )
-
-
-def due_messages(session: Session, today: date, now: datetime) -> Sequence[OutboxMessage]:
-    """Messages a delivery run would send now (for dry runs)."""
-    return session.exec(select(OutboxMessage).where(_due_condition(today, now))
-                        .order_by(OutboxMessage.planned_for, OutboxMessage.id)).all()
-
-
-def _not_relevant(session: Session, row: OutboxMessage, notice: Notice | None) -> str | None:
-    """Why the message should no longer go out (its step was done, its deadline moved), or None.
-
-    Only reminders and escalations go stale: a letter or alert, once decided, is sent.
-    """
-    if notice is None:
-        return "its notice record is missing"
-    if notice.transfer_id is None:
-        return None
-    transfer = session.get(Transfer, notice.transfer_id)
-    if transfer is None:
-        return f"transfer {notice.transfer_ref} no longer exists"
-    if notice.kind not in (NoticeKind.reminder, NoticeKind.escalation):
-        return None
-    step = session.exec(select(StepInstance).where(
-        StepInstance.transfer_id == notice.transfer_id,
-        StepInstance.step_id == notice.step_id)).first()
-    if step is None:
-        return f"step {notice.step_id} no longer exists in {notice.transfer_ref}"
-    if step.status != StepStatus.open:
-        return f"step {notice.step_id} is now {step.status.value}"
-    if step.due_date != notice.due_date:
-        return (f"step {notice.step_id} is now due {step.due_date}, not {notice.due_date} "
-                "(a new notice is decided for the new date)")
-    return None
-
-
-def _claim_next(engine: Engine | None, today: date, now: datetime, skip: set[int],
-                cancelled: list[Delivery]) -> tuple[OutboxMessage, Notice | None] | None:
-    """Claim the next due message, cancelling stale ones on the way; None when none is due."""
-    while True:
-        with write_session(engine) as session:
-            query = select(OutboxMessage).where(_due_condition(today, now))
-            if skip:
-                query = query.where(OutboxMessage.id.not_in(skip))
-            row = session.exec(query.order_by(OutboxMessage.planned_for, OutboxMessage.id)
-                               .limit(1).with_for_update(skip_locked=True)).first()
-            if row is None:
-                return None
-            notice = session.get(Notice, row.notice_id)
-            reason = _not_relevant(session, row, notice)
-            if reason:
-                row.status = OutboxStatus.cancelled
-                row.last_error = f"not sent: {reason}"
-                session.add(row)
-                log.info("outbox #%s cancelled (%s to %s): %s", row.id, row.subject,
-                         row.recipient, reason)
-                assert row.id is not None
-                cancelled.append(Delivery(
-                    id=row.id, kind=row.kind.value, transfer=row.transfer_ref,
-                    recipient=row.recipient, subject=row.subject, planned_for=row.planned_for,
-                    status=OutboxStatus.cancelled.value, late=False, in_doubt=row.in_doubt,
-                    error=row.last_error))
-                continue
-            claimed = session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row.id, OutboxMessage.status == row.status)
-                .values(status=OutboxStatus.sending, attempts=OutboxMessage.attempts + 1,
-                        claimed_by=worker_id(), claimed_at=now)
-            ).rowcount  # type: ignore[attr-defined]
-            if claimed != 1:  # another process took it between the read and the update
-                skip.add(row.id)  # type: ignore[arg-type]
-                continue
-            session.refresh(row)
-            return row, notice
-
-
-def build_email(row: OutboxMessage, settings: Settings, *, late: bool,
-                now: datetime) -> EmailMessage:
-    """The email for one outbox row: one recipient, a stable Message-ID, plain text.
-
-    A letter adds its HTML alternative and its PDF (multipart/mixed); everything else stays a
-    single 7-bit text part that reads as it stands in a text editor.
-    """
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = row.recipient or ""
-    message["Subject"] = row.subject
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = row.message_id
-    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
-    message["X-Transfer-Engine-Kind"] = row.kind.value
-    message["X-Transfer-Engine-Planned-For"] = row.planned_for.isoformat()
-    if late:
-        message["X-Transfer-Engine-Late"] = f"planned for {row.planned_for.isoformat()}"
-    # Plain 7-bit text stays readable in a text editor; anything else is quoted-printable.
-    readable = row.body.isascii() and all(len(line) <= 998 for line in row.body.splitlines())
-    message.set_content(row.body, cte="7bit" if readable else "quoted-printable")
-    if row.html_body:
-        message.add_alternative(row.html_body, subtype="html", cte="quoted-printable")
-    for attachment in row.attachments or ():
-        data = _attachment(attachment, settings)
-        maintype, _, subtype = attachment["media_type"].partition(";")[0].partition("/")
-        message.add_attachment(data, maintype=maintype, subtype=subtype,
-                               filename=attachment["filename"])
-    return message
-
-
-def _attachment(attachment: dict[str, str], settings: Settings) -> bytes:
-    """An issued letter's file, refused if it is not the file the register recorded."""
-    path = settings.letters_dir / attachment["path"]
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise TemporaryDeliveryError(
-            f"cannot read the letter file {path}: {exc.strerror or exc}. Check "
-            "TRANSFER_ENGINE_LETTERS_DIR and that the folder is available.") from None
-    if hashlib.sha256(data).hexdigest() != attachment["sha256"]:
-        raise PermanentDeliveryError(
-            f"the letter file {path} has changed since the letter was issued, so it was not "
-            "sent; run `transfer-engine letters verify` and issue the letter again")
-    return data
-
-
-@dataclass
-class Delivery:
-    """What happened to one message in a delivery run."""
-
-    id: int
-    kind: str
-    transfer: str | None
-    recipient: str | None
-    subject: str
-    planned_for: date
-    status: str
-    late: bool
-    in_doubt: bool
-    where: str | None = None
-    error: str | None = None
-
-    def as_json(self) -> dict[str, object]:
-        return {**self.__dict__, "planned_for": self.planned_for.isoformat()}
-
-
-@dataclass
-class DeliveryReport:
-    deliveries: list[Delivery] = field(default_factory=list)
-    recovered: int = 0
-    stopped_early: str | None = None
-
-
-def _backoff(settings: Settings, attempts: int) -> timedelta:
-    seconds = settings.mail_retry_seconds * 2 ** max(attempts - 1, 0)
-    return min(timedelta(seconds=seconds), MAX_BACKOFF)
-
-
-def _record(engine: Engine | None, row_id: int, **values: object) -> None:
-    """Commit a message's outcome, trying again briefly if the database is busy.
-
-    Losing this write would turn a delivered message into an in-doubt one (sent again), so a
-    locked or briefly unavailable database is waited for rather than given up on at once.
-    """
-    for attempt in range(5):
-        try:
-            with write_session(engine) as session:
-                session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
-                                .values(**values))
-            return
-        except OperationalError:
-            if attempt == 4:
-                raise
-            time.sleep(0.5 * (attempt + 1))
-
-
-def deliver_due(backend: DeliveryBackend, *, today: date, due_by: date | None = None,
-                engine: Engine | None = None,
-                settings: Settings | None = None,
-                clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                stop: threading.Event | None = None) -> DeliveryReport:
-    """Send every message planned for ``due_by`` or earlier, one claim, send and commit at a time.
-
-    ``today`` is the local date now (the ``--as-of`` date in a replay): a message delivered after
-    its planned day is marked late. ``due_by`` defaults to ``today``; before the send time a
-    sweep passes yesterday, so that nothing planned for today goes out before its time. Never
-    raises for a bad message: each outcome is recorded on its row.
-    """
-    settings = settings or get_settings()
-    due_by = due_by or today
-    report = DeliveryReport(recovered=len(recover_in_doubt(engine, clock())))
-    skip: set[int] = set()
-    try:
-        while True:
-            if stop is not None and stop.is_set():
-                report.stopped_early = "asked to stop"
-                break
-            now = clock()
-            claimed = _claim_next(engine, due_by, now, skip, report.deliveries)
-            if claimed is None:
-                break
-            row, notice = claimed
-            assert row.id is not None
-            late = bool(notice and notice.late) or today > row.planned_for
-            outcome = Delivery(id=row.id, kind=row.kind.value, transfer=row.transfer_ref,
-                               recipient=row.recipient, subject=row.subject,
-                               planned_for=row.planned_for, status="", late=late,
-                               in_doubt=row.in_doubt)
-            report.deliveries.append(outcome)
-            stop_batch = _deliver_one(backend, row, outcome, engine=engine, settings=settings,
-                                      now=now, today=today)
-            if stop_batch:
-                report.stopped_early = outcome.error
-                break
-    finally:
-        backend.close()
-    return report
-
-
-def _deliver_one(backend: DeliveryBackend, row: OutboxMessage, outcome: Delivery, *,
-                 engine: Engine | None, settings: Settings, now: datetime,
-                 today: date) -> bool:
-    """Send one claimed row and commit its outcome; True if the batch should stop."""
-    assert row.id is not None
-    label = f"outbox #{row.id} {row.kind.value} '{row.subject}' to {row.recipient}"
-    problem = address_problem(row.recipient)
-    try:
-        if problem:
-            raise PermanentDeliveryError(problem)
-        message = build_email(row, settings, late=outcome.late, now=now)
-        where = backend.send(message)
-    except PermanentDeliveryError as exc:
-        outcome.status, outcome.error = OutboxStatus.permanent_failure.value, str(exc)
-        _record(engine, row.id, status=OutboxStatus.permanent_failure, last_error=str(exc),
-                next_attempt_at=None)
-        log.error("%s NOT delivered, and will not be retried: %s", label, exc)
-        return False
-    except Exception as exc:  # a backend bug must not stop the scheduler
-        temporary = exc if isinstance(exc, TemporaryDeliveryError) else None
-        error = str(exc) if temporary else f"unexpected {type(exc).__name__}: {exc}"
-        if row.attempts >= settings.mail_max_attempts:
-            final = f"gave up after {row.attempts} attempts: {error}"
-            outcome.status, outcome.error = OutboxStatus.permanent_failure.value, final
-            _record(engine, row.id, status=OutboxStatus.permanent_failure, last_error=final,
-                    next_attempt_at=None)
-            log.error("%s NOT delivered: %s", label, final)
-        else:
-            retry_at = now + _backoff(settings, row.attempts)
-            outcome.status, outcome.error = OutboxStatus.failed.value, error
-            _record(engine, row.id, status=OutboxStatus.failed, last_error=error,
-                    next_attempt_at=retry_at)
-            log.warning("%s failed (attempt %s of %s), next try after %s UTC: %s", label,
-                        row.attempts, settings.mail_max_attempts,
-                        f"{retry_at:%Y-%m-%d %H:%M:%S}", error)
-        return bool(temporary and temporary.affects_all)
-    # The one window that cannot be atomic: accepted by the server, not yet recorded here.
-    _record(engine, row.id, status=OutboxStatus.sent, sent_at=now, sent_on=today, late=outcome.late,
-            delivery_ref=where, last_error=None, next_attempt_at=None)
-    outcome.status, outcome.where = OutboxStatus.sent.value, where
-    log.info("sent %s%s%s (%s)", label, " LATE" if outcome.late else "",
-             " (again: was in doubt)" if row.in_doubt else "", where)
-    return False

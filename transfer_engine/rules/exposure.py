@@ -19,8 +19,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import case, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from transfer_engine.rules.timeline import is_late
 from transfer_engine.store.people import Employee
@@ -70,18 +71,22 @@ def staff_figures(session: Session, transfer_ids: Iterable[int]) -> dict[int, St
         return {}
     rows = session.connection().execute(
         select(Employee.transfer_id, func.count(),
-               func.sum(case((Employee.objected_on.is_(None), 1), else_=0)),
+               func.sum(case((col(Employee.objected_on).is_(None), 1), else_=0)),
                func.sum(Employee.weekly_pay))
-        .where(Employee.transfer_id.in_(ids), Employee.in_scope.is_(True))
-        .group_by(Employee.transfer_id))
+        .where(col(Employee.transfer_id).in_(ids), col(Employee.in_scope).is_(True))
+        .group_by(col(Employee.transfer_id)))
     return {tid: StaffFigures(n, int(moving or 0), Decimal(pay or 0))
             for tid, n, moving, pay in rows}
 
 
 def assess(transfer: Any, steps: Iterable[Any], figures: StaffFigures | None,
-           today: date) -> Exposure:
-    """The exposure of one transfer from its steps and staff figures (no database access)."""
-    definition = definition_of(transfer)
+           today: date, session: Session | None = None) -> Exposure:
+    """The exposure of one transfer from its steps and staff figures.
+
+    The database is read only for the transfer's workflow definition (in ``session`` when the
+    transfer is a plain row), once per workflow version and session.
+    """
+    definition = definition_of(transfer, session)
     result = Exposure(transfer.ref)
     late: dict[str, list[str]] = {"reg12": [], "reg15": []}
     for step in steps:
@@ -120,13 +125,14 @@ def own_exposures(session: Session, transfers: Iterable[Any],
     ids = list(by_id)
     steps: dict[int, list[Any]] = defaultdict(list)
     for start in range(0, len(ids), 500):
+        # SQLAlchemy's select: SQLModel's is typed for at most four columns.
         rows = session.connection().execute(
-            select(_STEP.c.transfer_id, _STEP.c.step_id, _STEP.c.status, _STEP.c.due_date,
-                   _STEP.c.done_on).where(_STEP.c.transfer_id.in_(ids[start:start + 500])))
+            sa.select(_STEP.c.transfer_id, _STEP.c.step_id, _STEP.c.status, _STEP.c.due_date,
+                      _STEP.c.done_on).where(_STEP.c.transfer_id.in_(ids[start:start + 500])))
         for row in rows:
             steps[row.transfer_id].append(row)
     figures = staff_figures(session, ids)
-    return {tid: assess(transfer, steps[tid], figures.get(tid), today)
+    return {tid: assess(transfer, steps[tid], figures.get(tid), today, session)
             for tid, transfer in by_id.items()}
 
 
@@ -135,7 +141,7 @@ def exposures(session: Session, transfers: Iterable[Transfer],
     """Exposure of many transfers at once, each programme including its children."""
     transfers = list(transfers)
     figures = staff_figures(session, [t.id for t in transfers if t.id is not None])
-    own = {t.id: assess(t, steps.get(t.id, ()), figures.get(t.id), today)
+    own = {t.id: assess(t, steps.get(t.id, ()), figures.get(t.id), today, session)
            for t in transfers if t.id is not None}
     totals = {tid: Exposure(e.ref, e.reg12_minimum, e.reg15_maximum, list(e.reasons))
               for tid, e in own.items()}

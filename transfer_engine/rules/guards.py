@@ -2,23 +2,32 @@
 
 A workflow says *which* conditions hold a trigger back (``steps_done: [eli]``); this module says
 what each condition means, why it fails and what would satisfy it. Every guard returns ``None``
-when satisfied, or a :class:`~transfer_engine.errors.GuardFailure` that HR can act on.
+when satisfied, or a :class:`~transfer_engine.errors.GuardFailure` that HR can act on: its kind,
+the steps, key date or child transfers concerned, the law, and the action that would satisfy
+it, as data. The front ends word it for their readers (the CLI as commands, the web as buttons).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import bindparam, func
 from sqlalchemy.engine import Connection
-from sqlmodel import select
+from sqlmodel import col, select
 
 from transfer_engine.domain import Regime, StepStatus
-from transfer_engine.errors import GuardFailure
+from transfer_engine.errors import (
+    Action,
+    ChildRef,
+    GuardFailure,
+    GuardKind,
+    StepRef,
+    TriggerRef,
+)
 from transfer_engine.store.people import Employee, Representative
 from transfer_engine.store.transfers import KeyDate, StepInstance, Transfer
 from transfer_engine.workflow.guard_names import GUARDS
@@ -38,7 +47,9 @@ class StepView(Protocol):
 
 
 class TransferView(Protocol):
-    id: int | None
+    # Read-only, so that both a Transfer (no id until saved) and the engine's row fit.
+    @property
+    def id(self) -> int | None: ...
     ref: str
     regime: Regime
     regime_reason: str
@@ -46,10 +57,10 @@ class TransferView(Protocol):
 
 # Built once: a statement costs more to build than to run on SQLite, and guards run on every
 # committed transition.
-_KEY_DATES = select(KeyDate.name, KeyDate.value).where(
+_KEY_DATES = select(col(KeyDate.name), col(KeyDate.value)).where(
     KeyDate.transfer_id == bindparam("transfer_id"))
 _IN_SCOPE = select(func.count()).select_from(Employee).where(
-    Employee.transfer_id == bindparam("transfer_id"), Employee.in_scope.is_(True))
+    Employee.transfer_id == bindparam("transfer_id"), col(Employee.in_scope).is_(True))
 _REPRESENTATIVES = select(func.count()).select_from(Representative).where(
     Representative.transfer_id == bindparam("transfer_id"))
 
@@ -86,13 +97,23 @@ class GuardContext:
         return self.connection.execute(_REPRESENTATIVES,
                                        {"transfer_id": self.transfer.id}).scalar_one()
 
-    def step_title(self, step_id: str) -> str:
-        step = self.definition.steps.get(step_id)
-        return f"{step_id} ({step.title})" if step else step_id
+    def step_ref(self, step_id: str) -> StepRef:
+        """The step as a guard failure names it: title, deadline and what completes it."""
+        spec = self.definition.steps.get(step_id)
+        step = self.steps.get(step_id)
+        rule = spec.rule_for(self.key_dates.get("transfer")) if spec else None
+        return StepRef(
+            id=step_id, title=spec.title if spec else "",
+            due=step.due_date if step else None, done_on=step.done_on if step else None,
+            due_rule=rule.due.text if rule else "",
+            completed_by=tuple(TriggerRef(t.name, t.label)
+                               for t in self.definition.triggers.values()
+                               if step_id in t.completes))
 
 
-# (kind of argument, checker of references in the workflow, the guard itself)
-GuardFunction = Callable[[GuardContext, Any], "tuple[str, str, str] | None"]
+# The guard itself: None when it holds, else a failure whose guard name and overridability
+# evaluate() fills in from the workflow.
+GuardFunction = Callable[[GuardContext, Any], GuardFailure | None]
 
 
 @dataclass(frozen=True)
@@ -119,34 +140,32 @@ def guard(name: str) -> Callable[[GuardFunction], GuardFunction]:
     return register
 
 
-def _names(steps: Iterable[str]) -> str:
-    return ", ".join(steps)
+def _failure(kind: GuardKind, satisfied_by: Action, **data: Any) -> GuardFailure:
+    return GuardFailure(guard="", kind=kind, satisfied_by=satisfied_by, **data)
+
+
+def _key_date_missing(ctx: GuardContext, key: str) -> GuardFailure:
+    spec = ctx.definition.key_dates.get(key)
+    return _failure(GuardKind.key_date_missing, Action.record_key_date, key_date=key,
+                    key_date_label=spec.label if spec else key)
 
 
 @guard("key_date_set")
-def _key_date_set(ctx: GuardContext, key: str) -> tuple[str, str, str] | None:
-    if key in ctx.key_dates:
-        return None
-    label = ctx.definition.key_dates[key].label
-    return (
-        f"the {label.lower()} ({key}) is not recorded",
-        f"record it with `transfer-engine reschedule {ctx.transfer.ref} {key} YYYY-MM-DD`",
-        "",
-    )
+def _key_date_set(ctx: GuardContext, key: str) -> GuardFailure | None:
+    return None if key in ctx.key_dates else _key_date_missing(ctx, key)
 
 
 @guard("date_reached")
-def _date_reached(ctx: GuardContext, key: str) -> tuple[str, str, str] | None:
+def _date_reached(ctx: GuardContext, key: str) -> GuardFailure | None:
     when = ctx.key_dates.get(key)
     if when is None:
-        return (f"the {key} date is not recorded", f"record the {key} date first", "")
+        return _key_date_missing(ctx, key)
     if ctx.today >= when:
         return None
-    return (
-        f"the {key} date is {when.isoformat()}, {(when - ctx.today).days} day(s) from today",
-        f"wait until {when.isoformat()}, or reschedule the {key} date if it has moved",
-        "",
-    )
+    spec = ctx.definition.key_dates.get(key)
+    return _failure(GuardKind.date_not_reached, Action.wait_for_date, key_date=key,
+                    key_date_label=spec.label if spec else key, key_date_value=when,
+                    days_to_go=(when - ctx.today).days)
 
 
 def _open_steps(ctx: GuardContext, step_ids: Iterable[str]) -> list[str]:
@@ -164,39 +183,30 @@ def _basis(ctx: GuardContext, step_ids: Iterable[str]) -> str:
     return "; ".join(dict.fromkeys(ctx.steps[s].legal_basis for s in step_ids if s in ctx.steps))
 
 
+def _steps_open(ctx: GuardContext, missing: list[str]) -> GuardFailure:
+    return _failure(GuardKind.steps_open, Action.complete_steps,
+                    steps=tuple(ctx.step_ref(s) for s in missing),
+                    legal_basis=_basis(ctx, missing))
+
+
 @guard("steps_done")
-def _steps_done(ctx: GuardContext, step_ids: list[str]) -> tuple[str, str, str] | None:
+def _steps_done(ctx: GuardContext, step_ids: list[str]) -> GuardFailure | None:
     missing = _open_steps(ctx, step_ids)
-    if not missing:
-        return None
-    titles = "; ".join(ctx.step_title(s) for s in missing)
-    return (
-        f"step(s) not done: {titles}",
-        f"complete {_names(missing)} (with the trigger that completes it, or "
-        f"`transfer-engine done {ctx.transfer.ref} STEP --evidence ...`)",
-        _basis(ctx, missing),
-    )
+    return _steps_open(ctx, missing) if missing else None
 
 
 @guard("steps_due_done")
-def _steps_due_done(ctx: GuardContext, key: str) -> tuple[str, str, str] | None:
+def _steps_due_done(ctx: GuardContext, key: str) -> GuardFailure | None:
     cutoff = ctx.key_dates.get(key)
     if cutoff is None:
-        return (f"the {key} date is not recorded", f"record the {key} date first", "")
+        return _key_date_missing(ctx, key)
     due = [s.step_id for s in ctx.steps.values() if s.due_date and s.due_date <= cutoff]
     missing = _open_steps(ctx, due)
-    if not missing:
-        return None
-    titles = "; ".join(ctx.step_title(s) for s in missing)
-    return (
-        f"step(s) due by the {key} date are not done: {titles}",
-        f"complete {_names(missing)} first",
-        _basis(ctx, missing),
-    )
+    return _steps_open(ctx, missing) if missing else None
 
 
 @guard("on_time")
-def _on_time(ctx: GuardContext, step_id: str) -> tuple[str, str, str] | None:
+def _on_time(ctx: GuardContext, step_id: str) -> GuardFailure | None:
     step = ctx.steps.get(step_id)
     if step is None or step.status == StepStatus.not_applicable or step.due_date is None:
         return None
@@ -208,98 +218,85 @@ def _on_time(ctx: GuardContext, step_id: str) -> tuple[str, str, str] | None:
         done_on = None
     if done_on is not None and done_on <= step.due_date:
         return None
-    rule = ctx.definition.steps[step_id].rule_for(ctx.key_dates.get("transfer"))
-    when = f"done on {done_on.isoformat()}" if done_on else "not done"
-    return (
-        f"{ctx.step_title(step_id)} was due by {step.due_date.isoformat()} "
-        f"({rule.due.text if rule else 'per the workflow'}) and is {when}",
-        "give the special circumstances that made it impracticable with --override-reason",
-        step.legal_basis,
-    )
+    late = replace(ctx.step_ref(step_id), done_on=done_on)
+    # Late is late: only the special circumstances that made it impracticable excuse it.
+    return _failure(GuardKind.step_late, Action.give_special_circumstances, steps=(late,),
+                    legal_basis=step.legal_basis)
 
 
 @guard("representatives_recorded")
-def _representatives_recorded(ctx: GuardContext, _: None) -> tuple[str, str, str] | None:
+def _representatives_recorded(ctx: GuardContext, _: None) -> GuardFailure | None:
     direct = ctx.steps.get("inform_employees_directly")
     if ctx.representatives or (direct is not None and direct.status != StepStatus.not_applicable):
         return None
-    return (
-        "no trade union or elected representative is recorded for the affected employees",
-        "add the recognised union's representative, or invite an election (reg 14)",
-        "TUPE reg 13(3), reg 14",
-    )
+    return _failure(GuardKind.no_representatives, Action.record_representatives,
+                    legal_basis="TUPE reg 13(3), reg 14")
 
 
 @guard("employees_recorded")
-def _employees_recorded(ctx: GuardContext, _: None) -> tuple[str, str, str] | None:
+def _employees_recorded(ctx: GuardContext, _: None) -> GuardFailure | None:
     if ctx.employees_in_scope:
         return None
-    return (
-        "no employee in scope is recorded",
-        f"import the staff list: `transfer-engine import-employees {ctx.transfer.ref} FILE.csv`",
-        "TUPE reg 11(2)",
-    )
+    return _failure(GuardKind.no_employees, Action.import_employees,
+                    legal_basis="TUPE reg 11(2)")
 
 
 @guard("regime_is")
-def _regime_is(ctx: GuardContext, regimes: list[str]) -> tuple[str, str, str] | None:
+def _regime_is(ctx: GuardContext, regimes: list[str]) -> GuardFailure | None:
     if ctx.transfer.regime.value in regimes:
         return None
-    return (
-        f"the regime is {ctx.transfer.regime.value} ({ctx.transfer.regime_reason}), "
-        f"not {' or '.join(regimes)}",
-        "use the trigger for this regime, or correct the regime if it was recorded wrongly",
-        "TUPE reg 3",
-    )
+    return _failure(GuardKind.wrong_regime, Action.use_another_trigger,
+                    regime=ctx.transfer.regime.value, regime_reason=ctx.transfer.regime_reason,
+                    regimes=tuple(regimes), legal_basis="TUPE reg 3")
 
 
 @guard("note_given")
-def _note_given(ctx: GuardContext, _: None) -> tuple[str, str, str] | None:
+def _note_given(ctx: GuardContext, _: None) -> GuardFailure | None:
     if ctx.note and ctx.note.strip():
         return None
-    return ("this trigger needs a reason", "give one with --note", "")
+    return _failure(GuardKind.note_missing, Action.give_note)
 
 
 @guard("children_in")
-def _children_in(ctx: GuardContext, states: list[str]) -> tuple[str, str, str] | None:
+def _children_in(ctx: GuardContext, states: list[str]) -> GuardFailure | None:
     children = ctx.connection.execute(
         select(Transfer.ref, Transfer.state).where(Transfer.parent_id == ctx.transfer.id)
+        .order_by(Transfer.ref)
     ).all()
-    waiting = [f"{ref} ({state})" for ref, state in children if state not in states]
+    waiting = tuple(ChildRef(ref, state) for ref, state in children if state not in states)
     if not waiting:
         return None
-    return (
-        f"{len(waiting)} child transfer(s) not yet {' or '.join(states)}: {', '.join(waiting)}",
-        "advance each child transfer first",
-        "",
-    )
+    return _failure(GuardKind.children_not_ready, Action.advance_children, children=waiting,
+                    child_states=tuple(states))
 
 
 @guard("children_steps_done")
-def _children_steps_done(ctx: GuardContext, step_ids: list[str]) -> tuple[str, str, str] | None:
+def _children_steps_done(ctx: GuardContext, step_ids: list[str]) -> GuardFailure | None:
     rows = ctx.connection.execute(
-        select(Transfer.ref, StepInstance.step_id)
-        .join(StepInstance, StepInstance.transfer_id == Transfer.id)
-        .where(Transfer.parent_id == ctx.transfer.id, StepInstance.step_id.in_(step_ids),
+        select(Transfer.ref, Transfer.state, StepInstance.step_id)
+        .join(StepInstance, col(StepInstance.transfer_id) == Transfer.id)
+        .where(Transfer.parent_id == ctx.transfer.id, col(StepInstance.step_id).in_(step_ids),
                StepInstance.status == StepStatus.open)
+        .order_by(col(Transfer.ref), col(StepInstance.position))
     ).all()
     if not rows:
         return None
-    waiting = ", ".join(f"{ref}: {step}" for ref, step in rows)
-    return (f"not done in {len(rows)} child transfer(s): {waiting}",
-            "complete the step in each child transfer first", "")
+    open_steps: dict[tuple[str, str], list[str]] = {}
+    for ref, state, step_id in rows:
+        open_steps.setdefault((ref, state), []).append(step_id)
+    return _failure(GuardKind.children_not_ready, Action.advance_children,
+                    children=tuple(ChildRef(ref, state, tuple(steps))
+                                   for (ref, state), steps in open_steps.items()))
 
 
 def evaluate(
     ctx: GuardContext, name: str, argument: Any, *, overridable: bool
 ) -> GuardFailure | None:
     """Run one guard; a failure says what failed, why, and what would satisfy it."""
-    outcome = REGISTRY[name].check(ctx, argument)
-    if outcome is None:
+    failure = REGISTRY[name].check(ctx, argument)
+    if failure is None:
         return None
-    reason, remedy, basis = outcome
-    return GuardFailure(guard=name, reason=reason, remedy=remedy, overridable=overridable,
-                        legal_basis=basis)
+    return replace(failure, guard=name, overridable=overridable)
 
 
 _UNIMPLEMENTED = set(GUARDS) - set(REGISTRY)

@@ -8,10 +8,12 @@ one sees the first one's version, rather than both writing from a stale read.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -22,8 +24,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 from transfer_engine.config import get_settings
-from transfer_engine.errors import ConfigurationError
-from transfer_engine.store import tables  # noqa: F401  (registers the tables)
+from transfer_engine.errors import ConfigurationError, DatabaseMissingError
+from transfer_engine.store import (
+    faults,
+    tables,  # noqa: F401  (registers the tables)
+)
 
 _IMMEDIATE = "transfer_engine_immediate"
 
@@ -48,46 +53,76 @@ def audit_append_only_sql(dialect: str) -> list[str]:
     return _SQLITE_AUDIT_TRIGGERS if dialect == "sqlite" else _POSTGRES_AUDIT_TRIGGERS
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, timeout: float) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _record: object) -> None:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Connection) -> None:
         immediate = connection.get_execution_options().get(_IMMEDIATE, False)
         # Straight to the driver: this runs once per transaction, and going through
         # exec_driver_sql costs as much again as the BEGIN itself.
-        connection.connection.driver_connection.execute(
-            "BEGIN IMMEDIATE" if immediate else "BEGIN")
+        driver = connection.connection.driver_connection
+        assert driver is not None  # set on every checked-out connection
+        try:
+            driver.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except sqlite3.Error as exc:
+            # SQLAlchemy's handle_error does not see what a "begin" listener raises: a write
+            # lock held past the timeout would reach the caller as the driver's bare error.
+            fault = faults.database_fault(exc, engine.url, timeout=timeout)
+            if fault is None:
+                raise
+            raise fault from exc
 
 
 def get_engine(url: str | None = None) -> Engine:
     """The engine for ``url`` (default: the configured database), created once per process."""
-    return _engine_for(url or get_settings().database_url)
+    settings = get_settings()
+    return _engine_for(url or settings.database_url, settings.db_timeout)
 
 
 @lru_cache(maxsize=16)
-def _engine_for(url: str) -> Engine:
+def _engine_for(url: str, timeout: float) -> Engine:
     try:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-            _configure_sqlite(engine)
+            engine = create_engine(url, connect_args={"check_same_thread": False,
+                                                      "timeout": timeout})
+            _configure_sqlite(engine, timeout)
         else:
-            engine = create_engine(url, pool_pre_ping=True)
+            engine = create_engine(url, pool_pre_ping=True,
+                                   connect_args={"connect_timeout": max(1, round(timeout))})
     except Exception as exc:  # an unparseable URL or a missing driver
         raise ConfigurationError(
             f"TRANSFER_ENGINE_DATABASE_URL={url!r} cannot be used: {exc}. "
             "Use sqlite:///path/to/file.db or postgresql+psycopg://user:password@host/db."
         ) from exc
+    faults.install(engine, timeout=timeout)
     return engine
+
+
+def require_existing(url: str | None = None) -> None:
+    """Refuse an SQLite database file that does not exist, without creating it.
+
+    Opening a missing SQLite file creates an empty one, which then looks like a database with
+    no transfers in it. Only the commands that set a database up may do that; every other
+    one calls this first. (A PostgreSQL database that does not exist is refused by the server.)
+    """
+    url = url or get_settings().database_url
+    try:
+        path = faults.sqlite_file(url)
+    except Exception as exc:  # an unparseable URL: get_engine says what is wrong with it
+        get_engine(url)
+        raise ConfigurationError(f"TRANSFER_ENGINE_DATABASE_URL={url!r}: {exc}") from exc
+    if path is not None and not path.is_file():
+        raise DatabaseMissingError(str(path))
 
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -122,12 +157,14 @@ def head_revision() -> str:
     return head
 
 
-def init_db(engine: Engine | None = None) -> Engine:
+def init_db(engine: Engine | None = None, *, create: bool = True) -> Engine:
     """Make sure the database has the schema this version needs.
 
-    An empty database is created at the latest revision. One at an older revision is not
-    upgraded behind the operator's back (several processes may share it, and an upgrade wants a
-    backup first): the error says to run ``transfer-engine db upgrade``.
+    An empty database is created at the latest revision; with ``create=False`` it is refused
+    instead (:class:`DatabaseMissingError`), for everything but the commands that set a database
+    up. One at an older revision is not upgraded behind the operator's back (several processes
+    may share it, and an upgrade wants a backup first): the error says to run
+    ``transfer-engine db upgrade``.
     """
     engine = engine or get_engine()
     current, head = current_revision(engine), head_revision()
@@ -140,6 +177,9 @@ def init_db(engine: Engine | None = None) -> Engine:
                     f"{engine.url.render_as_string(hide_password=True)} holds tables but no "
                     "schema revision: it was not made by transfer-engine's migrations. Use a "
                     "new database, or `transfer-engine db upgrade` once it is at revision 0001.")
+        if not create:
+            raise DatabaseMissingError(faults.describe(engine.url),
+                                       " (it exists, but holds no tables yet)")
         upgrade(engine)
         return engine
     raise ConfigurationError(

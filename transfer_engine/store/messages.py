@@ -112,7 +112,9 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = None
     claimed_by: str | None = None
     claimed_at: datetime | None = None
-    # The scheduler stopped while this message was with the mail server; sent again.
+    # With the mail server, its answer not recorded yet (status sending); or, once its process
+    # has gone or after a restore, held for HR to release (status pending): never sent again
+    # on its own (see transfer_engine.outbox.recovery).
     in_doubt: bool = False
     sent_at: datetime | None = None
     sent_on: date | None = None
@@ -127,6 +129,12 @@ class OutboxMessage(SQLModel, table=True):
     html_body: str | None = None
     attachments: list[dict[str, Any]] | None = Field(default=None,
                                                      sa_column=Column(JSON, nullable=True))
+
+
+# The SchedulerState row a scheduler process writes when a sweep finishes without error: its
+# updated_at is the time, its value the sweep's duration in seconds. It is the heartbeat that
+# readiness checks and metrics read (transfer_engine.views.operations).
+SWEEP_FINISHED = "last_sweep_finished"
 
 
 class SchedulerState(SQLModel, table=True):

@@ -6,17 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
-from sqlmodel import Session, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import object_session
+from sqlmodel import Session, col, select
 
 from transfer_engine.errors import (
+    Action,
+    NextStep,
     NotFoundError,
 )
+from transfer_engine.store.database import get_engine
+from transfer_engine.store.definitions import definition_for
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.transfers import AuditEntry, KeyDate, StepInstance, Transfer
 from transfer_engine.workflow.definition import WorkflowDefinition
-from transfer_engine.workflow.loader import library
 
 # ---------------------------------------------------------------------------------------------
 # Lookups
@@ -29,24 +35,46 @@ def get_transfer(session: Session, ref: str, *, lock: bool = False) -> Transfer:
     transfer = session.exec(query).first()
     if transfer is None:
         known = session.exec(select(Transfer.ref).order_by(Transfer.ref).limit(20)).all()
-        hint = f" Known transfers: {', '.join(known)}." if known else (
-            " There are none yet: run `transfer-engine demo` or `transfer-engine create`."
-        )
-        raise NotFoundError(f"no transfer {ref!r}.{hint}")
+        if known:
+            raise NotFoundError(f"no transfer {ref!r}. Known transfers: {', '.join(known)}.")
+        raise NotFoundError(f"no transfer {ref!r}: there are none yet.",
+                            next_step=NextStep(Action.create_transfer))
     return transfer
 
 
 def get_organisation(session: Session, slug: str) -> Organisation:
     organisation = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
     if organisation is None:
-        raise NotFoundError(
-            f"no organisation {slug!r}; add it with `transfer-engine organisations add`"
-        )
+        raise NotFoundError(f"no organisation {slug!r}; it must be recorded first",
+                            next_step=NextStep(Action.add_organisation))
     return organisation
 
 
-def definition_of(transfer: Transfer) -> WorkflowDefinition:
-    return library().get(transfer.workflow_id)
+class _OnWorkflow(Protocol):
+    """A transfer as a model or as a row read with SQLAlchemy Core."""
+
+    ref: str
+    workflow_id: str
+    workflow_version: int
+
+
+def definition_of(transfer: _OnWorkflow,
+                  bind: Session | Connection | Engine | None = None) -> WorkflowDefinition:
+    """The definition a transfer runs on: the version of its workflow it started with (or was
+    moved to by ``workflows migrate``), as stored then, whatever its file says now.
+
+    A model's own session is used; pass ``bind`` for a row read with SQLAlchemy Core, or for a
+    model read in a session that has since closed (otherwise the configured database is used).
+    """
+    source: OrmSession | Connection | Engine | None = bind
+    if source is None and isinstance(transfer, Transfer):
+        source = object_session(transfer)
+    if source is None or isinstance(source, Engine):
+        with (source or get_engine()).connect() as connection:
+            return definition_for(connection, transfer.workflow_id, transfer.workflow_version,
+                                  ref=transfer.ref)
+    return definition_for(source, transfer.workflow_id, transfer.workflow_version,
+                          ref=transfer.ref)
 
 
 def key_dates_of(session: Session, transfer: Transfer) -> dict[str, date]:
@@ -57,7 +85,7 @@ def key_dates_of(session: Session, transfer: Transfer) -> dict[str, date]:
 def steps_of(session: Session, transfer: Transfer) -> dict[str, StepInstance]:
     rows = session.exec(
         select(StepInstance).where(StepInstance.transfer_id == transfer.id)
-        .order_by(StepInstance.position)
+        .order_by(col(StepInstance.position))
     ).all()
     return {row.step_id: row for row in rows}
 

@@ -1,7 +1,8 @@
 """Every table of the schema, imported together so that SQLModel's metadata knows them all.
 
 The tables are split by concern (organisations, transfers, people, messages, accounts, the
-letter register); the database module and the migrations import this one module to see them.
+letter register, workflow versions); the database module and the migrations import this one
+module to see them.
 """
 
 from transfer_engine.store import (  # noqa: F401  (imported for their tables)
@@ -11,4 +12,5 @@ from transfer_engine.store import (  # noqa: F401  (imported for their tables)
     people,
     register,
     transfers,
+    workflows,
 )

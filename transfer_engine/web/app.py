@@ -10,6 +10,7 @@ default the deadline scheduler runs in the same process (see :func:`_scheduler`)
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -21,22 +22,25 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from transfer_engine.errors import (
     ConflictError,
+    DatabaseUnavailableError,
     GuardRefusedError,
     NotFoundError,
     TransferEngineError,
+    UnavailableError,
     ValidationError,
 )
 from transfer_engine.ops.scheduler import Runner, zone
 from transfer_engine.store.database import get_engine, init_db
-from transfer_engine.web import api, csrf, routes
+from transfer_engine.store.faults import database_fault
+from transfer_engine.web import api, csrf, ids, operations, routes, wording
 from transfer_engine.web.errors import Forbidden, NotSignedIn, PageNotFound
 from transfer_engine.web.rendering import PageCache, render
-from transfer_engine.web.security import SecurityHeaders
+from transfer_engine.web.security import SecurityHeaders, headers_for
 from transfer_engine.web.settings import WebSettings
 
 log = logging.getLogger("transfer_engine.web")
@@ -126,11 +130,15 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
+    # Out-of-range ids are refused first (ids.within_range), before any dependency uses them.
     for router in routes.ROUTERS:
-        app.include_router(router, dependencies=[Depends(csrf.protect)],
+        app.include_router(router, dependencies=[Depends(ids.within_range),
+                                                 Depends(csrf.protect)],
                            include_in_schema=False)
     for router in api.ROUTERS:
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(router, prefix="/api/v1", dependencies=[Depends(ids.within_range)])
+    app.include_router(operations.router)
+    app.state.metrics = operations.registry_for(engine, settings)
     _install_handlers(app)
     return app
 
@@ -206,9 +214,8 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(GuardRefusedError)
     async def refused(request: Request, exc: GuardRefusedError) -> Response:
-        return _engine_problem(request, 409, exc, blocked_by=[
-            {"guard": f.guard, "reason": f.reason, "remedy": f.remedy,
-             "legal_basis": f.legal_basis, "overridable": f.overridable} for f in exc.failures])
+        return _engine_problem(request, 409, exc, overridable=exc.overridable,
+                               blocked_by=[f.as_json() for f in exc.failures])
 
     @app.exception_handler(ConflictError)
     async def conflict(request: Request, exc: ConflictError) -> Response:
@@ -216,29 +223,104 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ValidationError)
     async def invalid(request: Request, exc: ValidationError) -> Response:
-        return _engine_problem(request, 422, exc)
+        return _engine_problem(request, 422, exc,
+                               problems=[p.as_json() for p in exc.field_problems])
 
     @app.exception_handler(TransferEngineError)
     async def engine_error(request: Request, exc: TransferEngineError) -> Response:
         return _engine_problem(request, 400, exc)
 
-    @app.exception_handler(OperationalError)
-    async def database_down(request: Request, exc: OperationalError) -> Response:
-        log.error("database error: %s", exc)
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        # A number no row can have (too large for the database's integers), in a form or
+        # body that ids.within_range could not see: nothing is there, as for an unknown id.
+        log.info("out-of-range value in %s %s: %s", request.method, request.url.path,
+                 str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return _not_found(request)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # The last resort, answered outside the other middleware, so the security headers are
+        # added here. The traceback goes to the log, never to the person.
+        log.error("%s %s: unexpected error", request.method, request.url.path,
+                  exc_info=(type(exc), exc, exc.__traceback__))
+        response: Response
         if _is_api(request):
-            return _problem(503, "the database is not available; try again shortly")
-        return render(request, "error.html", {
-            "title": "Sorry, the service is unavailable",
-            "message": "The database could not be reached. Try again in a few minutes."},
-            status_code=503)
+            response = _problem(500, "the service met an error it did not expect; nothing "
+                                     "was saved")
+        else:
+            response = _page_without_database(
+                request, "Sorry, there is a problem with the service",
+                "Nothing you sent has been saved. Try again later.\n"
+                "If it keeps happening, tell the person who runs this service.", 500)
+        settings: WebSettings = request.app.state.settings
+        response.headers.update(headers_for(request.url.path, hsts=settings.secure_cookies))
+        return response
+
+    @app.exception_handler(UnavailableError)
+    async def unavailable(request: Request, exc: UnavailableError) -> Response:
+        return _unavailable(request, exc)
+
+    async def database_error(request: Request, exc: Exception) -> Response:
+        # The engine translates its own faults (store.faults); this catches one met outside it.
+        fault = database_fault(exc, request.app.state.engine.url)
+        if fault is not None:
+            return _unavailable(request, fault)
+        log.exception("%s %s: database error", request.method, request.url.path)
+        if _is_api(request):
+            return _problem(500, "the service met an error it did not expect; nothing was saved")
+        return _page_without_database(request, "Sorry, there is a problem with the service", (
+            "Nothing you sent has been saved. Try again later.\n"
+            "If it keeps happening, tell the person who runs this service."), 500)
+
+    app.add_exception_handler(DBAPIError, database_error)
+    app.add_exception_handler(sqlite3.Error, database_error)
 
 
-def _engine_problem(request: Request, status: int, exc: Exception, **extra: Any) -> Response:
-    """An engine error no page handled itself: JSON for the API, an error page otherwise."""
+def _unavailable(request: Request, exc: UnavailableError) -> Response:
+    """503 with Retry-After: the database (or a folder) cannot be used now; nothing was saved.
+
+    The operator reads what happened in the log (the database's path or server, the folder); the
+    person at the browser is told that nothing was saved and to try again, without the details.
+    """
+    log.error("%s %s: %s", request.method, request.url.path, exc)
+    retry = {"retry-after": str(exc.retry_after)}
+    what = ("cannot use its database" if isinstance(exc, DatabaseUnavailableError)
+            else "cannot save the files it keeps")
     if _is_api(request):
+        response = _problem(503, f"the service {what} just now, so nothing was saved; "
+                                 f"try again in {exc.retry_after} seconds")
+        response.headers.update(retry)
+        return response
+    saved = ("nothing you sent has been saved" if request.method not in ("GET", "HEAD")
+             else "this page cannot be shown")
+    return _page_without_database(request, "Sorry, the service is unavailable", (
+        f"The service {what} just now, so {saved}.\n"
+        "Try again in a few minutes. If it keeps happening, tell the person who runs this "
+        "service."), 503, retry)
+
+
+def _page_without_database(request: Request, title: str, message: str, status: int,
+                           headers: dict[str, str] | None = None) -> Response:
+    """An error page that asks nothing more of the database (it may be what failed)."""
+    if not hasattr(request.state, "principal"):
+        request.state.principal = None  # looking the session up would need the database
+    request.state.flash = None
+    return render(request, "error.html", {"title": title, "message": message},
+                  status_code=status, headers=headers)
+
+
+def _engine_problem(request: Request, status: int, exc: TransferEngineError,
+                    **extra: Any) -> Response:
+    """An engine error no page handled itself: its fields as JSON for the API (with what to do
+    next, if anything), an error page otherwise."""
+    if _is_api(request):
+        if exc.next_step is not None:
+            extra["next_step"] = exc.next_step.as_json()
         return _problem(status, str(exc), **extra)
     return render(request, "error.html", {"title": "Sorry, that could not be done",
-                                          "message": str(exc)}, status_code=status)
+                                          "message": wording.describe(exc)}, status_code=status)
 
 
 def _not_found(request: Request, detail: str | None = None) -> Response:

@@ -17,11 +17,12 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from transfer_engine.dates.clock import utcnow
 from transfer_engine.errors import NotFoundError, ValidationError
@@ -37,6 +38,7 @@ from transfer_engine.store.accounts import (
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.queries import audit
 from transfer_engine.store.transfers import Transfer
+from transfer_engine.web import passwords
 
 # argon2-cffi's defaults are the RFC 9106 "low memory" profile: argon2id, 64 MiB, 3 passes.
 _hasher = PasswordHasher()
@@ -44,7 +46,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@+-]{2,79}")
-MIN_PASSWORD = 12
+MIN_PASSWORD = passwords.MIN_LENGTH
 ROLE_LABELS = {
     Role.hr_admin: "HR administrator",
     Role.hr_officer: "HR officer",
@@ -90,13 +92,9 @@ def check_username(username: str) -> str:
     return name
 
 
-def check_password(password: str, username: str) -> None:
-    """Length is what makes a password strong; NCSC advice is not to demand symbols."""
-    if len(password) < MIN_PASSWORD:
-        raise ValidationError(f"password must be at least {MIN_PASSWORD} characters long; "
-                              "three random words work well")
-    if normalise_username(password) == normalise_username(username):
-        raise ValidationError("password must not be the username")
+def check_password(password: str, username: str, names: Iterable[str] = ()) -> None:
+    """Every password set anywhere (web, command line, demo) passes :mod:`.passwords`."""
+    passwords.check_password(password, username=normalise_username(username), names=names)
 
 
 def hash_password(password: str) -> str:
@@ -129,7 +127,7 @@ def create_user(session: Session, *, username: str, display_name: str, role: Rol
         role = Role(role)
     except ValueError:
         raise ValidationError(f"role must be one of {', '.join(r.value for r in Role)}") from None
-    check_password(password, name)
+    check_password(password, name, [display_name])
     user = User(username=name, display_name=display_name.strip(), role=role,
                 password_hash=hash_password(password), demo=demo)
     session.add(user)
@@ -141,11 +139,11 @@ def create_user(session: Session, *, username: str, display_name: str, role: Rol
 
 def set_password(session: Session, user: User, password: str, *, actor: str) -> None:
     """Change a password and sign the user out everywhere (old sessions may be someone else)."""
-    check_password(password, user.username)
+    check_password(password, user.username, [user.display_name])
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     session.add(user)
-    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.execute(delete(WebSession).where(col(WebSession.user_id) == user.id))
     audit(session, None, actor, "password-changed", data={"user": user.username})
 
 
@@ -163,12 +161,22 @@ def get_user(session: Session, username: str) -> User:
 def start_session(session: Session, user: User, *, absolute: timedelta) -> str:
     """A new session for ``user``; returns the cookie value (the only copy of it)."""
     token = new_secret()
+    assert user.id is not None  # read from the database
     session.add(WebSession(token_hash=digest(token), user_id=user.id,
                            expires_at=utcnow() + absolute))
     return token
 
 
-def session_status(row: WebSession, *, idle: timedelta) -> str:
+class SessionTimes(Protocol):
+    """A web session's times, from the model or from a row read with SQLAlchemy Core."""
+
+    @property
+    def last_seen_at(self) -> datetime: ...
+    @property
+    def expires_at(self) -> datetime: ...
+
+
+def session_status(row: SessionTimes, *, idle: timedelta) -> str:
     """``expired`` (idle too long, or too old), ``stale`` (record the visit) or ``fresh``.
 
     The visit is recorded at most once a minute: writing on every request would queue every
@@ -182,7 +190,7 @@ def session_status(row: WebSession, *, idle: timedelta) -> str:
 
 
 def end_session(session: Session, token: str) -> None:
-    session.execute(delete(WebSession).where(WebSession.token_hash == digest(token)))
+    session.execute(delete(WebSession).where(col(WebSession.token_hash) == digest(token)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,6 +201,7 @@ def issue_api_token(session: Session, user: User, name: str, *, actor: str) -> s
     if not name.strip():
         raise ValidationError("give the token a name, e.g. the system that will use it")
     token = "te_" + new_secret()
+    assert user.id is not None  # read from the database
     session.add(ApiToken(user_id=user.id, name=name.strip()[:80], token_hash=digest(token),
                          prefix=token[:9]))
     audit(session, None, actor, "api-token-issued", data={"user": user.username,
@@ -202,7 +211,7 @@ def issue_api_token(session: Session, user: User, name: str, *, actor: str) -> s
 
 def user_for_api_token(session: Session, token: str) -> User | None:
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == digest(token),
-                                              ApiToken.revoked_at.is_(None))).first()
+                                              col(ApiToken.revoked_at).is_(None))).first()
     if row is None:
         return None
     user = session.get(User, row.user_id)
@@ -216,8 +225,10 @@ def user_for_api_token(session: Session, token: str) -> User | None:
 
 def issue_calendar_token(session: Session, user: User, *, actor: str) -> str:
     """A new calendar subscription secret; any earlier one stops working."""
+    assert user.id is not None  # read from the database
     for old in session.exec(select(CalendarFeedToken).where(
-            CalendarFeedToken.user_id == user.id, CalendarFeedToken.revoked_at.is_(None))).all():
+            CalendarFeedToken.user_id == user.id,
+            col(CalendarFeedToken.revoked_at).is_(None))).all():
         old.revoked_at = utcnow()
         session.add(old)
     token = new_secret()
@@ -229,7 +240,7 @@ def issue_calendar_token(session: Session, user: User, *, actor: str) -> str:
 def user_for_calendar_token(session: Session, token: str) -> User | None:
     row = session.exec(select(CalendarFeedToken).where(
         CalendarFeedToken.token_hash == digest(token),
-        CalendarFeedToken.revoked_at.is_(None))).first()
+        col(CalendarFeedToken.revoked_at).is_(None))).first()
     user = session.get(User, row.user_id) if row else None
     return user if user is not None and user.active else None
 
@@ -251,7 +262,7 @@ def visible_transfer_ids(session: Session, user: User | Principal) -> set[int] |
 
     An HR officer sees the transfers they are assigned to and, for a programme, its child
     transfers. Viewers see every transfer (without personal data); union reps none (the
-    portal has its own rule, :mod:`transfer_engine.web.notices_view`).
+    portal has its own rule, :mod:`transfer_engine.views.portal`).
     """
     if user.role in (Role.hr_admin, Role.viewer):
         return None
@@ -261,8 +272,8 @@ def visible_transfer_ids(session: Session, user: User | Principal) -> set[int] |
                                 .where(TransferAssignment.user_id == user.id)).all())
     if not assigned:
         return set()
-    children = session.exec(select(Transfer.id).where(Transfer.parent_id.in_(assigned))).all()
-    return assigned | set(children)
+    children = session.exec(select(Transfer.id).where(col(Transfer.parent_id).in_(assigned))).all()
+    return assigned | {child for child in children if child is not None}
 
 
 def can_see(session: Session, user: User | Principal, transfer: Transfer) -> bool:
@@ -282,6 +293,7 @@ def assign(session: Session, user: User, transfer: Transfer, *, actor: str) -> N
                               "are assigned to transfers (administrators see them all)")
     existing = session.get(TransferAssignment, (user.id, transfer.id))
     if existing is None:
+        assert user.id is not None and transfer.id is not None  # read from the database
         session.add(TransferAssignment(user_id=user.id, transfer_id=transfer.id,
                                        assigned_by=actor))
         audit(session, transfer, actor, "officer-assigned", data={"user": user.username})
@@ -304,6 +316,7 @@ def link_union(session: Session, user: User, union: str, organisation: Organisat
         UnionRepLink.user_id == user.id, UnionRepLink.union == union.strip(),
         UnionRepLink.organisation_id == organisation.id)).first()
     if link is None:
+        assert user.id is not None and organisation.id is not None  # read from the database
         link = UnionRepLink(user_id=user.id, union=union.strip(), organisation_id=organisation.id)
         session.add(link)
         audit(session, None, actor, "union-link-added", data={
@@ -317,7 +330,8 @@ def links_of(session: Session, user: User | Principal) -> list[UnionRepLink]:
 
 def assignments_of(session: Session, user: User | Principal) -> list[Transfer]:
     return list(session.exec(
-        select(Transfer).join(TransferAssignment, TransferAssignment.transfer_id == Transfer.id)
+        select(Transfer)
+        .join(TransferAssignment, col(TransferAssignment.transfer_id) == Transfer.id)
         .where(TransferAssignment.user_id == user.id).order_by(Transfer.ref)).all())
 
 
@@ -354,5 +368,5 @@ class Principal:
 
 
 def users_with_role(session: Session, roles: Iterable[Role]) -> list[User]:
-    return list(session.exec(select(User).where(User.role.in_(list(roles)))
+    return list(session.exec(select(User).where(col(User.role).in_(list(roles)))
                              .order_by(User.username)).all())

@@ -33,7 +33,7 @@ class CsrfError(Exception):
 
 
 def _settings(request: Request) -> WebSettings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 def _binding(request: Request) -> str | None:

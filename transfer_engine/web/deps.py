@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col
 
 from transfer_engine.dates.clock import utcnow
 from transfer_engine.store.accounts import Role, User, WebSession
@@ -27,11 +27,11 @@ from transfer_engine.web.settings import WebSettings
 
 
 def settings_of(request: Request) -> WebSettings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 def engine_of(request: Request) -> Engine:
-    return request.app.state.engine  # type: ignore[no-any-return]
+    return request.app.state.engine
 
 
 def session_token(request: Request) -> str | None:
@@ -40,17 +40,18 @@ def session_token(request: Request) -> str | None:
 
 # Every page asks who is signed in: one query, built once.
 _SESSION_AND_USER = (
-    select(WebSession.id, WebSession.last_seen_at, WebSession.expires_at, WebSession.flash,
-           WebSession.user_id, User.username, User.display_name, User.role, User.active)
-    .join(User, User.id == WebSession.user_id)
-    .where(WebSession.token_hash == bindparam("token_hash"))
+    select(col(WebSession.id), col(WebSession.last_seen_at), col(WebSession.expires_at),
+           col(WebSession.flash), col(WebSession.user_id), col(User.username),
+           col(User.display_name), col(User.role), col(User.active))
+    .join(User, col(User.id) == WebSession.user_id)
+    .where(col(WebSession.token_hash) == bindparam("token_hash"))
 )
 
 
 def principal_or_none(request: Request) -> Principal | None:
     """The signed-in person, looked up once per request."""
     if hasattr(request.state, "principal"):
-        return request.state.principal  # type: ignore[no-any-return]
+        return request.state.principal
     principal = None
     token = session_token(request)
     if token:
@@ -107,7 +108,8 @@ def personal_data(request: Request,
 def administrator(request: Request,
                   principal: Annotated[Principal, Depends(hr_staff)]) -> Principal:
     if principal.role != Role.hr_admin:
-        raise deny(request, principal, "Only HR administrators can manage users.")
+        raise deny(request, principal, "Only HR administrators can use this page (users, "
+                                       "the audit log and workflow versions).")
     return principal
 
 
@@ -156,7 +158,7 @@ def flash(request: Request, message: str) -> None:
     token = session_token(request)
     if token:
         with write_session(engine_of(request)) as session:
-            session.execute(update(WebSession).where(WebSession.token_hash == digest(token))
+            session.execute(update(WebSession).where(col(WebSession.token_hash) == digest(token))
                             .values(flash=message))
 
 
@@ -167,9 +169,10 @@ def take_flash(request: Request) -> str | None:
         token = session_token(request)
         if token:
             with write_session(engine_of(request)) as session:
-                session.execute(update(WebSession).where(WebSession.token_hash == digest(token))
+                session.execute(update(WebSession)
+                                .where(col(WebSession.token_hash) == digest(token))
                                 .values(flash=None, last_seen_at=utcnow()))
-    return message  # type: ignore[no-any-return]
+    return message
 
 
 HrStaff = Annotated[Principal, Depends(hr_staff)]

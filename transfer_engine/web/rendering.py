@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from transfer_engine.engine import limits
 from transfer_engine.store.accounts import Role
 from transfer_engine.web import cookies, csrf
 from transfer_engine.web.auth import Principal
@@ -75,6 +76,8 @@ def days_text(days: int | None) -> str:
 templates = Jinja2Templates(directory=str(TEMPLATES))
 templates.env.filters.update(long_date=long_date, short_date=short_date, date_time=date_time,
                              money=money, days_text=days_text)
+# The engine's input limits, so that a form's hint says what the engine will check.
+templates.env.globals["limits"] = limits
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ def navigation(request: Request, principal: Principal | None) -> list[NavItem]:
         if principal.role == Role.hr_admin:
             items.insert(1, ("Users", "/admin/users"))
             items.insert(2, ("Audit log", "/admin/audit"))
+            items.insert(3, ("Workflows", "/admin/workflows"))
     path = request.url.path
     current = max((href for _, href in items if path == href or
                    (href != "/" and path.startswith(href + "/"))), key=len, default=None)

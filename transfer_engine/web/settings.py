@@ -72,6 +72,8 @@ class WebSettings:
     login_window: timedelta = timedelta(minutes=15)
     login_max_failures_per_user: int = 5
     login_max_failures_per_ip: int = 30
+    # A username that signed in from an address this recently is spared that address's brake.
+    login_known_address: timedelta = timedelta(days=30)
     # Run the deadline scheduler in the same process (the single-machine default).
     run_scheduler: bool = field(
         default_factory=lambda: _flag("TRANSFER_ENGINE_WEB_SCHEDULER", True))
@@ -81,6 +83,24 @@ class WebSettings:
     # Run more processes (serve --workers) to use more cores.
     threads: int = field(default_factory=_threads)
     service_name: str = "Manage staff transfers"
+    # /metrics answers a request with `Authorization: Bearer <this>` from anywhere; without it
+    # set, only a request from this machine (not relayed by a proxy).
+    metrics_token: str | None = field(
+        default_factory=lambda: os.environ.get("TRANSFER_ENGINE_METRICS_TOKEN") or None,
+        repr=False)
+    # Whether /readyz checks the scheduler's heartbeat; unset: when it runs in this process.
+    expect_scheduler: bool | None = field(
+        default_factory=lambda: _flag("TRANSFER_ENGINE_EXPECT_SCHEDULER", False)
+        if os.environ.get("TRANSFER_ENGINE_EXPECT_SCHEDULER", "").strip() else None)
+
+    def scheduler_expected(self) -> bool:
+        return self.run_scheduler if self.expect_scheduler is None else self.expect_scheduler
+
+    def heartbeat_max_age(self) -> timedelta:
+        """How old the last finished sweep may be before /readyz says the scheduler is stuck:
+        three sweep intervals (a sweep may be skipped while a long one runs), at least 10
+        minutes."""
+        return timedelta(seconds=max(3 * self.engine.sweep_interval, 600))
 
     def today(self) -> date:
         """The date deadlines are judged against."""

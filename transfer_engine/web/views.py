@@ -17,8 +17,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from transfer_engine.domain import StepStatus
 from transfer_engine.engine.advance import check_guards, valid_triggers
@@ -114,10 +115,11 @@ def _summary(transfer: Transfer, steps: list[Any], transfer_date: date | None,
     )
 
 
-_STEP_COLUMNS = [StepInstance.transfer_id, StepInstance.step_id, StepInstance.title,
-                 StepInstance.legal_basis, StepInstance.position, StepInstance.status,
-                 StepInstance.due_date, StepInstance.working_due_date, StepInstance.done_on,
-                 StepInstance.done_by, StepInstance.not_applicable_reason]
+_STEP_COLUMNS = (col(StepInstance.transfer_id), col(StepInstance.step_id),
+                 col(StepInstance.title), col(StepInstance.legal_basis),
+                 col(StepInstance.position), col(StepInstance.status), col(StepInstance.due_date),
+                 col(StepInstance.working_due_date), col(StepInstance.done_on),
+                 col(StepInstance.done_by), col(StepInstance.not_applicable_reason))
 
 
 def summaries(session: Session, transfers: list[Transfer], organisations: dict[int, str],
@@ -134,12 +136,13 @@ def summaries(session: Session, transfers: list[Transfer], organisations: dict[i
     connection = session.connection()
     for start in range(0, len(ids), 5_000):
         chunk = ids[start:start + 5_000]
-        for row in connection.execute(select(*_STEP_COLUMNS)
-                                      .where(StepInstance.transfer_id.in_(chunk))):
+        # SQLAlchemy's select: SQLModel's is typed for at most four columns.
+        for row in connection.execute(sa.select(*_STEP_COLUMNS)
+                                      .where(col(StepInstance.transfer_id).in_(chunk))):
             steps[row.transfer_id].append(row)
         dates.update(connection.execute(
-            select(KeyDate.transfer_id, KeyDate.value)
-            .where(KeyDate.transfer_id.in_(chunk), KeyDate.name == "transfer")).all())
+            select(col(KeyDate.transfer_id), col(KeyDate.value))
+            .where(col(KeyDate.transfer_id).in_(chunk), KeyDate.name == "transfer")).all())
     risks = exposures(session, transfers, steps, today)
     return [_summary(t, steps.get(t.id or 0, []), dates.get(t.id or 0), risks[t.id or 0],
                      organisations, today) for t in transfers]
@@ -181,7 +184,7 @@ def visible_transfers(session: Session, principal: Principal) -> list[Transfer]:
     visible = visible_transfer_ids(session, principal)
     query = select(Transfer).order_by(Transfer.ref)
     if visible is not None:
-        query = query.where(Transfer.id.in_(visible or {-1}))
+        query = query.where(col(Transfer.id).in_(visible or {-1}))
     return list(session.exec(query).all())
 
 
@@ -206,7 +209,7 @@ _NEWEST_AUDIT_ENTRY = select(func.max(AuditEntry.id))
 def dashboard_key(session: Session, principal: Principal, today: date) -> tuple[Any, ...]:
     """What the dashboard shows depends on: the data, the day, and which transfers one sees."""
     visible = visible_transfer_ids(session, principal)
-    return (str(session.get_bind().url), change_token(session), today,
+    return (str(session.get_bind().engine.url), change_token(session), today,
             None if visible is None else frozenset(visible))
 
 
@@ -278,9 +281,7 @@ class TriggerOption:
         return {"trigger": self.name, "label": self.label, "to": self.dest,
                 "ready": self.ready, "overridable": self.overridable,
                 "completes": self.completes,
-                "blocked_by": [{"guard": f.guard, "reason": f.reason, "remedy": f.remedy,
-                                "legal_basis": f.legal_basis, "overridable": f.overridable}
-                               for f in self.failures]}
+                "blocked_by": [f.as_json() for f in self.failures]}
 
 
 @dataclass
@@ -319,7 +320,7 @@ def trigger_options(session: Session, transfer: Transfer, today: date) -> list[T
     A trigger that neither moves the transfer nor completes an open step would change nothing
     (its steps are done already), so it is left out rather than offered as a button.
     """
-    definition = definition_of(transfer)
+    definition = definition_of(transfer, session)
     steps = steps_of(session, transfer)
     options = []
     for name in valid_triggers(transfer):
@@ -352,7 +353,7 @@ def transfer_page_key(session: Session, principal: Principal, transfer: Transfer
 
 def transfer_page(session: Session, principal: Principal, transfer: Transfer,
                   today: date) -> TransferPage:
-    definition = definition_of(transfer)
+    definition = definition_of(transfer, session)
     organisations = organisation_names(session)
     instances: dict[str, StepInstance] = steps_of(session, transfer)
     timeline = entries(list(instances.values()), today)
@@ -374,41 +375,3 @@ def transfer_page(session: Session, principal: Principal, transfer: Transfer,
         definition=definition, key_dates=key_dates_of(session, transfer), timeline=timeline,
         steps=steps, triggers=trigger_options(session, transfer, today), children=children,
         parent=parent, editable=can_edit(session, principal, transfer))
-
-
-def plain_remedy(failure: GuardFailure, definition: WorkflowDefinition) -> str:
-    """What to do about a refused guard, in the page's words rather than the CLI's.
-
-    The engine's remedies name CLI commands; on a web page the same advice points at the
-    buttons and links on the page.
-    """
-    completes: dict[str, list[str]] = defaultdict(list)
-    for trigger in definition.triggers.values():
-        for step in trigger.completes:
-            completes[step].append(trigger.label)
-    if failure.guard in ("steps_done", "steps_due_done"):
-        missing = [s for s in definition.steps if f"{s} (" in failure.reason
-                   or failure.reason.endswith(f": {s}")]
-        actions = []
-        for step in missing:
-            how = (f"“{completes[step][0]}”" if completes.get(step)
-                   else "“Mark as done” in the list of steps")
-            actions.append(f"{definition.steps[step].title}: use {how}")
-        advice = "; ".join(actions) or "complete the steps named above"
-        if failure.overridable:
-            advice += ". Or, in special circumstances, give them as the override reason"
-        return f"Complete first: {advice}."
-    if failure.guard == "key_date_set":
-        return "Record the date under “Key dates” below."
-    if failure.guard == "date_reached":
-        return ("Wait until that date, or change it under “Key dates” if the date has moved.")
-    if failure.guard == "on_time":
-        return ("The step was late. To go ahead, give the special circumstances that made it "
-                "impracticable as the override reason; they are kept in the history.")
-    if failure.guard == "employees_recorded":
-        return "Import the staff list on the Employees page."
-    if failure.guard == "note_given":
-        return "Give the reason in the note."
-    if failure.guard in ("children_in", "children_steps_done"):
-        return "Advance each transfer of the programme first (listed on this page)."
-    return failure.remedy.replace("`", "").replace("--override-reason", "the override reason")

@@ -83,6 +83,10 @@ class WorkflowDefinition:
     organisations: Mapping[str, OrganisationSpec] = field(default_factory=dict)
     seed: SeedSpec | None = None
     extends: str | None = None
+    # The resolved definition as data, and its SHA-256 (see workflow.document): what the
+    # database keeps for the transfers that run on this version.
+    document: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    sha256: str = ""
 
     def triggers_from(self, state: str) -> list[Trigger]:
         return [t for t in self.triggers.values() if state in t.sources]

@@ -28,7 +28,10 @@ from transfer_engine.config import get_settings
 from transfer_engine.dates.deadlines import Deadline, DeadlineSyntaxError
 from transfer_engine.domain import Regime
 from transfer_engine.errors import NotFoundError, WorkflowError
+from transfer_engine.validation import field_problems
+from transfer_engine.workflow import strict_yaml
 from transfer_engine.workflow.definition import GuardUse, Rule, Step, Trigger, WorkflowDefinition
+from transfer_engine.workflow.document import content_sha256, resolved_document
 from transfer_engine.workflow.guard_names import GUARDS
 from transfer_engine.workflow.schema import (
     KeyDateSpec,
@@ -49,7 +52,9 @@ _CONDITIONS = {"all_of", "any_of", "not", "regime_in", "no_representatives",
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = strict_yaml.load(path.read_text(encoding="utf-8"))
+    except strict_yaml.YamlProblem as exc:
+        raise WorkflowError(str(path), [f"line {exc.line}: {exc.problem}"]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
@@ -61,13 +66,6 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _loc(location: tuple[Any, ...]) -> str:
-    out = ""
-    for part in location:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
 def _parse(path: Path, data: dict[str, Any]) -> WorkflowFile:
     try:
         return WorkflowFile.model_validate(data)
@@ -76,20 +74,9 @@ def _parse(path: Path, data: dict[str, Any]) -> WorkflowFile:
 
 
 def _messages(exc: pydantic.ValidationError, prefix: tuple[Any, ...] = ()) -> list[str]:
-    problems = []
-    for error in exc.errors():
-        # pydantic names union branches in the location ("str", "dict[str,any]"); drop them.
-        location = prefix + tuple(
-            p for p in error["loc"]
-            if not str(p).startswith(("str", "dict[", "list[", "function-"))
-        )
-        message = error["msg"]
-        if error["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling against workflows/README.md)"
-        elif error["type"] == "missing":
-            message = "required key missing"
-        problems.append(f"{_loc(location)}: {message}")
-    return problems
+    return [str(p) for p in field_problems(
+        exc, prefix=prefix, whole="(top level)", missing="required key missing",
+        unknown="unknown key (check the spelling against workflows/README.md)")]
 
 
 def _merge(base: Mapping[str, Any], overrides: Mapping[str, Any], *,
@@ -285,12 +272,25 @@ def _build(path: Path, layers: list[WorkflowFile]) -> WorkflowDefinition:
     organisations: dict[str, OrganisationSpec] = {}
     for layer in layers:
         organisations.update(layer.organisations)
+    document = resolved_document(
+        workflow_id=spec.id, version=spec.version, title=spec.title,
+        description=spec.description, regime=regime, initial=initial, reminders=reminders,
+        key_dates=key_dates, states=states, triggers=triggers, steps=steps)
     return WorkflowDefinition(
         id=spec.id, version=spec.version, title=spec.title, description=spec.description,
         source=str(path), regime=regime, initial=initial, key_dates=key_dates, states=states,
         triggers=built_triggers, steps=built_steps, organisations=organisations, seed=seed,
-        extends=spec.extends,
+        extends=spec.extends, document=document, sha256=content_sha256(document),
     )
+
+
+def definition_from_document(document: Mapping[str, Any], source: str) -> WorkflowDefinition:
+    """Build a definition from a resolved document (as :func:`resolved_document` made it and
+    the database keeps it); ``source`` names it in any error."""
+    path = Path(source)
+    if not isinstance(document, Mapping):
+        raise WorkflowError(source, ["the stored definition is not a mapping"])
+    return _build(path, [_parse(path, dict(document))])
 
 
 def _check_condition(where: str, condition: Mapping[str, Any], problems: list[str]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from transfer_engine.domain import Regime
+from transfer_engine.domain import OrganisationKind, Regime, SchoolType
 
 # ---------------------------------------------------------------------------------------------
 # What a file may say (validated with pydantic: unknown keys are errors, so typos are caught).
@@ -69,8 +69,8 @@ class TriggerSpec(_Strict):
 
 class OrganisationSpec(_Strict):
     name: str
-    kind: str
-    school_type: str | None = None
+    kind: OrganisationKind
+    school_type: SchoolType | None = None
     maintaining_authority: str | None = None
     headcount: int | None = None
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from transfer_engine.errors import NotFoundError
 from transfer_engine.store.database import read_session, write_session
-from transfer_engine.web import notices_view
+from transfer_engine.views import portal as portal_view
 from transfer_engine.web.api.deps import ApiUnion, ApiUser
 from transfer_engine.web.deps import deny, engine_of
 
@@ -24,14 +24,14 @@ def me(principal: ApiUser) -> dict[str, Any]:
 @router.get("/notices", summary="Notices addressed to your union")
 def notices(request: Request, principal: ApiUnion) -> list[dict[str, Any]]:
     with read_session(engine_of(request)) as session:
-        return [n.as_json() for n in notices_view.notices_for_rep(session, principal)]
+        return [n.as_json() for n in portal_view.notices_for_rep(session, principal)]
 
 
 @router.post("/notices/{message_id}/acknowledge", summary="Acknowledge receipt of a notice")
 def acknowledge(request: Request, principal: ApiUnion, message_id: int) -> dict[str, Any]:
     try:
         with write_session(engine_of(request)) as session:
-            return notices_view.acknowledge(session, principal, message_id).as_json()
+            return portal_view.acknowledge(session, principal, message_id).as_json()
     except NotFoundError:
         deny(request, principal, "notice not addressed to this union")
         raise

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import select
+from sqlmodel import col, select
 
 from transfer_engine.engine.advance import advance
+from transfer_engine.engine.limits import EVIDENCE, OVERRIDE_REASON
 from transfer_engine.engine.steps import complete_step
-from transfer_engine.letters.owed import IssueReport, issue_pending
+from transfer_engine.letters.service import OwedLettersReport, issue_pending
 from transfer_engine.rules.timeline import entries
 from transfer_engine.store.database import read_session
 from transfer_engine.store.people import Employee
 from transfer_engine.store.queries import definition_of, steps_of
 from transfer_engine.store.transfers import AuditEntry
+from transfer_engine.views.audit_privacy import without_personal_data
 from transfer_engine.web.api.deps import ApiEditable, ApiHr, ApiPersonal, ApiTransfer
 from transfer_engine.web.deps import engine_of, find_transfer, settings_of
-from transfer_engine.web.routes.history import PERSONAL_KEYS
 from transfer_engine.web.views import dashboard, organisation_names, summarise, trigger_options
 
 router = APIRouter(tags=["transfers"])
@@ -33,7 +34,8 @@ class AdvanceRequest(BaseModel):
     trigger: str
     note: str | None = Field(None, description="Evidence or a note, kept in the history.")
     override_reason: str | None = Field(
-        None, description="Go ahead despite overridable guards: the special circumstances.")
+        None, description="Go ahead despite overridable guards: the special circumstances "
+                          f"(at least {OVERRIDE_REASON.min_length} characters).")
     expected_version: int | None = Field(
         None, description="The version you read; refused with 409 if the transfer changed.")
 
@@ -42,7 +44,8 @@ class StepDoneRequest(BaseModel):
     """Mark a step done that no trigger completes."""
 
     model_config = ConfigDict(extra="forbid")
-    evidence: Annotated[str, Field(min_length=5)]
+    evidence: str = Field(description=f"What shows it was done (at least "
+                                      f"{EVIDENCE.min_length} characters).")
     done_on: date | None = None
     expected_version: int | None = None
 
@@ -63,7 +66,7 @@ def get_transfer(request: Request, transfer: ApiTransfer) -> dict[str, Any]:
         options = trigger_options(session, transfer, today)
     return {**summary.as_json(), "timeline": [e.as_json() for e in timeline],
             "triggers": [o.as_json() for o in options],
-            "states": list(definition_of(transfer).states)}
+            "states": list(definition_of(transfer, engine_of(request)).states)}
 
 
 @router.post("/transfers/{transfer_id}/advance", summary="Fire a trigger")
@@ -74,7 +77,7 @@ def advance_transfer(request: Request, transfer: ApiEditable, principal: ApiHr,
                      expected_version=body.expected_version,
                      today=settings_of(request).today(), engine=engine_of(request))
     issued = issue_pending(engine_of(request), transfer_id=result.transfer_id) \
-        if result.letters else IssueReport()
+        if result.letters else OwedLettersReport()
     return {"ref": result.ref, "trigger": result.trigger, "from": result.from_state,
             "to": result.to_state, "version": result.version,
             "completed_steps": result.completed_steps, "letters_due": result.letters,
@@ -87,7 +90,7 @@ def step_done(request: Request, transfer: ApiEditable, principal: ApiHr, step_id
               body: StepDoneRequest) -> dict[str, Any]:
     step = complete_step(transfer.ref, step_id, actor=principal.actor, evidence=body.evidence,
                          done_on=body.done_on, expected_version=body.expected_version,
-                         engine=engine_of(request))
+                         today=settings_of(request).today(), engine=engine_of(request))
     return {"ref": transfer.ref, "step": step_id,
             "done_on": step.done_on.isoformat() if step.done_on else None}
 
@@ -110,8 +113,8 @@ def employees(request: Request, transfer_id: int,
 def history(request: Request, transfer: ApiTransfer, principal: ApiHr) -> list[dict[str, Any]]:
     with read_session(engine_of(request)) as session:
         rows = session.exec(select(AuditEntry).where(AuditEntry.transfer_id == transfer.id)
-                            .order_by(AuditEntry.id)).all()
+                            .order_by(col(AuditEntry.id))).all()
     return [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
              "from": e.from_state, "to": e.to_state,
-             "data": {k: v for k, v in (e.data or {}).items()
-                      if principal.personal_data or k not in PERSONAL_KEYS}} for e in rows]
+             "data": dict(e.data or {}) if principal.personal_data
+             else without_personal_data(e.data)} for e in rows]

@@ -11,9 +11,11 @@ from transfer_engine.web.routes import (
     portal,
     sign_in,
     transfers,
+    workflows,
 )
 
 ROUTERS = [
     sign_in.router, dashboard.router, transfers.router, employees.router, letters.router,
     history.router, calendar.router, portal.router, account.router, admin.router,
+    workflows.router,
 ]

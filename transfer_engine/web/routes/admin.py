@@ -12,10 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import delete
-from sqlmodel import select
+from sqlmodel import col, select
 
 from transfer_engine.errors import ValidationError
-from transfer_engine.store.accounts import Role, UnionRepLink, User, WebSession
+from transfer_engine.store.accounts import ApiToken, Role, UnionRepLink, User, WebSession
 from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.queries import audit
@@ -77,6 +77,7 @@ def new_user(request: Request, principal: Administrator,
             "labels": ROLE_LABELS, "errors": errors,
             "values": {"username": username, "display_name": display_name, "role": role}},
             status_code=422)
+    assert user_id is not None  # given when create_user saved the account
     return _user_page(request, user_id, new_password=password, created=True)
 
 
@@ -88,12 +89,15 @@ def _user_page(request: Request, user_id: int, status_code: int = 200,
             raise PageNotFound()
         assigned = assignments_of(session, user)
         links = links_of(session, user)
+        tokens = session.exec(select(ApiToken).where(ApiToken.user_id == user.id)
+                              .order_by(col(ApiToken.id).desc())).all()
         organisations = session.exec(select(Organisation).order_by(Organisation.name)).all()
-        transfers = session.exec(select(Transfer).where(Transfer.parent_id.is_(None))
+        transfers = session.exec(select(Transfer).where(col(Transfer.parent_id).is_(None))
                                  .order_by(Transfer.ref)).all()
     names = {o.id: o.name for o in organisations}
     return render(request, "admin_user.html", {
-        "user": user, "assigned": assigned, "links": links, "organisations": organisations,
+        "user": user, "assigned": assigned, "links": links, "tokens": tokens,
+        "organisations": organisations,
         "organisation_names": names, "transfers": transfers, "labels": ROLE_LABELS, **extra},
         status_code=status_code)
 
@@ -107,7 +111,7 @@ def _load(session: Any, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise PageNotFound()
-    return user  # type: ignore[no-any-return]
+    return user
 
 
 @router.post("/admin/users/{user_id}/assignments")
@@ -182,7 +186,7 @@ def set_active(request: Request, principal: Administrator, user_id: int,
         user.active = active == "yes"
         session.add(user)
         if not user.active:  # signed out at once, everywhere
-            session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+            session.execute(delete(WebSession).where(col(WebSession.user_id) == user.id))
         audit(session, None, principal.actor,
               "user-activated" if user.active else "user-deactivated",
               data={"user": user.username})

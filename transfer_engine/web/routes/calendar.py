@@ -13,6 +13,7 @@ from transfer_engine.store.database import read_session
 from transfer_engine.store.queries import steps_of
 from transfer_engine.web.auth import Principal, user_for_calendar_token
 from transfer_engine.web.deps import engine_of, settings_of
+from transfer_engine.web.downloads import content_disposition
 from transfer_engine.web.errors import PageNotFound
 from transfer_engine.web.ics import FeedItem, calendar
 from transfer_engine.web.views import visible_transfers
@@ -35,4 +36,5 @@ def feed(request: Request, token: str) -> Response:
                  for t in visible_transfers(session, principal)]
     return Response(calendar(items, name=f"TUPE deadlines ({principal.display_name})"),
                     media_type="text/calendar; charset=utf-8",
-                    headers={"content-disposition": 'inline; filename="tupe-deadlines.ics"'})
+                    headers={"content-disposition": content_disposition("tupe-deadlines.ics",
+                                                                         inline=True)})

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
+from transfer_engine.engine.import_limits import LIMITS_TEXT, MAX_FILE_BYTES, megabytes
+from transfer_engine.engine.spreadsheets import spreadsheet_safe
 from transfer_engine.engine.staff import COLUMNS, read_upload, store_employees, update_employee
 from transfer_engine.errors import (
     ConflictError,
@@ -27,6 +28,7 @@ from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.people import Employee
 from transfer_engine.store.queries import audit
 from transfer_engine.store.transfers import Transfer
+from transfer_engine.web import wording
 from transfer_engine.web.auth import can_edit
 from transfer_engine.web.deps import (
     PersonalData,
@@ -36,13 +38,12 @@ from transfer_engine.web.deps import (
     require_edit,
     settings_of,
 )
+from transfer_engine.web.downloads import content_disposition
 from transfer_engine.web.forms import date_values, parse_date_fields
 from transfer_engine.web.rendering import render
 from transfer_engine.web.routes.transfers import CONFLICT
 
 router = APIRouter()
-
-MAX_UPLOAD = 5 * 1024 * 1024
 
 
 def _employees(request: Request, transfer: Transfer) -> list[Employee]:
@@ -59,7 +60,8 @@ def _page(request: Request, transfer: Transfer, *, errors: dict[str, str] | None
     employees = _employees(request, transfer)
     return render(request, "employees.html", {
         "t": fresh, "employees": employees, "editable": editable, "section": "employees",
-        "columns": COLUMNS, "errors": errors or {}, "problems": problems or [],
+        "columns": COLUMNS, "limits": LIMITS_TEXT, "errors": errors or {},
+        "problems": problems or [],
         "in_scope": sum(1 for e in employees if e.in_scope and e.objected_on is None),
         "today": settings_of(request).today()}, status_code=status_code)
 
@@ -80,10 +82,11 @@ def upload(request: Request, transfer_id: int, principal: PersonalData,
     if file is None or not file.filename:
         return _page(request, transfer, status_code=422,
                      errors={"file": "Select a CSV or XLSX file of the staff list"})
-    data = file.file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        return _page(request, transfer, status_code=422,
-                     errors={"file": "The file must be smaller than 5 MB"})
+    # The engine's limits; reading one byte more is enough to know the file is too big.
+    data = file.file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        return _page(request, transfer, status_code=422, errors={
+            "file": f"The file must be {megabytes(MAX_FILE_BYTES)} or smaller"})
     name = file.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:120]
     try:
         rows = read_upload(name, data)
@@ -98,11 +101,7 @@ def upload(request: Request, transfer_id: int, principal: PersonalData,
     except ConflictError:
         return _page(request, transfer, status_code=409, errors={"_conflict": CONFLICT})
     except ValidationError as exc:
-        # The engine's advice names the CLI option; on the page it is the checkbox.
-        text = str(exc).replace("Use --replace to replace the whole staff list with this file.",
-                                "Tick “Replace the whole staff list” to import this file "
-                                "instead of the list there now.")
-        return _page(request, transfer, status_code=422, errors={"file": text})
+        return _page(request, transfer, status_code=422, errors={"file": wording.describe(exc)})
     message = (f"Imported {report.imported} employee{'s' if report.imported != 1 else ''} from "
                f"{name}, {report.in_scope} in scope.")
     if report.replaced:
@@ -148,17 +147,17 @@ def edit(request: Request, transfer_id: int, principal: PersonalData,
     objected_on, date_error = parse_date_fields(day, month, year, "the date of the objection")
     if date_error:
         errors["objected_on"] = date_error
-    elif objected_on and objected_on > date.today():
-        errors["objected_on"] = "The date of the objection must be today or in the past"
     if not errors:
         try:
             update_employee(transfer.ref, ref, in_scope=in_scope == "yes",
                             objected_on=objected_on, actor=principal.actor,
-                            expected_version=version, engine=engine_of(request))
+                            expected_version=version, today=settings_of(request).today(),
+                            engine=engine_of(request))
         except ConflictError:
             errors["_conflict"] = CONFLICT
         except ValidationError as exc:
-            errors["objected_on"] = str(exc)
+            errors = wording.field_errors(exc, {"objected_on": "objected_on"},
+                                          fallback="objected_on")
         else:
             note = (" Their objection is recorded (reg 4(7)): correct the ELI given to the "
                     "transferee." if objected_on and not employee.objected_on else "")
@@ -188,12 +187,14 @@ def eli_csv(request: Request, transfer_id: int, principal: PersonalData) -> Resp
         if e.date_of_birth:
             age = today.year - e.date_of_birth.year - (
                 (today.month, today.day) < (e.date_of_birth.month, e.date_of_birth.day))
-        writer.writerow([e.employee_ref, e.full_name, e.role, e.fte, e.weekly_pay,
-                         e.date_of_birth or "", age if age is not None else "",
-                         "yes" if e.in_scope else "no", e.objected_on or "",
-                         "yes" if e.synthetic else "no"])
+        # Text from an HR export may start like a formula (=HYPERLINK(...)): neutralised.
+        writer.writerow([spreadsheet_safe(cell) for cell in (
+            e.employee_ref, e.full_name, e.role, e.fte, e.weekly_pay,
+            e.date_of_birth or "", age if age is not None else "",
+            "yes" if e.in_scope else "no", e.objected_on or "",
+            "yes" if e.synthetic else "no")])
     with write_session(engine_of(request)) as session:
         audit(session, transfer, principal.actor, "eli-exported", data={"rows": len(staff)})
     filename = f"eli-{transfer.ref.replace('/', '-')}.csv"
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+                    headers={"content-disposition": content_disposition(filename)})

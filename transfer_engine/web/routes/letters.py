@@ -1,5 +1,15 @@
-"""A transfer's letters and notices: preview, download (PDF, DOCX), issue, send again, and the
-representatives' acknowledgements (the evidence that the reg 13(2) information reached them).
+"""A transfer's letters and notices: preview, download (HTML, PDF, DOCX), issue, send again,
+and the representatives' acknowledgements (the evidence that the reg 13(2) information reached
+them).
+
+Every letter here is made by the letters service, exactly as issuing makes it (the same data,
+the organisation's own templates, the same renderers): a preview or download of a letter whose
+data is complete is, byte for byte, the file that issuing it today registers. Anything not
+recorded yet is marked "[not recorded: <field>]" in the preview, and the letter cannot be
+issued until it is recorded.
+
+The preview page shows the letter's HTML (the email body) in a frame, served with a policy of
+its own: no scripts, its inline styles, shown only inside this site's pages.
 
 Letters name employees, so these pages are for HR officers assigned to the transfer and HR
 administrators only.
@@ -7,16 +17,18 @@ administrators only.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-import transfer_engine.letters as letters_package
-from transfer_engine.errors import ValidationError
-from transfer_engine.letters.owed import LETTER_AUDIENCE, pending
+from transfer_engine.errors import NotFoundError, TransferEngineError, ValidationError
+from transfer_engine.letters import service
+from transfer_engine.outbox.recovery import release as release_held
 from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.queries import audit
 from transfer_engine.store.transfers import Transfer
-from transfer_engine.web import notices_view
+from transfer_engine.views.sent_messages import transfer_messages
 from transfer_engine.web.auth import can_edit
 from transfer_engine.web.deps import (
     PersonalData,
@@ -26,14 +38,19 @@ from transfer_engine.web.deps import (
     require_edit,
     settings_of,
 )
+from transfer_engine.web.downloads import content_disposition
 from transfer_engine.web.rendering import render
 
 router = APIRouter()
 
-FORMATS = {
-    "pdf": ("application/pdf", "render_pdf"),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-             "render_docx"),
+#: What a letter downloads as (the files issuing registers, except the plain text).
+DOWNLOADS = ("html", "pdf", "docx")
+#: The policy of the letter's HTML in the preview's frame: its own inline styles and nothing
+#: else (no scripts, no requests), framed only by this site's pages.
+LETTER_FRAME_HEADERS = {
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                               "frame-ancestors 'self'; base-uri 'none'; form-action 'none'",
+    "x-frame-options": "SAMEORIGIN",
 }
 
 
@@ -42,17 +59,24 @@ def _page(request: Request, transfer: Transfer, *, errors: dict[str, str] | None
     with read_session(engine_of(request)) as session:
         fresh = session.get(Transfer, transfer.id)
         assert fresh is not None
-        letters = [(name, notices_view.recipients(session, fresh, name))
-                   for name in notices_view.letter_names(fresh)]
-        messages = notices_view.transfer_messages(session, fresh)
+        letters = [(name, service.recipients(session, fresh.ref, name))
+                   for name in service.state_letters(session, fresh.ref)]
+        messages = transfer_messages(session, fresh)
         editable = can_edit(session, request.state.principal, fresh)
-        owed = pending(session, fresh.id)
+        owed = service.pending(session, fresh.id)
     return render(request, "letters.html", {
         "t": fresh, "letters": letters, "messages": messages, "editable": editable,
         "owed": owed,
-        "automatic": LETTER_AUDIENCE, "section": "letters", "errors": errors or {},
-        "title_of": notices_view.letter_title},
+        "automatic": service.LETTER_AUDIENCE, "section": "letters", "errors": errors or {},
+        "title_of": service.state_letter_title},
         status_code=status_code)
+
+
+def _state_letter(request: Request, transfer: Transfer, letter: str) -> None:
+    """Only the letters the transfer's workflow issues are shown here."""
+    with read_session(engine_of(request)) as session:
+        if letter not in service.state_letters(session, transfer.ref):
+            raise NotFoundError(f"{transfer.ref} issues no letter {letter!r}")
 
 
 @router.get("/transfers/{transfer_id}/letters")
@@ -64,33 +88,51 @@ def letters(request: Request, transfer_id: int, principal: PersonalData) -> Resp
 def preview(request: Request, transfer_id: int, letter: str, to: str,
             principal: PersonalData) -> Response:
     transfer = find_transfer(request, principal, transfer_id)
+    _state_letter(request, transfer, letter)
     with read_session(engine_of(request)) as session:
-        document = notices_view.render_letter(session, transfer, letter, to,
-                                              settings_of(request).today())
+        summary = service.preview_letter(session, transfer.ref, letter, to,
+                                         today=settings_of(request).today(),
+                                         gaps=service.Gaps.mark)
     return render(request, "letter_preview.html", {
-        "t": transfer, "letter": letter, "to": to, "document": document,
-        "html": notices_view.letter_preview_html(document), "section": "letters"})
+        "t": transfer, "letter": letter, "to": to, "preview": summary, "section": "letters"})
+
+
+@router.get("/transfers/{transfer_id}/letters/{letter}/preview/letter.html")
+def preview_body(request: Request, transfer_id: int, letter: str, to: str,
+                 principal: PersonalData) -> Response:
+    """The letter's HTML for the preview page's frame: the very bytes issuing would file."""
+    transfer = find_transfer(request, principal, transfer_id)
+    _state_letter(request, transfer, letter)
+    with read_session(engine_of(request)) as session:
+        data, media_type, name = service.preview_file(
+            session, transfer.ref, letter, to, fmt="html", today=settings_of(request).today(),
+            gaps=service.Gaps.mark)
+    return Response(data, media_type=media_type, headers={
+        "content-disposition": content_disposition(name, inline=True), **LETTER_FRAME_HEADERS})
 
 
 @router.get("/transfers/{transfer_id}/letters/{letter}/{fmt}")
 def download(request: Request, transfer_id: int, letter: str, fmt: str, to: str,
              principal: PersonalData) -> Response:
     transfer = find_transfer(request, principal, transfer_id)
-    if fmt not in FORMATS:
+    if fmt not in DOWNLOADS:
         return _page(request, transfer, status_code=404,
-                     errors={"_format": "Letters download as PDF or DOCX"})
-
-    media_type, function = FORMATS[fmt]
+                     errors={"_format": "Letters download as HTML, PDF or DOCX"})
+    _state_letter(request, transfer, letter)
     with read_session(engine_of(request)) as session:
-        document = notices_view.render_letter(session, transfer, letter, to,
-                                              settings_of(request).today())
-    data = getattr(letters_package, function)(document)
+        data, media_type, name = service.preview_file(
+            session, transfer.ref, letter, to, fmt=fmt, today=settings_of(request).today(),
+            gaps=service.Gaps.mark)
     with write_session(engine_of(request)) as session:
         audit(session, transfer, principal.actor, "letter-downloaded",
               data={"letter": letter, "format": fmt, "recipient": to})
-    name = f"{letter}-{transfer.ref.replace('/', '-')}-{to.replace(':', '-')}.{fmt}"
     return Response(data, media_type=media_type,
-                    headers={"content-disposition": f'attachment; filename="{name}"'})
+                    headers={"content-disposition": content_disposition(name)})
+
+
+def _sentence(message: str) -> str:
+    """An error message as a sentence on a page (names in it keep their capitals)."""
+    return message[:1].upper() + message[1:]
 
 
 @router.post("/transfers/{transfer_id}/letters/{letter}/issue")
@@ -99,11 +141,12 @@ def issue(request: Request, transfer_id: int, letter: str, principal: PersonalDa
     require_edit(request, principal, transfer)
     try:
         with write_session(engine_of(request)) as session:
-            count = notices_view.issue_letter(session, transfer, letter, actor=principal.actor,
-                                              today=settings_of(request).today())
-    except ValidationError as exc:
+            count = service.issue_state_letter(session, transfer.ref, letter,
+                                               actor=principal.actor,
+                                               today=settings_of(request).today())
+    except TransferEngineError as exc:
         return _page(request, transfer, status_code=422,
-                     errors={f"issue-{letter}": str(exc).capitalize()})
+                     errors={f"issue-{letter}": _sentence(str(exc))})
     flash(request, f"Issued {letter} to {count} recipient{'s' if count != 1 else ''}: the "
                    "scheduler sends them (see below).")
     return RedirectResponse(f"/transfers/{transfer.id}/letters", status_code=303)
@@ -116,10 +159,28 @@ def resend(request: Request, transfer_id: int, message_id: int,
     require_edit(request, principal, transfer)
     try:
         with write_session(engine_of(request)) as session:
-            notices_view.resend(session, transfer, message_id, actor=principal.actor,
-                                today=settings_of(request).today())
+            service.send_again(session, transfer.ref, message_id, actor=principal.actor,
+                               today=settings_of(request).today())
     except ValidationError as exc:
         return _page(request, transfer, status_code=422,
-                     errors={"_resend": str(exc).capitalize()})
+                     errors={"_resend": _sentence(str(exc))})
     flash(request, "A copy will be sent; the earlier message stays on record.")
+    return RedirectResponse(f"/transfers/{transfer.id}/letters", status_code=303)
+
+
+@router.post("/transfers/{transfer_id}/messages/{message_id}/release")
+def release(request: Request, transfer_id: int, message_id: int, principal: PersonalData,
+            reason: Annotated[str, Form()] = "") -> Response:
+    """Send again a message held in doubt, once HR has checked it did not arrive (audited)."""
+    transfer = find_transfer(request, principal, transfer_id)
+    require_edit(request, principal, transfer)
+    try:
+        with write_session(engine_of(request)) as session:
+            release_held(session, [message_id], reason=reason, actor=principal.actor,
+                         transfer_ref=transfer.ref)
+    except (ValidationError, NotFoundError) as exc:
+        return _page(request, transfer, status_code=422,
+                     errors={f"release-{message_id}": _sentence(str(exc))})
+    flash(request, "Released: the scheduler sends it at its next sweep, with its original "
+                   "Message-ID.")
     return RedirectResponse(f"/transfers/{transfer.id}/letters", status_code=303)

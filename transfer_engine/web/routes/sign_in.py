@@ -15,7 +15,7 @@ from transfer_engine.web import cookies
 from transfer_engine.web.auth import authenticate, end_session, normalise_username, start_session
 from transfer_engine.web.deps import engine_of, principal_or_none, session_token, settings_of
 from transfer_engine.web.rendering import render
-from transfer_engine.web.security import login_wait, record_login
+from transfer_engine.web.security import Hold, record_login, sign_in_hold
 
 router = APIRouter()
 
@@ -26,6 +26,16 @@ def _safe_next(target: str | None) -> str | None:
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None
+
+
+def _held_message(hold: Hold) -> str:
+    wait = f"Wait {hold.minutes} minute{'s' if hold.minutes != 1 else ''} and try again"
+    if hold.scope == "address":
+        # Says nothing about the account: the brake is on where the attempts come from.
+        return (f"Too many failed attempts to sign in have come from your network. {wait}; "
+                "if it goes on, tell your IT service desk.")
+    return (f"Too many failed attempts to sign in. {wait}, or ask an HR administrator to "
+            "reset your password.")
 
 
 def _home(role: Role) -> str:
@@ -56,17 +66,15 @@ def sign_in(request: Request, username: Annotated[str, Form()] = "",
     if errors:
         return render(request, "sign_in.html", {**context, "errors": errors}, status_code=400)
     with write_session(engine_of(request)) as session:
-        wait = login_wait(session, name, ip, settings)
-        if wait is not None:
-            audit(session, None, f"web:{name}", "sign-in-throttled", data={"ip": ip})
-            minutes = max(1, round(wait / 60))
+        hold = sign_in_hold(session, name, ip, settings)
+        if hold is not None:
+            audit(session, None, f"web:{name}", "sign-in-throttled",
+                  data={"ip": ip, "limit": hold.scope})
             return render(request, "sign_in.html", {**context, "errors": {
-                "username": f"Too many failed attempts to sign in. Wait {minutes} "
-                            f"minute{'s' if minutes != 1 else ''} and try again, or ask an HR "
-                            "administrator to reset your password."}},
-                status_code=429, headers={"retry-after": str(wait)})
+                "username": _held_message(hold)}},
+                status_code=429, headers={"retry-after": str(hold.seconds)})
         user = authenticate(session, name, password)
-        record_login(session, name, ip, succeeded=user is not None)
+        record_login(session, name, ip, succeeded=user is not None, settings=settings)
         if user is None:
             audit(session, None, f"web:{name}", "sign-in-failed", data={"ip": ip})
         else:

@@ -14,8 +14,8 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
 from transfer_engine.engine.advance import advance
-from transfer_engine.engine.reschedule import reschedule
-from transfer_engine.engine.steps import complete_step
+from transfer_engine.engine.reschedule import reschedule, reschedule_input_problems
+from transfer_engine.engine.steps import complete_step, step_input_problems
 from transfer_engine.errors import (
     ConflictError,
     GuardRefusedError,
@@ -23,11 +23,11 @@ from transfer_engine.errors import (
     NotFoundError,
     ValidationError,
 )
-from transfer_engine.letters.owed import issue_pending
+from transfer_engine.letters.service import issue_pending
 from transfer_engine.store.database import read_session
 from transfer_engine.store.queries import definition_of, key_dates_of, steps_of
 from transfer_engine.store.transfers import Transfer
-from transfer_engine.web import svg
+from transfer_engine.web import svg, wording
 from transfer_engine.web.auth import Principal
 from transfer_engine.web.deps import (
     EditableTransfer,
@@ -39,13 +39,16 @@ from transfer_engine.web.deps import (
 )
 from transfer_engine.web.forms import date_values, parse_date_fields
 from transfer_engine.web.rendering import long_date, render, render_cached
-from transfer_engine.web.views import plain_remedy, transfer_page, transfer_page_key
+from transfer_engine.web.views import transfer_page, transfer_page_key
 
 router = APIRouter()
 
 CONFLICT = ("Someone else changed this transfer since you opened the page, so nothing was "
             "saved. The page now shows the transfer as it is: check it and try again if "
             "still needed.")
+# The engine's input fields -> the ids of the fields on each form.
+STEP_FORM = {"evidence": "evidence", "done_on": "done_on"}
+KEY_DATE_FORM = {"reason": "reason", "new_date": "new_date", "key_date": "new_date"}
 
 
 def transfer_url(transfer: Transfer) -> str:
@@ -63,10 +66,8 @@ def _page(request: Request, principal: Principal, transfer: Transfer, *,
             fresh = session.get(Transfer, transfer.id)
             assert fresh is not None
             page = transfer_page(session, principal, fresh, today)
-        explanations = {
-            option.name: [(f.reason + (f" ({f.legal_basis})" if f.legal_basis else ""),
-                           plain_remedy(f, page.definition)) for f in option.failures]
-            for option in page.triggers}
+        explanations = {option.name: [wording.guard_failure(f) for f in option.failures]
+                        for option in page.triggers}
         diagram = svg.state_diagram(page.definition, fresh.state)
         timeline = svg.timeline(page.timeline, today, page.key_dates,
                                 key_labels=page.key_date_labels)
@@ -101,12 +102,10 @@ def fire(request: Request, transfer: EditableTransfer, principal: HrStaff,
                          expected_version=version, today=settings.today(),
                          engine=engine_of(request))
     except GuardRefusedError as exc:
-        definition = definition_of(transfer)
-        label = definition.triggers[trigger].label
-        reasons = [(f.reason + (f" ({f.legal_basis})" if f.legal_basis else ""),
-                    plain_remedy(f, definition)) for f in exc.failures]
+        label = definition_of(transfer, engine_of(request)).triggers[trigger].label
+        reasons = [wording.guard_failure(f) for f in exc.failures]
         hint = ""
-        if override_reason.strip() and not all(f.overridable for f in exc.failures):
+        if override_reason.strip() and not exc.overridable:
             hint = " Some of these conditions cannot be overridden."
         return _page(request, principal, transfer, status_code=409, values=values,
                      refused={trigger: reasons},
@@ -114,12 +113,16 @@ def fire(request: Request, transfer: EditableTransfer, principal: HrStaff,
     except ConflictError:
         return _page(request, principal, transfer, status_code=409, values=values,
                      errors={"_conflict": CONFLICT})
-    except (InvalidTriggerError, ValidationError) as exc:
+    except InvalidTriggerError as exc:
         return _page(request, principal, transfer, status_code=422, values=values,
                      errors={field if trigger else "_trigger": str(exc)})
+    except ValidationError as exc:
+        form = {"note": f"note-{trigger}", "override_reason": f"override-{trigger}"}
+        return _page(request, principal, transfer, status_code=422, values=values,
+                     errors=wording.field_errors(exc, form, fallback=field))
     moved = (f"{result.from_state} to {result.to_state}"
              if result.from_state != result.to_state else None)
-    definition = definition_of(transfer)
+    definition = definition_of(transfer, engine_of(request))
     label = definition.triggers[trigger].label
     message = f"Done: {label}."
     if moved:
@@ -167,23 +170,23 @@ def mark_done(request: Request, transfer: EditableTransfer, principal: HrStaff, 
               month: Annotated[str, Form(alias="done_on-month")] = "",
               year: Annotated[str, Form(alias="done_on-year")] = "") -> Response:
     step = _step_or_404(request, transfer, step_id)
+    today = settings_of(request).today()
     errors: dict[str, str] = {}
     done_on, date_error = parse_date_fields(day, month, year, "the date it was done")
     if date_error:
+        # The engine's checks of the evidence too, so that every problem is shown at once.
+        errors = {STEP_FORM[p.field]: wording.field_error(p)
+                  for p in step_input_problems(evidence, None, today)}
         errors["done_on"] = date_error
-    elif done_on and done_on > settings_of(request).today():
-        errors["done_on"] = "The date it was done must be today or in the past"
-    if len(evidence.strip()) < 5:
-        errors["evidence"] = ("Enter the evidence that the step was done, such as a letter "
-                              "reference, minutes or an email")
-    if not errors:
+    else:
         try:
-            complete_step(transfer.ref, step_id, actor=principal.actor, evidence=evidence.strip(),
-                          done_on=done_on, expected_version=version, engine=engine_of(request))
+            complete_step(transfer.ref, step_id, actor=principal.actor, evidence=evidence,
+                          done_on=done_on, expected_version=version, today=today,
+                          engine=engine_of(request))
         except ConflictError:
             errors["_conflict"] = CONFLICT
         except ValidationError as exc:
-            errors["evidence"] = str(exc)
+            errors = wording.field_errors(exc, STEP_FORM, fallback="evidence")
         else:
             flash(request, f"Marked as done: {step.title}.")
             return RedirectResponse(transfer_url(transfer), status_code=303)
@@ -198,7 +201,7 @@ def mark_done(request: Request, transfer: EditableTransfer, principal: HrStaff, 
 
 
 def _key_date_context(request: Request, transfer: Transfer, name: str) -> dict[str, Any]:
-    definition = definition_of(transfer)
+    definition = definition_of(transfer, engine_of(request))
     if name not in definition.key_dates:
         raise NotFoundError(f"{transfer.ref} has no key date {name!r}")
     with read_session(engine_of(request)) as session:
@@ -225,17 +228,18 @@ def change_key_date(request: Request, transfer: EditableTransfer, principal: HrS
     new, date_error = parse_date_fields(day, month, year, context["label"].lower())
     if date_error or new is None:
         errors["new_date"] = date_error or f"Enter the {context['label'].lower()}"
-    if len(reason.strip()) < 5:
-        errors["reason"] = "Enter why the date moved; it is kept in the history"
-    if not errors and new is not None:
+        # The engine's check of the reason too, so that every problem is shown at once.
+        errors.update({KEY_DATE_FORM[p.field]: wording.field_error(p)
+                       for p in reschedule_input_problems(reason)})
+    else:
         try:
             report = reschedule(transfer.ref, name, new, actor=principal.actor,
-                                reason=reason.strip(), today=settings_of(request).today(),
+                                reason=reason, today=settings_of(request).today(),
                                 expected_version=version, engine=engine_of(request))
         except ConflictError:
             errors["_conflict"] = CONFLICT
         except ValidationError as exc:
-            errors["new_date"] = str(exc)
+            errors = wording.field_errors(exc, KEY_DATE_FORM, fallback="new_date")
         else:
             message = (f"{context['label']} changed to {long_date(report.new)}; "
                        f"{len(report.moved)} deadline(s) moved.")

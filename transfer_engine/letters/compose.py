@@ -1,0 +1,106 @@
+"""One letter to one recipient, made the same way by every path that makes one.
+
+Issuing by hand (``letters issue``), the letters a workflow state names (issued after the
+transition by the CLI, the web app, the API or the scheduler), and previews and downloads (the
+CLI and the web app) all make a letter here:
+
+* :func:`resolve` picks the letter as its sender sends it, with the organisation's template
+  overrides applied (``TRANSFER_ENGINE_LETTER_OVERRIDES``);
+* :func:`compose` builds each recipient's data from what is recorded
+  (:func:`~transfer_engine.letters.context.build_data`: the transfer, its particulars, the
+  recipient) and finds its gaps;
+* :meth:`ComposedLetter.render` renders it.
+
+The paths differ in one thing only, what a gap does (:class:`~transfer_engine.letters.gaps.Gaps`):
+refused when issuing, marked in a preview. A preview of a letter whose data is complete is
+therefore, byte for byte, the letter that would be issued to that recipient on that day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from transfer_engine.letters.catalogue import LetterSpec, catalogue
+from transfer_engine.letters.check import FieldChecker
+from transfer_engine.letters.context import (
+    Recipient,
+    TransferFacts,
+    build_data,
+    employee_extras,
+)
+from transfer_engine.letters.data import to_context
+from transfer_engine.letters.document import LetterDocument
+from transfer_engine.letters.gaps import Gaps, marking_templates
+from transfer_engine.letters.refusal import LetterDataError, RecipientProblem
+from transfer_engine.letters.register import FORMATS, RenderedLetter, render
+from transfer_engine.letters.templates import LetterTemplates
+
+__all__ = ["ComposedLetter", "compose", "resolve"]
+
+
+def resolve(facts: TransferFacts, letter: str) -> tuple[LetterSpec, LetterTemplates]:
+    """The letter as its sender sends it (that organisation's overrides applied)."""
+    spec = catalogue().get(letter)
+    sender = facts.transferee if spec.sender == "transferee" else facts.transferor
+    own = catalogue(sender.slug)
+    return own.get(letter), own.templates(letter)
+
+
+@dataclass(frozen=True)
+class ComposedLetter:
+    """One recipient's letter: its data (as the register keeps it) and what that data lacks."""
+
+    transfer_ref: str
+    spec: LetterSpec
+    templates: LetterTemplates   # the sender's, strict
+    recipient: Recipient
+    data: dict[str, Any]
+    missing: tuple[str, ...]     # the gaps: fields the letter uses that the data lacks
+    gaps: Gaps
+
+    def refusal(self) -> LetterDataError:
+        """The error that names this letter's gaps (issuing refuses a letter that has any)."""
+        return LetterDataError(self.spec.name, self.transfer_ref, [RecipientProblem(
+            self.recipient.label, self.recipient.ref, self.missing)], 1)
+
+    def _environment(self) -> LetterTemplates:
+        if not self.missing:
+            return self.templates
+        if self.gaps is Gaps.mark:
+            return marking_templates(self.spec)
+        raise self.refusal()
+
+    def document(self) -> LetterDocument:
+        """The letter parsed, ready for any renderer (no file rendered yet)."""
+        return self._environment().render(self.spec.name, to_context(self.data))
+
+    def render(self, formats: Sequence[str] = tuple(FORMATS)) -> RenderedLetter:
+        """The letter in ``formats`` (every format the register keeps, by default)."""
+        return render(self._environment(), self.spec, self.data, tuple(formats))
+
+
+def compose(session: Session, facts: TransferFacts, spec: LetterSpec,
+            templates: LetterTemplates, recipients: Sequence[Recipient], *, letter_date: date,
+            gaps: Gaps, checker: FieldChecker | None = None) -> list[ComposedLetter]:
+    """Each recipient's letter ``spec`` of this transfer, dated ``letter_date``.
+
+    ``recipients`` is a chunk (:data:`~transfer_engine.letters.context.CHUNK` at most): their
+    particulars are read in one query. ``templates`` comes from :func:`resolve`. Raises
+    :class:`~transfer_engine.errors.ValidationError` for a letter that cannot apply to the
+    transfer; a gap is not raised here but when the letter is rendered with ``Gaps.refuse``.
+    """
+    checker = checker or FieldChecker(spec)
+    extras = employee_extras(session, facts, recipients)
+    out = []
+    for recipient in recipients:
+        extra = (extras.get(recipient.employee.employee_ref, {})
+                 if recipient.employee is not None else None)
+        data = build_data(facts, spec, recipient, letter_date=letter_date, employee_extra=extra)
+        out.append(ComposedLetter(facts.transfer.ref, spec, templates, recipient, data,
+                                  tuple(checker.missing(to_context(data))), gaps))
+    return out

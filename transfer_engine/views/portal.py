@@ -1,0 +1,194 @@
+"""The representatives' portal: the notices a union representative may read, and their
+acknowledgement.
+
+A representative sees the notices addressed to a representative of their union at an employer
+they are linked to (a :class:`~transfer_engine.store.accounts.UnionRepLink`), on transfers
+where that union is recorded as *recognised* for that employer's staff (reg 13(3)(a)). A notice
+is never shown if the outbox withheld it, or if its text names an employee of the transfer (a
+second check: representatives are told numbers, never people).
+
+The web app and the API pass the signed-in person as a :class:`Reader`: their user id, and how
+the audit log names them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from sqlmodel import Session, col, select
+
+from transfer_engine.domain import RepresentativeKind
+from transfer_engine.errors import NotFoundError
+from transfer_engine.letters.notice_keys import letter_of_key
+from transfer_engine.store.accounts import UnionRepLink, User
+from transfer_engine.store.messages import (
+    Notice,
+    NoticeAcknowledgement,
+    OutboxMessage,
+    OutboxStatus,
+)
+from transfer_engine.store.organisations import Organisation
+from transfer_engine.store.people import Employee, Representative
+from transfer_engine.store.queries import audit
+from transfer_engine.store.transfers import Transfer
+from transfer_engine.views.sent_messages import STATUS_LABELS
+
+__all__ = ["PortalNotice", "Reader", "acknowledge", "notice_for_rep", "notices_for_rep",
+           "recognised_representatives"]
+
+
+class Reader(Protocol):
+    """The union representative reading the portal."""
+
+    @property
+    def id(self) -> int:
+        """Their user id."""
+        ...
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names them."""
+        ...
+
+
+@dataclass
+class PortalNotice:
+    """A notice as its union representative sees it."""
+
+    id: int
+    transfer_id: int
+    transfer_ref: str
+    transfer_title: str
+    union: str
+    employer: str
+    letter: str | None
+    subject: str
+    body: str
+    issued_on: date
+    delivery: str
+    sent_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+    @property
+    def is_reg13(self) -> bool:
+        return self.letter == "reg13-information"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "transfer_ref": self.transfer_ref,
+                "transfer_title": self.transfer_title, "union": self.union,
+                "employer": self.employer, "letter": self.letter, "subject": self.subject,
+                "body": self.body, "issued_on": self.issued_on.isoformat(),
+                "delivery": self.delivery,
+                "sent_at": self.sent_at.isoformat() if self.sent_at else None,
+                "acknowledged_at": (self.acknowledged_at.isoformat()
+                                    if self.acknowledged_at else None)}
+
+
+def _names_anyone(body: str, employees: list[Employee]) -> bool:
+    text = body.lower()
+    return any((e.full_name and e.full_name.lower() in text)
+               or (e.email and e.email.lower() in text) for e in employees)
+
+
+def recognised_representatives(session: Session,
+                               reader: Reader) -> dict[int, tuple[Representative, str]]:
+    """The representative records this person speaks for, with the employer's name.
+
+    Only recognised trade unions (reg 13(3)(a)), matched on the union's name (ignoring case)
+    and the employer whose staff it represents.
+    """
+    links = list(session.exec(select(UnionRepLink)
+                              .where(UnionRepLink.user_id == reader.id)).all())
+    if not links:
+        return {}
+    names = {o.id: o.name for o in session.exec(select(Organisation)).all()}
+    wanted = {(link.union.strip().casefold(), link.organisation_id) for link in links}
+    found = {}
+    for rep in session.exec(select(Representative).where(
+            Representative.kind == RepresentativeKind.recognised_union,
+            col(Representative.organisation_id).in_(
+                [link.organisation_id for link in links]))).all():
+        if rep.union and (rep.union.strip().casefold(), rep.organisation_id) in wanted:
+            assert rep.id is not None
+            found[rep.id] = (rep, names.get(rep.organisation_id, ""))
+    return found
+
+
+def _portal_rows(session: Session, reader: Reader,
+                 message_id: int | None = None) -> list[PortalNotice]:
+    reps = recognised_representatives(session, reader)
+    if not reps:
+        return []
+    refs = {f"representative:{rep_id}": rep_id for rep_id in reps}
+    query = (select(OutboxMessage, Notice)
+             .join(Notice, col(Notice.id) == OutboxMessage.notice_id)
+             .where(col(OutboxMessage.recipient_ref).in_(list(refs)),
+                    OutboxMessage.audience == "representative",
+                    OutboxMessage.status != OutboxStatus.cancelled)
+             .order_by(col(OutboxMessage.id).desc()))
+    if message_id is not None:
+        query = query.where(OutboxMessage.id == message_id)
+    rows = session.exec(query).all()
+    acks = {a.outbox_message_id: a for a in session.exec(select(NoticeAcknowledgement).where(
+        col(NoticeAcknowledgement.outbox_message_id).in_([m.id for m, _ in rows]))).all()}
+    ack_users = {u.id: u.display_name for u in session.exec(select(User).where(
+        col(User.id).in_([a.user_id for a in acks.values()]))).all()}
+    notices = []
+    staff_cache: dict[int, list[Employee]] = {}
+    for message, notice in rows:
+        if (message.last_error or "").startswith("withheld"):
+            continue
+        rep, employer = reps[refs[message.recipient_ref]]
+        transfer = session.get(Transfer, rep.transfer_id)
+        if transfer is None or transfer.id is None:
+            continue
+        if transfer.id not in staff_cache:
+            staff_cache[transfer.id] = list(session.exec(
+                select(Employee).where(Employee.transfer_id == transfer.id)).all())
+        if _names_anyone(message.subject + "\n" + message.body, staff_cache[transfer.id]):
+            continue
+        ack = acks.get(message.id) if message.id is not None else None
+        sent = (f"Sent by email, {message.sent_at:%d %b %Y}" if message.sent_at
+                else STATUS_LABELS.get(message.status, message.status.value))
+        notices.append(PortalNotice(
+            id=message.id or 0, transfer_id=transfer.id, transfer_ref=transfer.ref,
+            transfer_title=transfer.title, union=rep.union or "", employer=employer,
+            letter=letter_of_key(notice.key), subject=message.subject, body=message.body,
+            issued_on=notice.planned_for, delivery=sent, sent_at=message.sent_at,
+            acknowledged_at=ack.acknowledged_at if ack else None,
+            acknowledged_by=ack_users.get(ack.user_id) if ack else None))
+    return notices
+
+
+def notices_for_rep(session: Session, reader: Reader) -> list[PortalNotice]:
+    """Every notice this representative may read, newest first."""
+    return _portal_rows(session, reader)
+
+
+def notice_for_rep(session: Session, reader: Reader, message_id: int) -> PortalNotice:
+    """One notice, if this representative may read it (otherwise "not found", as for none)."""
+    rows = _portal_rows(session, reader, message_id)
+    if not rows:
+        raise NotFoundError(f"no notice {message_id} for you")
+    return rows[0]
+
+
+def acknowledge(session: Session, reader: Reader, message_id: int) -> PortalNotice:
+    """Record that this representative received the notice (once; later calls change nothing)."""
+    notice = notice_for_rep(session, reader, message_id)
+    existing = session.exec(select(NoticeAcknowledgement).where(
+        NoticeAcknowledgement.outbox_message_id == message_id,
+        NoticeAcknowledgement.user_id == reader.id)).first()
+    if existing is None:
+        session.add(NoticeAcknowledgement(outbox_message_id=message_id,
+                                          transfer_id=notice.transfer_id, user_id=reader.id,
+                                          union=notice.union))
+        transfer = session.get(Transfer, notice.transfer_id)
+        audit(session, transfer, reader.actor, "notice-acknowledged", data={
+            "message": message_id, "letter": notice.letter, "union": notice.union,
+            "employer": notice.employer})
+        session.flush()
+    return notice_for_rep(session, reader, message_id)
