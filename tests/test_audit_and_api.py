@@ -53,3 +53,13 @@ def test_demo_runs_twice_without_duplicates(tmp_path) -> None:
     import json
     refs = [row["ref"] for row in json.loads(listing.stdout)]
     assert len(refs) == len(set(refs)) == 15
+
+
+def test_a_database_url_that_cannot_be_used_never_shows_its_password(tmp_path) -> None:
+    for url in ("postgresql+nodriver://hr:S3cretPw@db.example.org/transfers",
+                "not a url at all S3cretPw"):
+        result = run_cli("list", env={"TRANSFER_ENGINE_DATABASE_URL": url}, cwd=tmp_path)
+        assert result.returncode != 0
+        assert "TRANSFER_ENGINE_DATABASE_URL" in result.stderr
+        assert "S3cretPw" not in result.stderr + result.stdout
+        assert "Traceback" not in result.stderr

@@ -307,8 +307,8 @@ def test_with_no_transfers_yet_the_cli_says_how_to_make_one(database: Engine, cl
     assert "transfer-engine create" in err and "transfer-engine demo" in err
 
 
-#: Where the engine keeps its errors' words (the brief's scope: engine layers and letters).
-_ENGINE_MODULES = ["errors.py", "store/queries.py", "engine", "rules", "letters"]
+#: Where the engine keeps its errors' words: the layers below the views and the front ends.
+_ENGINE_MODULES = ["errors.py", "store", "outbox", "engine", "rules", "letters"]
 #: Functions whose text is a message to a person rather than an error: the HR owner's alert
 #: that a state letter could not be issued is an email, and names the commands deliberately.
 _MESSAGES_NOT_ERRORS = {("letters/owed.py", "_hr_alert")}

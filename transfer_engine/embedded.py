@@ -49,7 +49,7 @@ class TransferEngine:
         if database_url is not None:
             settings = replace(settings, database_url=database_url)
         self.settings = settings
-        self.database: Engine = init_db(get_engine(settings.database_url))
+        self.database: Engine = init_db(get_engine(settings=settings))
         self.workflows: WorkflowLibrary = library(*settings.workflow_folders)
         self._today = today
 
@@ -79,14 +79,13 @@ class TransferEngine:
         ``key_dates`` needs at least ``transfer`` (the transfer date); the workflow names the
         others it counts from (e.g. ``decision``).
         """
-        self.workflows.get(workflow)  # an unknown workflow is refused before anything is written
         data = parse_transfer_create({
             "ref": ref, "title": title, "workflow_id": workflow, "regime": regime,
             "regime_reason": regime_reason, "transferor": transferor, "transferee": transferee,
             "key_dates": dict(key_dates), "parent": parent, "hr_owner": hr_owner,
             "escalation_contact": escalation_contact})
         with write_session(self.database) as session:
-            return create_transfer(session, data, actor=actor)
+            return create_transfer(session, data, actor=actor, workflows=self.workflows)
 
     def import_employees(self, ref: str, path: Path, *, actor: str,
                          replace: bool = False) -> ImportReport:

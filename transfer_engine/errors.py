@@ -48,6 +48,9 @@ class Action(StrEnum):
     preview_scheduled_emails = "preview_scheduled_emails"  # what the scheduler would send
     verify_letters = "verify_letters"              # check issued files against the register
     record_particulars = "record_particulars"      # record the fields a letter lacks
+    upgrade_database = "upgrade_database"          # back the database up, upgrade its schema
+    store_workflow_version = "store_workflow_version"  # put that version's file back, store it
+    migrate_workflow = "migrate_workflow"          # move ``ref`` on to workflow ``version``
     # What would satisfy a guard (GuardFailure.satisfied_by):
     complete_steps = "complete_steps"              # each step named, by its trigger or by hand
     record_key_date = "record_key_date"            # record the key date named
@@ -68,6 +71,7 @@ class NextStep:
     ref: str = ""        # the transfer
     trigger: str = ""
     letter: str = ""
+    version: int | None = None  # a workflow version (migrate_workflow, store_workflow_version)
 
     def as_json(self) -> dict[str, str]:
         return {k: str(v) for k, v in asdict(self).items() if v}
@@ -84,11 +88,12 @@ class TransferEngineError(Exception):
 class WorkflowError(TransferEngineError):
     """A workflow definition is malformed: the message names the file, the key and the fault."""
 
-    def __init__(self, source: str, problems: Sequence[str]) -> None:
+    def __init__(self, source: str, problems: Sequence[str], *,
+                 next_step: NextStep | None = None) -> None:
         self.source = source
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"workflow {source} is invalid:\n{lines}")
+        super().__init__(f"workflow {source} is invalid:\n{lines}", next_step=next_step)
 
 
 class NotFoundError(TransferEngineError):

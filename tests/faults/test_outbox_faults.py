@@ -1,9 +1,11 @@
 """Exactly once under faults: a real SMTP server, the scheduler as its own process, and the
 database failing just after the server accepted a message (another process holding SQLite's
-write lock), a SIGKILL in that window, a claim's lease running out, and a restore."""
+write lock), a SIGKILL in that window, a connection that breaks before the server answers, a
+claim's lease running out, and a restore."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sqlite3
 import threading
@@ -23,6 +25,7 @@ from tests.scheduler_fixtures import (
     cli_json,
     engine_process,
     free_port,
+    sweep_with_failures,
     transfer_with_staff,
     wait_for,
 )
@@ -185,7 +188,7 @@ def test_killed_while_it_cannot_record_an_accepted_message_it_is_held_not_sent_a
     assert recorder.count() == len(sched_env.rows("SELECT id FROM outboxmessage"))
     outbox = {r["id"]: r for r in cli_json("outbox")}
     assert outbox[row["id"]]["held"] and outbox[row["id"]]["status"] == "pending"
-    assert "in doubt" in outbox[row["id"]]["last_error"]
+    assert outbox[row["id"]]["last_error"].startswith("held: it may have been delivered before")
     assert sum(r["held"] for r in outbox.values()) == 1
     assert "held in doubt for HR, not sent again" in _log(sched_env)
 
@@ -212,6 +215,74 @@ def test_a_live_scheduler_records_an_accepted_message_once_the_database_is_back(
     _received_once_each(recorder)
     assert _all_sent(sched_env, recorder)
     assert "recorded as sent at last" in _log(sched_env)
+
+
+class DroppingRecorder(SmtpRecorder):
+    """A server that, on its n-th message, takes the whole message and then closes the
+    connection without answering: the client cannot know whether it was accepted."""
+
+    def __init__(self, drop_at: int) -> None:
+        super().__init__()
+        self.drop_at = drop_at
+        self.dropped_one = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.data_count + 1 == self.drop_at and not self.dropped_one.is_set():
+            self.data_count += 1
+            self.dropped_one.set()
+            server.transport.close()  # after the data, before the answer
+            await asyncio.sleep(3600)  # cancelled as the connection goes: no reply is sent
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_connection_broken_before_the_servers_answer_is_held_not_retried_then_sent_once(
+        sched_env: SchedEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder = DroppingRecorder(drop_at=2)
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        for name, value in _smtp(port).items():
+            monkeypatch.setenv(name, value)
+        engine = init_db(get_engine(sched_env.url))
+        today = date.today()
+        with write_session(engine) as session:
+            for who in ("a", "b", "c"):
+                enqueue(session, PlannedNotice(
+                    key=f"drop-test:{who}", kind=NoticeKind.hr_alert, planned_for=today,
+                    decided_on=today, messages=(PlannedMessage(
+                        "hr-owner", f"{who}@example.org", "hr", f"Alert {who}", "Body"),)))
+        sweep_with_failures()
+        assert recorder.dropped_one.is_set()
+        rows = {r["recipient"]: r for r in sched_env.rows(
+            "SELECT id, recipient, status, in_doubt, attempts, last_error FROM outboxmessage")}
+        dropped = rows["b@example.org"]
+        assert (dropped["status"], dropped["in_doubt"], dropped["attempts"]) == ("pending", 1, 1)
+        assert dropped["last_error"].startswith("held: it may have been delivered before")
+        assert "transfer-engine" not in dropped["last_error"]
+        assert "the connection to the mail server 127.0.0.1" in dropped["last_error"]
+
+        # More sweeps, past the retry interval: the others go, the held one does not.
+        time.sleep(1.5)
+        cli("scheduler", "--once")
+        cli("scheduler", "--once")
+        assert sorted(m.to for m in recorder.received) == ["a@example.org", "c@example.org"]
+        listing = cli("outbox")[1]
+        assert "HELD IN DOUBT" in listing
+        assert f"transfer-engine outbox release {dropped['id']} --reason" in listing
+        assert [r["id"] for r in cli_json("outbox") if r["held"]] == [dropped["id"]]
+
+        # HR asks the recipient, who never got it, and releases it: it goes once.
+        cli("outbox", "release", str(dropped["id"]), "--reason", "b has not got it")
+        cli("scheduler", "--once")
+        cli("scheduler", "--once")
+    finally:
+        controller.stop()
+    received = _received_once_each(recorder)
+    assert len(received) == 3
+    assert sorted(m.to for m in recorder.received) == [
+        "a@example.org", "b@example.org", "c@example.org"]
+    assert set(_statuses(sched_env)) == {"sent"}
 
 
 def test_a_claim_past_its_lease_is_held_if_it_was_with_the_server_and_requeued_if_not(
@@ -265,7 +336,7 @@ def test_after_a_restore_nothing_is_sent_again_until_hr_releases_it_then_once(
     # The backup's letters, and the notices decided again since the restore: all held.
     assert len(outbox) == sent and all(r["held"] for r in outbox)
     code, _, err = cli("outbox", "release", "--all", "--reason", " ", ok=False)
-    assert code == 1 and "give a reason" in err
+    assert code == 1 and "--reason is required: say what was checked" in " ".join(err.split())
 
     # HR checks with one recipient, who never got it (say), and releases that one only.
     chosen = outbox[0]

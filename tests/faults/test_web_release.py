@@ -22,7 +22,7 @@ def test_a_held_message_is_shown_and_released_with_a_reason(web: WebEnv) -> None
                            .where(OutboxMessage.transfer_ref == "ld-to-nct")).first()
         assert row is not None and row.id is not None
         row.status, row.in_doubt = OutboxStatus.pending, True  # as a restore leaves it
-        row.last_error = "in doubt after a restore"
+        row.last_error = "held: it may have been delivered before the restore"
         session.add(row)
         held_id = row.id
     page = officer.get(f"/transfers/{ld}/letters").text
@@ -33,7 +33,7 @@ def test_a_held_message_is_shown_and_released_with_a_reason(web: WebEnv) -> None
     refused = viewer.post(f"/transfers/{ld}/messages/{held_id}/release", {"reason": "x"})
     assert refused.status_code in (403, 404)
     empty = officer.post(f"/transfers/{ld}/messages/{held_id}/release", {"reason": "  "})
-    assert empty.status_code == 422 and "give a reason" in empty.text.lower()
+    assert empty.status_code == 422 and "enter a reason for releasing it" in empty.text.lower()
 
     done = officer.post(f"/transfers/{ld}/messages/{held_id}/release",
                         {"reason": "the branch secretary says it never arrived"})

@@ -17,15 +17,13 @@ from transfer_engine.cli.app import (
     print_table,
 )
 from transfer_engine.engine.import_limits import LIMITS_TEXT
-from transfer_engine.engine.inputs import OrganisationCreate
 from transfer_engine.engine.organisations import add_organisation as engine_add_organisation
+from transfer_engine.engine.organisations import parse_organisation_create
 from transfer_engine.engine.staff import add_representative, import_employees
-from transfer_engine.errors import ValidationError
 from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.people import Employee
 from transfer_engine.store.queries import get_transfer
-from transfer_engine.validation import field_problems
 
 organisations_app = typer.Typer(help="Councils, trusts, schools and companies.",
                                 no_args_is_help=True)
@@ -45,13 +43,9 @@ def add_organisation(
     headcount: int = typer.Option(None, "--headcount", help="Employees (reg 13A thresholds)"),
 ) -> None:
     """Add an organisation."""
-    import pydantic
-
-    try:
-        spec = OrganisationCreate(slug=slug, name=name, kind=kind, school_type=school_type,
-                                  maintaining_authority=maintaining, headcount=headcount)
-    except pydantic.ValidationError as exc:
-        raise ValidationError(field_problems=field_problems(exc)) from None
+    spec = parse_organisation_create({
+        "slug": slug, "name": name, "kind": kind, "school_type": school_type,
+        "maintaining_authority": maintaining, "headcount": headcount})
     with write_session() as session:
         engine_add_organisation(session, spec, actor=actor())
     console.print(f"Added {slug}: {name}")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 import typer
-from sqlmodel import select
+from sqlmodel import col, select
 
 from transfer_engine.cli.app import (
     EXIT_INCOMPLETE,
@@ -163,7 +163,6 @@ app.add_typer(outbox_app, name="outbox")
 
 
 @outbox_app.callback(invoke_without_command=True)
-@guarded
 def outbox(
     context: typer.Context,
     status: str = typer.Option(None, "--status",
@@ -178,8 +177,14 @@ def outbox(
     Messages held in doubt (they may already have reached the recipient) are listed first;
     `transfer-engine outbox release ID --reason ...` sends one again once checked.
     """
-    if context.invoked_subcommand is not None:
-        return
+    # Not guarded itself: `outbox release --help` must answer without a database.
+    if context.invoked_subcommand is None:
+        _list_outbox(status, transfer, limit, as_json)
+
+
+@guarded
+def _list_outbox(status: str | None, transfer: str | None, limit: int | None,
+                 as_json: bool) -> None:
     query = select(OutboxMessage)
     if status:
         try:
@@ -188,7 +193,7 @@ def outbox(
             fail(f"--status {status!r}: use one of {', '.join(s.value for s in OutboxStatus)}")
     if transfer:
         query = query.where(OutboxMessage.transfer_ref == transfer)
-    query = query.order_by(OutboxMessage.id.desc())  # type: ignore[union-attr]
+    query = query.order_by(col(OutboxMessage.id).desc())
     if limit:
         query = query.limit(limit)
     with read_session() as session:
@@ -204,6 +209,9 @@ def outbox(
                       "--reason \"...\"  (or --all).")
         for row in held:
             _show(row, row.last_error or "")
+            # The engine's note says why it is held; the command to release it is the CLI's.
+            _line("     ", f"to release it: transfer-engine outbox release {row.id} "
+                           "--reason \"...\"")
         console.print()
     problems = [r for r in rows if r.status in _PROBLEMS]
     if problems:

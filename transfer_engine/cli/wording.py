@@ -41,6 +41,7 @@ OPTIONS = {
     "key_dates.decision": "--decision-date",
     "key_dates": "--date",
     "objected_on": "--objected-on",
+    "release_reason": "--reason",
 }
 
 _RESCHEDULE = "`transfer-engine reschedule {ref} {key} YYYY-MM-DD --reason ...`"
@@ -78,6 +79,15 @@ def next_step(step: NextStep) -> str:
     if action == Action.record_particulars:
         return (f"Record particulars with `transfer-engine letters data {ref} FILE`, and key "
                 f"dates with {_RESCHEDULE.format(ref=ref, key='KEY_DATE')}.")
+    version = step.version or "N"
+    if action == Action.upgrade_database:
+        return "Upgrade it with `transfer-engine db upgrade` (back it up first)."
+    if action == Action.store_workflow_version:
+        return (f"`transfer-engine db upgrade` stores the file put back; then `transfer-engine "
+                f"workflows migrate {ref} --to-version {version}` moves it on.")
+    if action == Action.migrate_workflow:
+        return (f"`transfer-engine workflows migrate {ref} --to-version {version}` moves a "
+                "transfer on to it.")
     return ""
 
 

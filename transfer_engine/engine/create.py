@@ -18,15 +18,20 @@ from transfer_engine.store.definitions import record_definition
 from transfer_engine.store.queries import audit, get_organisation, get_transfer
 from transfer_engine.store.transfers import KeyDate, Transfer
 from transfer_engine.validation import field_problems
-from transfer_engine.workflow.loader import library
+from transfer_engine.workflow.loader import WorkflowLibrary, library
 
 # ---------------------------------------------------------------------------------------------
 # Creating transfers
 
 
-def create_transfer(session: Session, data: TransferCreate, *, actor: str) -> Transfer:
-    """Create a transfer in its workflow's initial state, with every step's deadline."""
-    definition = library().get(data.workflow_id)
+def create_transfer(session: Session, data: TransferCreate, *, actor: str,
+                    workflows: WorkflowLibrary | None = None) -> Transfer:
+    """Create a transfer in its workflow's initial state, with every step's deadline.
+
+    ``workflows`` is the library to take the definition from (default: the configured one);
+    the definition is stored with the transfer, which keeps it for its whole life.
+    """
+    definition = (workflows or library()).get(data.workflow_id)
     missing = [k for k, spec in definition.key_dates.items() if spec.required
                and k not in data.key_dates]
     unknown = [k for k in data.key_dates if k not in definition.key_dates]

@@ -43,7 +43,7 @@ import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from transfer_engine.config import get_settings
+from transfer_engine.config import Settings, get_settings
 from transfer_engine.letters.errors import LetterFormatError
 from transfer_engine.letters.templates import SUFFIX, LetterTemplates
 from transfer_engine.validation import field_problems
@@ -332,14 +332,13 @@ def forget() -> None:
 
 
 def catalogue(organisation: str | None = None, *, directory: Path | None = None,
-              overrides_dir: Path | None = None) -> Catalogue:
+              overrides_dir: Path | None = None, settings: Settings | None = None) -> Catalogue:
     """The letters as ``organisation`` (a slug) sends them: its overrides, then the defaults.
 
-    Defaults come from the settings (``TRANSFER_ENGINE_TEMPLATES``,
+    Defaults come from ``settings`` (by default the environment's: ``TRANSFER_ENGINE_TEMPLATES``,
     ``TRANSFER_ENGINE_LETTER_OVERRIDES``). Loaded once, and again when a file changes.
     """
-
-    settings = get_settings()
+    settings = settings or get_settings()
     directory = (directory or settings.templates_dir).resolve()
     overrides_dir = overrides_dir or settings.letter_overrides_dir
     overrides: list[Path] = []

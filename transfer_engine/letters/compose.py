@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from transfer_engine.config import Settings
 from transfer_engine.letters.catalogue import LetterSpec, catalogue
 from transfer_engine.letters.check import FieldChecker
 from transfer_engine.letters.context import (
@@ -43,11 +44,12 @@ from transfer_engine.letters.templates import LetterTemplates
 __all__ = ["ComposedLetter", "compose", "resolve"]
 
 
-def resolve(facts: TransferFacts, letter: str) -> tuple[LetterSpec, LetterTemplates]:
+def resolve(facts: TransferFacts, letter: str, *,
+            settings: Settings | None = None) -> tuple[LetterSpec, LetterTemplates]:
     """The letter as its sender sends it (that organisation's overrides applied)."""
-    spec = catalogue().get(letter)
+    spec = catalogue(settings=settings).get(letter)
     sender = facts.transferee if spec.sender == "transferee" else facts.transferor
-    own = catalogue(sender.slug)
+    own = catalogue(sender.slug, settings=settings)
     return own.get(letter), own.templates(letter)
 
 

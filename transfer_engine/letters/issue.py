@@ -157,7 +157,7 @@ def issue_letters(ref: str, letter: str, *, actor: str, today: date | None = Non
     today = today or date.today()
     with read_session(engine) as session:
         facts = load_facts(session, ref)
-        spec, templates = resolve(facts, letter)
+        spec, templates = resolve(facts, letter, settings=settings)
         if not spec.issuable:
             raise ValidationError(f"{letter} is sent by the scheduler, not issued by hand")
         outcome = preflight(session, facts, spec, templates, today=today, wanted=recipients,

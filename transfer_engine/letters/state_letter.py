@@ -47,7 +47,7 @@ def state_letter(session: Session, transfer_ref: str, name: str, today: date, *,
     """
     try:
         facts = load_facts(session, transfer_ref)
-        spec, templates = resolve(facts, name)
+        spec, templates = resolve(facts, name, settings=settings)
         if not spec.issuable:
             return StateLetter(None, f"{name} is not a letter that can be issued")
         outcome = preflight(session, facts, spec, templates, today=today, wanted=None,

@@ -108,7 +108,8 @@ class SweepReport:
         """What this sweep could not do: each message not delivered (it is retried, or HR is
         shown it), letter not issued or notice not recorded. Empty when everything went out."""
         undelivered = [d for d in self.deliveries if d.status in (
-            OutboxStatus.failed.value, OutboxStatus.permanent_failure.value)]
+            OutboxStatus.failed.value, OutboxStatus.permanent_failure.value) or (
+            d.in_doubt and d.status == OutboxStatus.pending.value)]  # held: for HR
         return [f"outbox #{d.id} to {d.recipient or '(no address)'} not delivered: {d.error}"
                 for d in undelivered] + self.errors
 

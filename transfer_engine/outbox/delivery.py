@@ -4,8 +4,10 @@ Every backend has one method, :meth:`DeliveryBackend.send`, which either returns
 description of where the message went or raises one of two errors:
 
     DeliveryError
-    ├── TemporaryDeliveryError   worth trying again later (server down, 4xx reply, timeout)
-    └── PermanentDeliveryError   trying again will not help (5xx reply to the address, bad address)
+    ├── TemporaryDeliveryError      worth trying again later (server down, 4xx reply, timeout)
+    ├── PermanentDeliveryError      trying again will not help (5xx reply, bad address)
+    └── DeliveryOutcomeUnknownError the connection broke after the message went to the server
+                                    and before its answer: it may have been accepted
 
 ``TemporaryDeliveryError.affects_all`` says the fault is not the message's but the connection's
 (unreachable server, refused credentials): the outbox then stops the batch instead of failing
@@ -51,6 +53,35 @@ class TemporaryDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """Delivery will never succeed as things stand (e.g. the server refuses the address)."""
+
+
+class DeliveryOutcomeUnknownError(DeliveryError):
+    """The message went to the server, but the connection broke before the server answered.
+
+    The server may have accepted it, so sending it again could deliver it twice: the outbox
+    holds it in doubt for HR instead of retrying it.
+    """
+
+    def __init__(self, where: str, detail: str) -> None:
+        super().__init__(f"the connection to {where} broke after the message was sent and "
+                         f"before the server answered, so it may have been accepted: {detail}")
+        self.where = where
+        self.detail = detail
+
+
+class _SMTP(smtplib.SMTP):
+    """An SMTP client that remembers the server's last reply code.
+
+    354 ("start mail input") means the message itself is going over: a connection that breaks
+    from then on, until the server's answer is read, leaves its fate unknown.
+    """
+
+    last_code: int | None = None
+
+    def getreply(self) -> tuple[int, bytes]:
+        code, text = super().getreply()
+        self.last_code = code
+        return code, text
 
 
 class DeliveryBackend:
@@ -139,7 +170,7 @@ class SmtpBackend(DeliveryBackend):
         self.starttls, self.user, self.password = starttls, user, password
         self.timeout, self.ca_file = timeout, ca_file
         self.local_hostname = local_hostname
-        self._connection: smtplib.SMTP | None = None
+        self._connection: _SMTP | None = None
 
     @property
     def where(self) -> str:
@@ -154,7 +185,7 @@ class SmtpBackend(DeliveryBackend):
                 f"cannot read TRANSFER_ENGINE_SMTP_CA_FILE={self.ca_file}: {exc}",
                 affects_all=True) from None
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _SMTP:
         if self._connection is not None:
             try:
                 code, _ = self._connection.noop()
@@ -164,8 +195,8 @@ class SmtpBackend(DeliveryBackend):
                 pass
             self.close()
         try:
-            connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout,
-                                      local_hostname=self.local_hostname)
+            connection = _SMTP(self.host, self.port, timeout=self.timeout,
+                               local_hostname=self.local_hostname)
         except (OSError, smtplib.SMTPException) as exc:
             raise TemporaryDeliveryError(
                 f"cannot reach the SMTP server {self.where}: {exc}. Check "
@@ -205,6 +236,7 @@ class SmtpBackend(DeliveryBackend):
         recipient = _only_recipient(message)
         sender = str(message["From"])
         connection = self._connect()
+        connection.last_code = None
         try:
             refused = connection.send_message(message, from_addr=sender, to_addrs=[recipient])
         except smtplib.SMTPRecipientsRefused as exc:
@@ -230,8 +262,12 @@ class SmtpBackend(DeliveryBackend):
             raise TemporaryDeliveryError(
                 f"the mail server deferred the message to {recipient}: {reply}") from None
         except (smtplib.SMTPException, OSError) as exc:
-            # The connection broke mid-message: we cannot know whether it was accepted.
             self.close()
+            if connection.last_code == 354:
+                # The message data was sent (or partly) and no answer came: we cannot know
+                # whether it was accepted, so it must not simply be sent again.
+                raise DeliveryOutcomeUnknownError(self.where, str(exc)) from None
+            # Broken before the message itself went over: nothing was accepted.
             raise TemporaryDeliveryError(
                 f"the connection to {self.where} failed while sending: {exc}",
                 affects_all=True) from None

@@ -61,5 +61,6 @@ def _attachment(attachment: dict[str, str], settings: Settings) -> bytes:
     if hashlib.sha256(data).hexdigest() != attachment["sha256"]:
         raise PermanentDeliveryError(
             f"the letter file {path} has changed since the letter was issued, so it was not "
-            "sent; run `transfer-engine letters verify` and issue the letter again")
+            "sent; check the transfer's issued letters against the register and issue the "
+            "letter again")
     return data

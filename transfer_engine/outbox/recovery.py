@@ -4,7 +4,7 @@ A message is *in doubt* when the mail server may have it but the database does n
 Sending it again could give someone a statutory notice twice; not sending it could mean it
 never arrives. Neither can be decided by the engine, so such a message is **held**: it is not
 sent again by a restart, by the end of a claim's lease or by another scheduler, and it is listed
-for HR (``transfer-engine outbox``, the transfer's Letters page) until someone who can ask the
+for HR (the CLI's outbox listing, the transfer's Letters page) until someone who can ask the
 recipient releases it (:func:`release`), which is audited with its reason. A released message
 goes out once more with the same Message-ID, so a mail system that keeps them can recognise it.
 
@@ -14,6 +14,9 @@ How a message comes to be in doubt:
   worker marks its row ``in_doubt`` (status ``sending``); recording the server's answer clears
   the mark. A row found in ``sending`` whose claimer has gone (:func:`claimer_gone`) is put back
   in the queue if it was never handed over, and held if it was (:func:`recover_in_doubt`).
+* *The connection broke before the server answered.* The message had gone to the server (all or
+  part of it), which may have accepted it: the worker holds it at once
+  (:mod:`transfer_engine.outbox.worker`).
 * *A restore.* A backup knows nothing of what was sent after it was taken, so every message not
   yet sent when the backup was taken may have gone out since: after a restore they are all held,
   and so is any message decided afterwards for a day up to the restore (the same notice, decided
@@ -40,7 +43,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from transfer_engine.dates.clock import utcnow
-from transfer_engine.errors import NotFoundError, ValidationError
+from transfer_engine.errors import FieldProblem, NotFoundError, ValidationError
 from transfer_engine.store.database import write_session
 from transfer_engine.store.messages import OutboxMessage, OutboxStatus, SchedulerState
 from transfer_engine.store.queries import audit
@@ -59,6 +62,10 @@ RESTORED = "restored_from_backup"
 
 #: Statuses of a message that has not been sent and may still be.
 UNSENT = (OutboxStatus.pending, OutboxStatus.sending, OutboxStatus.failed)
+
+#: How every held message's ``last_error`` ends: a page shows it as it is, and each front end
+#: adds how to release it.
+RELEASE_ONCE_CHECKED = "release it once you have checked that the recipient does not have it"
 
 # Identifies this process in claims: host, pid and a token (a later process may reuse the pid).
 _TOKEN = uuid.uuid4().hex[:8]
@@ -141,10 +148,9 @@ def recover_in_doubt(engine: Engine | None = None, now: datetime | None = None) 
                 row.status = OutboxStatus.pending
                 row.next_attempt_at = None
                 row.last_error = (
-                    f"in doubt: {row.claimed_by} had handed it to the mail server (claimed "
-                    f"{when}) but never recorded the answer, so it may have arrived. It is held: "
-                    "ask the recipient, then release it to send it again (transfer-engine outbox "
-                    f"release {row.id} --reason ...) or leave it held if it arrived.")
+                    f"held: it may have been delivered before {row.claimed_by} stopped (it had "
+                    f"handed it to the mail server, claimed {when}, but never recorded the "
+                    f"answer); {RELEASE_ONCE_CHECKED}")
                 held.append(row.id)
                 log.warning("outbox #%s (%s to %s) was with the mail server when %s stopped; "
                             "held in doubt for HR, not sent again (Message-ID %s)", row.id,
@@ -192,10 +198,8 @@ def hold_after_restore(engine: Engine | None, *, backup_taken_at: datetime | Non
             why = ("was decided or being sent after the backup was taken" if after
                    else "was not yet sent when the backup was taken")
             row.last_error = (
-                f"in doubt after a restore: it {why} ({backup_name}, taken {taken_text}), so it "
-                "may have been sent since. It is held: check whether the recipient has it, then "
-                f"release it (transfer-engine outbox release {row.id} --reason ...) or leave it "
-                "held.")
+                f"held: it may have been delivered before the restore (it {why}: "
+                f"{backup_name}, taken {taken_text}); {RELEASE_ONCE_CHECKED}")
             row.status, row.in_doubt = OutboxStatus.pending, True
             row.claimed_by, row.next_attempt_at = None, None
             session.add(row)
@@ -239,10 +243,9 @@ def restore_hold_day(session: Session) -> date | None:
     return cache["day"]
 
 
-RESTORE_HOLD_NOTE = ("in doubt after a restore: decided again for a day up to the restore, so the "
-                     "same notice may have been sent before the restore from a row the backup "
-                     "does not have. It is held: check whether the recipient has it, then release "
-                     "it (transfer-engine outbox release ID --reason ...) or leave it held.")
+RESTORE_HOLD_NOTE = ("held: it may have been delivered before the restore (it was decided again "
+                     "for a day up to the restore, and the same notice may have gone out from a "
+                     f"row the backup does not have); {RELEASE_ONCE_CHECKED}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,8 +286,10 @@ def release(session: Session, ids: Sequence[int] | None, *, reason: str, actor: 
     """
     reason = " ".join(reason.split())
     if not reason:
-        raise ValidationError("give a reason for releasing: what was checked, e.g. --reason "
-                              "\"the recipient confirmed they did not receive it\"")
+        raise ValidationError(field_problems=[FieldProblem(
+            "release_reason", "is required: say what was checked, such as \"the recipient "
+            "confirmed they did not receive it\"", label="reason for releasing",
+            code="required")])
     if ids is None:
         rows = list(held_messages(session, transfer_ref))
     else:

@@ -15,12 +15,14 @@ answer) and made safe: a database that is locked or unavailable then is tried ag
 backoff (:data:`RECORD_ATTEMPTS`); if it still cannot be written, this process keeps the answer
 and records it at the start of its next run, and stops sending meanwhile. A process that dies
 in the window leaves the row marked, and it is then held in doubt for HR rather than sent again
-(:mod:`transfer_engine.outbox.recovery`).
+(:mod:`transfer_engine.outbox.recovery`). So is a message whose connection broke after it went to
+the server and before the server answered (:class:`DeliveryOutcomeUnknownError`): it is held at
+once, never retried on its own.
 
 Failures: a temporary one (server unreachable, 4xx) is retried after ``mail_retry_seconds``,
 doubling each time, up to ``mail_max_attempts`` attempts; a permanent one (a 5xx refusal of the
 address, an address that is not an email address, no address at all) is never retried and is
-listed by ``transfer-engine outbox`` for HR to act on.
+listed in the outbox for HR to act on.
 """
 
 from __future__ import annotations
@@ -42,12 +44,13 @@ from transfer_engine.domain import StepStatus
 from transfer_engine.errors import DatabaseUnavailableError
 from transfer_engine.outbox.delivery import (
     DeliveryBackend,
+    DeliveryOutcomeUnknownError,
     PermanentDeliveryError,
     TemporaryDeliveryError,
 )
 from transfer_engine.outbox.email import build_email
 from transfer_engine.outbox.queue import address_problem
-from transfer_engine.outbox.recovery import recover_in_doubt, worker_id
+from transfer_engine.outbox.recovery import RELEASE_ONCE_CHECKED, recover_in_doubt, worker_id
 from transfer_engine.store.database import write_session
 from transfer_engine.store.messages import Notice, NoticeKind, OutboxMessage, OutboxStatus
 from transfer_engine.store.transfers import StepInstance, Transfer
@@ -344,10 +347,35 @@ def _deliver_one(backend: DeliveryBackend, row: OutboxMessage, outcome: Delivery
     return False
 
 
+def _hold_unanswered(exc: DeliveryOutcomeUnknownError, row: OutboxMessage, outcome: Delivery, *,
+                     engine: Engine | None, label: str) -> bool:
+    """Hold in doubt a message the server may have accepted without saying so; stops the batch.
+
+    The same state as a message left with the server by a process that stopped (see
+    :mod:`transfer_engine.outbox.recovery`): never sent again until HR releases it. If the
+    hold cannot be written, the row stays marked as with the server and is held by the next
+    run's recovery all the same.
+    """
+    assert row.id is not None
+    note = (f"held: it may have been delivered before the connection to the mail server "
+            f"{exc.where} broke, after the message was sent and before the server answered "
+            f"({exc.detail}); {RELEASE_ONCE_CHECKED}")
+    outcome.status, outcome.error, outcome.in_doubt = OutboxStatus.pending.value, note, True
+    _write(engine, update(OutboxMessage).where(col(OutboxMessage.id) == row.id).values(
+        status=OutboxStatus.pending, in_doubt=True, claimed_by=None, next_attempt_at=None,
+        last_error=note), f"the hold of outbox #{row.id}")
+    log.error("%s may or may not have been accepted: the connection broke before the server "
+              "answered (%s). Held in doubt for HR, not sent again (Message-ID %s)", label,
+              exc.detail, row.message_id)
+    return True  # the connection broke: the next run tries the rest afresh
+
+
 def _failed(exc: Exception, row: OutboxMessage, outcome: Delivery, *, engine: Engine | None,
             settings: Settings, now: datetime, label: str) -> bool:
     """Record a message that was not delivered; True if the batch should stop."""
     assert row.id is not None
+    if isinstance(exc, DeliveryOutcomeUnknownError):
+        return _hold_unanswered(exc, row, outcome, engine=engine, label=label)
     if isinstance(exc, PermanentDeliveryError):
         outcome.status, outcome.error = OutboxStatus.permanent_failure.value, str(exc)
         _record(engine, row.id, status=OutboxStatus.permanent_failure, last_error=str(exc),

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, func
 from sqlalchemy.engine import Connection
@@ -30,10 +30,8 @@ from transfer_engine.errors import (
 )
 from transfer_engine.store.people import Employee, Representative
 from transfer_engine.store.transfers import KeyDate, StepInstance, Transfer
+from transfer_engine.workflow.definition import WorkflowDefinition
 from transfer_engine.workflow.guard_names import GUARDS
-
-if TYPE_CHECKING:
-    from transfer_engine.workflow.definition import WorkflowDefinition
 
 
 class StepView(Protocol):

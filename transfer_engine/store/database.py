@@ -23,8 +23,13 @@ from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
-from transfer_engine.config import get_settings
-from transfer_engine.errors import ConfigurationError, DatabaseMissingError
+from transfer_engine.config import Settings, get_settings
+from transfer_engine.errors import (
+    Action,
+    ConfigurationError,
+    DatabaseMissingError,
+    NextStep,
+)
 from transfer_engine.store import (
     faults,
     tables,  # noqa: F401  (registers the tables)
@@ -83,9 +88,18 @@ def _configure_sqlite(engine: Engine, timeout: float) -> None:
             raise fault from exc
 
 
-def get_engine(url: str | None = None) -> Engine:
-    """The engine for ``url`` (default: the configured database), created once per process."""
-    settings = get_settings()
+def _without_password(url: str) -> str:
+    """The URL as it may be shown: a password never appears in a message or a log."""
+    try:
+        return faults.describe(url)
+    except Exception:  # not even parseable: it may hold a password anywhere
+        return "(not a database URL)"
+
+
+def get_engine(url: str | None = None, *, settings: Settings | None = None) -> Engine:
+    """The engine for ``url`` (default: the database of ``settings``, by default the
+    configured ones), created once per process."""
+    settings = settings or get_settings()
     return _engine_for(url or settings.database_url, settings.db_timeout)
 
 
@@ -101,7 +115,8 @@ def _engine_for(url: str, timeout: float) -> Engine:
                                    connect_args={"connect_timeout": max(1, round(timeout))})
     except Exception as exc:  # an unparseable URL or a missing driver
         raise ConfigurationError(
-            f"TRANSFER_ENGINE_DATABASE_URL={url!r} cannot be used: {exc}. "
+            f"TRANSFER_ENGINE_DATABASE_URL={_without_password(url)!r} cannot be used: "
+            f"{type(exc).__name__}. "
             "Use sqlite:///path/to/file.db or postgresql+psycopg://user:password@host/db."
         ) from exc
     faults.install(engine, timeout=timeout)
@@ -163,8 +178,7 @@ def init_db(engine: Engine | None = None, *, create: bool = True) -> Engine:
     An empty database is created at the latest revision; with ``create=False`` it is refused
     instead (:class:`DatabaseMissingError`), for everything but the commands that set a database
     up. One at an older revision is not upgraded behind the operator's back (several processes
-    may share it, and an upgrade wants a backup first): the error says to run
-    ``transfer-engine db upgrade``.
+    may share it, and an upgrade wants a backup first): the error's next step is to upgrade it.
     """
     engine = engine or get_engine()
     current, head = current_revision(engine), head_revision()
@@ -176,7 +190,8 @@ def init_db(engine: Engine | None = None, *, create: bool = True) -> Engine:
                 raise ConfigurationError(
                     f"{engine.url.render_as_string(hide_password=True)} holds tables but no "
                     "schema revision: it was not made by transfer-engine's migrations. Use a "
-                    "new database, or `transfer-engine db upgrade` once it is at revision 0001.")
+                    "new database, or upgrade this one once it is at revision 0001.",
+                    next_step=NextStep(Action.upgrade_database))
         if not create:
             raise DatabaseMissingError(faults.describe(engine.url),
                                        " (it exists, but holds no tables yet)")
@@ -184,7 +199,8 @@ def init_db(engine: Engine | None = None, *, create: bool = True) -> Engine:
         return engine
     raise ConfigurationError(
         f"the database schema is at revision {current}; this version of transfer-engine needs "
-        f"{head}. Back the database up, then run `transfer-engine db upgrade`.")
+        f"{head}. Back the database up, then upgrade it.",
+        next_step=NextStep(Action.upgrade_database))
 
 
 def read_session(engine: Engine | None = None) -> Session:

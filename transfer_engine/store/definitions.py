@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from transfer_engine.dates.clock import utcnow
-from transfer_engine.errors import NotFoundError, WorkflowError
+from transfer_engine.errors import Action, NextStep, NotFoundError, WorkflowError
 from transfer_engine.store.transfers import Transfer
 from transfer_engine.store.workflows import WorkflowVersion
 from transfer_engine.workflow.definition import WorkflowDefinition
@@ -85,7 +85,7 @@ def stored_definition(bind: Bind, workflow_id: str, version: int) -> WorkflowDef
 
 
 def definition_for(bind: Bind, workflow_id: str, version: int, *,
-                   ref: str = "the transfer") -> WorkflowDefinition:
+                   ref: str = "") -> WorkflowDefinition:
     """The definition a transfer on ``workflow_id`` at ``version`` runs on."""
     stored = stored_definition(bind, workflow_id, version)
     if stored is not None:
@@ -95,12 +95,13 @@ def definition_for(bind: Bind, workflow_id: str, version: int, *,
     current = library().get(workflow_id)
     if current.version == version:
         return current
+    name = ref or "the transfer"
     raise WorkflowError(current.source, [
-        f"{ref} runs on version {version} of workflow {workflow_id!r}, which is not stored in "
+        f"{name} runs on version {version} of workflow {workflow_id!r}, which is not stored in "
         f"the database, and the file is now version {current.version}. Put version {version} "
-        "of the file back (from version control) and run `transfer-engine db upgrade` to store "
-        f"it; then move {ref} on with `transfer-engine workflows migrate {ref} --to-version "
-        f"{current.version}` if it should change"])
+        "of the file back (from version control) and store it in the database; then move "
+        f"{name} on to version {current.version} if it should change"],
+        next_step=NextStep(Action.store_workflow_version, ref=ref, version=current.version))
 
 
 def every_definition(bind: Bind) -> list[WorkflowDefinition]:
@@ -132,8 +133,8 @@ def _changed_version(definition: WorkflowDefinition, users: list[str],
     return (f"workflow {definition.id!r} version {definition.version} has changed since "
             f"{len(users)} transfer(s) started on it ({shown}), but its version was not "
             f"raised. Set `version: {next_version}` in the file: the running transfers keep "
-            f"version {definition.version}, and `transfer-engine workflows migrate REF "
-            f"--to-version {next_version}` moves one of them when it should change")
+            f"version {definition.version}, and each can be moved on to version {next_version} "
+            "when it should change")
 
 
 def _next_version(session: Session, definition: WorkflowDefinition) -> int:
@@ -156,8 +157,10 @@ def record_definition(session: Session, definition: WorkflowDefinition, *,
     if rows:
         users = transfers_using(session, definition.id, definition.version)
         if users:
+            next_version = _next_version(session, definition)
             raise WorkflowError(definition.source, [
-                _changed_version(definition, users, _next_version(session, definition))])
+                _changed_version(definition, users, next_version)],
+                next_step=NextStep(Action.migrate_workflow, version=next_version))
     row = next((r for r in rows if r.sha256 == definition.sha256), None)
     if row is not None:
         # This content was stored before, then replaced while no transfer used the version:
@@ -205,10 +208,13 @@ def check_files_against_stored(session: Session,
         if users:
             problems.append((definition.source, _changed_version(
                 definition, users, _next_version(session, definition))))
+    # Each problem names its own next version; the next step names the command only.
+    next_step = NextStep(Action.migrate_workflow)
     if len(problems) == 1:
-        raise WorkflowError(problems[0][0], [problems[0][1]])
+        raise WorkflowError(problems[0][0], [problems[0][1]], next_step=next_step)
     if problems:
-        raise WorkflowError(f"{len(problems)} files", [f"{s}: {p}" for s, p in problems])
+        raise WorkflowError(f"{len(problems)} files", [f"{s}: {p}" for s, p in problems],
+                            next_step=next_step)
 
 
 def store_missing_definitions(session: Session, *, actor: str) -> list[str]:

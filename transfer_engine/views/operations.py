@@ -19,6 +19,7 @@ from transfer_engine.store.accounts import LoginAttempt
 from transfer_engine.store.messages import (
     SWEEP_FINISHED,
     OutboxMessage,
+    OutboxStatus,
     PendingLetter,
     SchedulerState,
 )
@@ -59,7 +60,8 @@ class OperationalFigures:
 
     # (status, kind) -> messages
     outbox: dict[tuple[str, str], int] = field(default_factory=dict)
-    # Messages that were with the mail server when a scheduler stopped (sent again, once).
+    # Messages held in doubt for HR: the mail server may have them (a scheduler stopped, or the
+    # connection broke, before its answer; or a restore). Never sent again until released.
     in_doubt: int = 0
     # Template name -> letters issued (the register: superseded and purged ones included).
     letters_issued: dict[str, int] = field(default_factory=dict)
@@ -73,8 +75,10 @@ def figures(session: Session, *, sign_in_window: timedelta) -> OperationalFigure
     """Count what :class:`OperationalFigures` holds, in a handful of indexed queries."""
     outbox = session.exec(select(OutboxMessage.status, OutboxMessage.kind, func.count())
                           .group_by(OutboxMessage.status, OutboxMessage.kind)).all()
+    # Held ones only: a row being sent right now is marked in doubt too, for a moment.
     in_doubt = session.exec(select(func.count()).select_from(OutboxMessage)
-                            .where(col(OutboxMessage.in_doubt).is_(True))).one()
+                            .where(col(OutboxMessage.in_doubt).is_(True),
+                                   col(OutboxMessage.status) == OutboxStatus.pending)).one()
     letters = session.exec(select(Letter.letter, func.count()).group_by(Letter.letter)).all()
     owed = session.exec(select(func.count()).select_from(PendingLetter)).one()
     failures = session.exec(select(func.count()).select_from(LoginAttempt).where(

@@ -120,7 +120,8 @@ class DatabaseCollector(Collector):
         yield outbox
         yield GaugeMetricFamily(
             "transfer_engine_outbox_in_doubt_messages",
-            "Messages that were with the mail server when a scheduler stopped; sent again.",
+            "Messages held in doubt (the mail server may have them); sent only when HR "
+            "releases them.",
             value=found.in_doubt)
         letters = CounterMetricFamily("transfer_engine_letters_issued",
                                       "Letters in the register, by template.", labels=["letter"])

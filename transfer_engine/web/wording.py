@@ -31,6 +31,8 @@ FIELDS: dict[str, tuple[str, str]] = {
                                                  "impracticable; they are kept in the history"),
     "note": ("The note", "the reason"),
     "objected_on": ("The date of the objection", "the date of the objection"),
+    "release_reason": ("Reason for releasing", "a reason for releasing it: what was checked, "
+                                               "such as the recipient saying it never arrived"),
 }
 
 
@@ -73,6 +75,14 @@ def next_step(step: NextStep) -> str:
         return "Use the action that completes it, under “What you can do now”."
     if step.action == Action.review_transfer:
         return "The page now shows the transfer as it is: check it and try again if still needed."
+    if step.action == Action.upgrade_database:
+        return "An operator must back the database up and upgrade it before it can be used."
+    if step.action == Action.store_workflow_version:
+        return ("An operator must put that version of the workflow file back and store it in the "
+                "database; an HR administrator can then move the transfer on under “Workflow "
+                "versions”.")
+    if step.action == Action.migrate_workflow:
+        return "An HR administrator can move a transfer on to it under “Workflow versions”."
     return ""
 
 

@@ -29,6 +29,7 @@ from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.queries import audit
 from transfer_engine.store.transfers import Transfer
 from transfer_engine.views.sent_messages import transfer_messages
+from transfer_engine.web import wording
 from transfer_engine.web.auth import can_edit
 from transfer_engine.web.deps import (
     PersonalData,
@@ -130,11 +131,6 @@ def download(request: Request, transfer_id: int, letter: str, fmt: str, to: str,
                     headers={"content-disposition": content_disposition(name)})
 
 
-def _sentence(message: str) -> str:
-    """An error message as a sentence on a page (names in it keep their capitals)."""
-    return message[:1].upper() + message[1:]
-
-
 @router.post("/transfers/{transfer_id}/letters/{letter}/issue")
 def issue(request: Request, transfer_id: int, letter: str, principal: PersonalData) -> Response:
     transfer = find_transfer(request, principal, transfer_id)
@@ -146,7 +142,7 @@ def issue(request: Request, transfer_id: int, letter: str, principal: PersonalDa
                                                today=settings_of(request).today())
     except TransferEngineError as exc:
         return _page(request, transfer, status_code=422,
-                     errors={f"issue-{letter}": _sentence(str(exc))})
+                     errors={f"issue-{letter}": wording.describe(exc)})
     flash(request, f"Issued {letter} to {count} recipient{'s' if count != 1 else ''}: the "
                    "scheduler sends them (see below).")
     return RedirectResponse(f"/transfers/{transfer.id}/letters", status_code=303)
@@ -163,7 +159,7 @@ def resend(request: Request, transfer_id: int, message_id: int,
                                today=settings_of(request).today())
     except ValidationError as exc:
         return _page(request, transfer, status_code=422,
-                     errors={"_resend": _sentence(str(exc))})
+                     errors={"_resend": wording.describe(exc)})
     flash(request, "A copy will be sent; the earlier message stays on record.")
     return RedirectResponse(f"/transfers/{transfer.id}/letters", status_code=303)
 
@@ -180,7 +176,7 @@ def release(request: Request, transfer_id: int, message_id: int, principal: Pers
                          transfer_ref=transfer.ref)
     except (ValidationError, NotFoundError) as exc:
         return _page(request, transfer, status_code=422,
-                     errors={f"release-{message_id}": _sentence(str(exc))})
+                     errors={f"release-{message_id}": wording.describe(exc)})
     flash(request, "Released: the scheduler sends it at its next sweep, with its original "
                    "Message-ID.")
     return RedirectResponse(f"/transfers/{transfer.id}/letters", status_code=303)
