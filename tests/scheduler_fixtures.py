@@ -277,3 +277,19 @@ def transfer_with_staff(ref: str, *, employees: int, transfer_date: date,
         with write_session() as session:
             fill_synthetic(session, get_transfer(session, ref), actor="test")
     return ref
+
+
+def state_letters_due_today(env: SchedEnv, ref: str, *, employees: int) -> int:
+    """A transfer entering 'consulting' today, its letters issued as the CLI and the web issue
+    them after a transition: 2 representatives' and one per employee. Returns the messages."""
+    from transfer_engine.engine.advance import advance
+    from transfer_engine.letters.owed import issue_pending
+
+    init_db(get_engine(env.url))
+    today = date.today()
+    transfer_with_staff(ref, employees=employees, transfer_date=today + timedelta(70),
+                        decision=today)
+    for trigger in ("approve", "record_measures", "inform_representatives"):
+        advance(ref, trigger, actor="test", note="test", today=today)
+    assert issue_pending().errors == []
+    return len(env.rows("SELECT id FROM outboxmessage"))

@@ -9,35 +9,20 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from tests.scheduler_fixtures import (
     SchedEnv,
     cli,
     cli_json,
     engine_process,
+    state_letters_due_today,
     subprocess_env,
-    transfer_with_staff,
     wait_for,
 )
-from transfer_engine.engine.advance import advance
-from transfer_engine.letters.owed import issue_pending
 from transfer_engine.outbox.recovery import claimer_gone, worker_id
-from transfer_engine.store.database import get_engine, init_db
 
 EMPLOYEES = 30
-
-
-def _letters_due_today(env: SchedEnv) -> int:
-    """A transfer entering 'consulting' today: 2 representatives' and 30 employees' letters."""
-    init_db(get_engine(env.url))
-    today = date.today()
-    transfer_with_staff("kill-test", employees=EMPLOYEES, transfer_date=today + timedelta(70),
-                        decision=today)
-    for trigger in ("approve", "record_measures", "inform_representatives"):
-        advance("kill-test", trigger, actor="test", note="test", today=today)
-    assert issue_pending().errors == []  # as the CLI and web do after a transition
-    return len(env.rows("SELECT id FROM outboxmessage"))
 
 
 def _statuses(env: SchedEnv) -> Counter[str]:
@@ -47,7 +32,7 @@ def _statuses(env: SchedEnv) -> Counter[str]:
 def test_sigkill_in_the_middle_of_a_batch_then_restart_delivers_each_message_once(
         sched_env: SchedEnv, smtp_server) -> None:
     recorder, port = smtp_server
-    letters = _letters_due_today(sched_env)
+    letters = state_letters_due_today(sched_env, "kill-test", employees=EMPLOYEES)
     assert letters == EMPLOYEES + 2
     recorder.hold_at = 10  # the server sits on the 10th message without answering
     settings = {"TRANSFER_ENGINE_MAIL": "smtp", "TRANSFER_ENGINE_SMTP_HOST": "127.0.0.1",

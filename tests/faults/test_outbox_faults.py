@@ -25,12 +25,10 @@ from tests.scheduler_fixtures import (
     cli_json,
     engine_process,
     free_port,
+    state_letters_due_today,
     sweep_with_failures,
-    transfer_with_staff,
     wait_for,
 )
-from transfer_engine.engine.advance import advance
-from transfer_engine.letters.owed import issue_pending
 from transfer_engine.outbox.delivery import FileBackend
 from transfer_engine.outbox.queue import PlannedMessage, PlannedNotice, enqueue
 from transfer_engine.outbox.recovery import CLAIM_LEASE, recover_in_doubt, worker_id
@@ -83,18 +81,6 @@ def locking_server(sched_env: SchedEnv) -> Iterator[tuple[LockingRecorder, int]]
         controller.stop()
 
 
-def _letters_due_today(env: SchedEnv) -> int:
-    """A transfer entering 'consulting' today: its representatives' and employees' letters."""
-    init_db(get_engine(env.url))
-    today = date.today()
-    transfer_with_staff("fault-test", employees=EMPLOYEES, transfer_date=today + timedelta(70),
-                        decision=today)
-    for trigger in ("approve", "record_measures", "inform_representatives"):
-        advance("fault-test", trigger, actor="test", note="test", today=today)
-    assert issue_pending().errors == []
-    return len(env.rows("SELECT id FROM outboxmessage"))
-
-
 def _smtp(port: int) -> dict[str, str]:
     return {"TRANSFER_ENGINE_MAIL": "smtp", "TRANSFER_ENGINE_SMTP_HOST": "127.0.0.1",
             "TRANSFER_ENGINE_SMTP_PORT": str(port), "TRANSFER_ENGINE_SEND_TIME": "00:00",
@@ -134,7 +120,7 @@ def _stop(process) -> None:
 def test_a_database_locked_when_the_server_accepts_is_waited_for_and_the_message_recorded_sent(
         sched_env: SchedEnv, locking_server) -> None:
     recorder, port = locking_server
-    letters = _letters_due_today(sched_env)
+    letters = state_letters_due_today(sched_env, "fault-test", employees=EMPLOYEES)
     # The lock goes away after 3 s: within the worker's retries (about 9 s), not its first try.
     recorder.hold_for = 3.0
     process = engine_process(sched_env, "scheduler", "--once", **_smtp(port))
@@ -154,7 +140,7 @@ def test_a_database_locked_when_the_server_accepts_is_waited_for_and_the_message
 def test_killed_while_it_cannot_record_an_accepted_message_it_is_held_not_sent_again(
         sched_env: SchedEnv, locking_server) -> None:
     recorder, port = locking_server
-    _letters_due_today(sched_env)
+    state_letters_due_today(sched_env, "fault-test", employees=EMPLOYEES)
     first = engine_process(sched_env, "scheduler", "--interval", "1", **_smtp(port))
     try:
         wait_for(lambda: "could not record the outcome of outbox" in _log(sched_env), 60,
@@ -198,7 +184,7 @@ def test_a_live_scheduler_records_an_accepted_message_once_the_database_is_back(
     """The lock outlasts every retry: the process keeps the answer, stops sending, and writes
     it at a later sweep; it never sends the message again."""
     recorder, port = locking_server
-    _letters_due_today(sched_env)
+    state_letters_due_today(sched_env, "fault-test", employees=EMPLOYEES)
     process = engine_process(sched_env, "scheduler", "--interval", "1", **_smtp(port))
     try:
         wait_for(lambda: "was ACCEPTED by the mail server but the database could not record"
@@ -316,7 +302,7 @@ def test_after_a_restore_nothing_is_sent_again_until_hr_releases_it_then_once(
     recorder, port = smtp_server
     for name, value in _smtp(port).items():
         monkeypatch.setenv(name, value)
-    letters = _letters_due_today(sched_env)
+    letters = state_letters_due_today(sched_env, "fault-test", employees=EMPLOYEES)
     backup = sched_env.root / "backups" / "before-sending.db"
     cli("backup", str(backup))
     cli("scheduler", "--once")

@@ -75,8 +75,8 @@ class _Recorder(jinja2.ChainableUndefined):
         return ""
 
 
-def _passing_undefined(function: Callable[..., Any]) -> Callable[..., Any]:
-    """A filter that hands a missing value on (to be recorded where it is printed)."""
+def passing_undefined(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter that hands a missing value on, to be recorded or marked where it is printed."""
 
     @functools.wraps(function)
     def wrapper(value: Any, *args: Any, **kwargs: Any) -> Any:
@@ -142,7 +142,7 @@ def _compiled(spec: LetterSpec) -> tuple[jinja2.Template, jinja2.Template]:
         trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     for name, function in strict.filters.items():
         if name not in environment.filters or name in ("long_date", "money", "lines"):
-            environment.filters[name] = _passing_undefined(function)
+            environment.filters[name] = passing_undefined(function)
     return (environment.get_template(spec.name + SUFFIX),
             environment.from_string(f"{{% autoescape false %}}{spec.subject}{{% endautoescape %}}"))
 

@@ -15,7 +15,7 @@ without gaps is never rendered with it at all.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ import jinja2.sandbox
 from markupsafe import escape
 
 from transfer_engine.letters.catalogue import LetterSpec
+from transfer_engine.letters.check import passing_undefined
 from transfer_engine.letters.templates import LetterTemplates, field_path
 
 __all__ = ["Gaps", "gap_marker", "marking_templates"]
@@ -88,18 +89,6 @@ class _Marked(jinja2.ChainableUndefined):
     __le__ = __gt__ = __ge__ = __lt__  # type: ignore[assignment]
 
 
-def _passing(function: Callable[..., Any]) -> Callable[..., Any]:
-    """A filter that hands a missing value on, to be marked where it is printed."""
-
-    @functools.wraps(function)
-    def wrapper(value: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(value, jinja2.Undefined):
-            return value
-        return function(value, *args, **kwargs)
-
-    return wrapper
-
-
 @functools.lru_cache(maxsize=64)
 def marking_templates(spec: LetterSpec) -> LetterTemplates:
     """``spec``'s exact sources, compiled to mark gaps rather than refuse them (once a version)."""
@@ -108,5 +97,5 @@ def marking_templates(spec: LetterSpec) -> LetterTemplates:
                                 undefined=_Marked)
     filters = templates.environment.filters
     for name in ("long_date", "money", "lines"):
-        filters[name] = _passing(filters[name])
+        filters[name] = passing_undefined(filters[name])
     return templates

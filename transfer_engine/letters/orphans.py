@@ -18,7 +18,6 @@ the scheduler's sweep act on them.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -33,7 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from transfer_engine.config import Settings, get_settings
-from transfer_engine.letters.register import FORMATS, STAGED, transfer_folder
+from transfer_engine.letters.register import FORMATS, STAGED, file_sha256, transfer_folder
 from transfer_engine.store.database import read_session
 from transfer_engine.store.register import LetterFile
 
@@ -93,14 +92,6 @@ def _files(root: Path, folder: Path) -> Iterator[tuple[Path, os.stat_result]]:
                 yield path, status
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def find_orphans(transfer_ref: str | None = None, *, engine: Engine | None = None,
                  settings: Settings | None = None) -> list[OrphanFile]:
     """Files under the letters folder (one transfer's, or all) that no register entry owns."""
@@ -133,7 +124,7 @@ def find_orphans(transfer_ref: str | None = None, *, engine: Engine | None = Non
                 elif (root / final).exists():
                     found.append(OrphanFile(relative, "remove", "a leftover copy; the letter's "
                                             "file is in place", age, size))
-                elif _sha256(path) == owned[final]:
+                elif file_sha256(path) == owned[final]:
                     found.append(OrphanFile(relative, "complete", "its letter is issued but the "
                                             "file was not put in place", age, size))
                 else:

@@ -2,7 +2,7 @@
 
 Entering ``consulting`` means the representatives get the regulation 13 information and every
 employee their notification. The transition that enters the state *decides* this: it writes one
-:class:`~transfer_engine.store.tables.PendingLetter` row per letter in its own transaction, so the
+:class:`~transfer_engine.store.messages.PendingLetter` row per letter in its own transaction, so the
 letter is owed if and only if the state change is committed. It does not render anything.
 Rendering, filing and registering a letter to a hundred employees takes far longer than the
 transition itself, and the transfer's lock (on SQLite, the database's one writer) would be held

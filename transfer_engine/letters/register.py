@@ -7,7 +7,7 @@ when. For each letter the register keeps:
   (``TRANSFER_ENGINE_LETTERS_DIR``) as ``<transfer>/<letter>/<id>-<recipient>.<ext>``, with the
   SHA-256 and size of each;
 * the template version (the SHA-256 of its sources) and, once per version, the sources
-  themselves (:class:`~transfer_engine.store.tables.LetterTemplateVersion`);
+  themselves (:class:`~transfer_engine.store.register.LetterTemplateVersion`);
 * the exact data it was rendered with, and its hash; who issued it and when; and the letter it
   superseded, if any.
 
@@ -328,7 +328,8 @@ class VerifyReport:
                 "failures": [f.as_json() for f in self.failures], "orphans": self.orphans}
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks (letters can be large PDFs)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 16), b""):
@@ -361,7 +362,7 @@ def check_letter(session: Session, letter: Letter, files: list[LetterFile], root
         path = root / row.path
         if not path.is_file():
             check.problems.append(f"{row.format}: file {path} is missing")
-        elif _file_sha256(path) != row.sha256:
+        elif file_sha256(path) != row.sha256:
             check.problems.append(f"{row.format}: file {path} has changed since it was issued "
                                   "(its SHA-256 no longer matches the register)")
     if data_sha256(letter.data) != letter.data_sha256:

@@ -39,7 +39,7 @@ from transfer_engine.letters.owed import IssueReport as OwedLettersReport
 from transfer_engine.letters.particulars import import_particulars, particulars_file_hint
 from transfer_engine.letters.preflight import LetterReadiness, check_transfer, preflight
 from transfer_engine.letters.refusal import LetterDataError
-from transfer_engine.letters.register import FORMATS, VerifyReport, _file_sha256
+from transfer_engine.letters.register import FORMATS, VerifyReport, file_sha256
 from transfer_engine.letters.register import verify as verify_register
 from transfer_engine.letters.resend import send_again
 from transfer_engine.store.messages import OutboxMessage
@@ -295,7 +295,7 @@ def issued_file(session: Session, letter_id: int, fmt: str = "pdf",
     if row is None or letter is None:
         raise NotFoundError(f"no issued letter {letter_id} in {fmt}")
     path = settings.letters_dir / row.path
-    if not path.is_file() or _file_sha256(path) != row.sha256:
+    if not path.is_file() or file_sha256(path) != row.sha256:
         raise ValidationError(f"the {fmt} file of letter {letter_id} is missing or has changed "
                               "since it was issued", next_step=NextStep(
                                   Action.verify_letters, ref=letter.transfer_ref))

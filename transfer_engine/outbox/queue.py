@@ -4,8 +4,8 @@ How "exactly once" is kept
 --------------------------
 
 1. *Deciding* (this module). A sweep (or the issue of a state's letters) inserts a
-   :class:`~transfer_engine.store.tables.Notice` whose ``key`` is unique, and its
-   :class:`~transfer_engine.store.tables.OutboxMessage` rows (one per recipient), in the same
+   :class:`~transfer_engine.store.messages.Notice` whose ``key`` is unique, and its
+   :class:`~transfer_engine.store.messages.OutboxMessage` rows (one per recipient), in the same
    transaction. The insert is ``ON CONFLICT DO NOTHING``: a notice already decided, by this
    process or another, yields nothing new. A crash before the commit leaves nothing; after it,
    the messages are on disk and will be delivered. Nothing is decided twice, nothing decided is
