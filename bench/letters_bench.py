@@ -1,31 +1,36 @@
-"""Benchmark: personalised TUPE letters to PDF, ours against the common HTML-to-PDF pipeline.
+"""Benchmark: personalised TUPE letters as tagged PDF/A + PDF/UA, against HTML-to-PDF; bulk issue.
 
 Every letter is an individual ``employee-notification`` (the regulation 13 information for one
 employee, with their employee liability details), rendered from synthetic data: each letter
 says in its first paragraph that it is synthetic test data.
 
-Measured, on one CPU core where the OS allows pinning:
+Measured, on one CPU core where the OS allows pinning, in one run:
 
-(a) ours: Jinja2 -> letter HTML -> LetterDocument -> PDF, one file per letter written to a
-    temporary folder; also with the layout memos cleared before every letter ("cold"), the
-    worst case in which no two letters share a paragraph;
+(a) ours: Jinja2 -> letter HTML -> LetterDocument -> Typst -> PDF/A-2a + PDF/UA-1 (tagged,
+    fonts embedded), one file per letter written to a temporary folder;
 (b) HTML only: the Jinja2 render of the letter HTML (the email body);
-(c) baseline: Jinja2 -> HTML -> WeasyPrint, one PDF per letter, on a smaller sample.
+(c) baseline: Jinja2 -> HTML -> WeasyPrint, one PDF per letter, on a smaller sample (WeasyPrint
+    is not a dependency: ``pip install weasyprint`` to run it);
+(d) DOCX: our writer against python-docx building the same letter;
+(e) bulk issue: 1,000 employee notifications of one transfer issued end to end, as
+    ``letters issue`` does it (checked first, then every format rendered, filed, registered and
+    queued for sending) on a temporary SQLite database.
 
 Rates are medians over ``--repeat`` runs. Building the synthetic data is not timed; writing the
-files is. Peak memory is the traced Python heap (tracemalloc) over a 1,000-letter run and an
-N-letter run of (a): if memory is flat in the number of letters the two are about equal (the
-layout memos are bounded, and may still be filling towards their caps at 1,000 letters).
-Output paths are plain strings: pathlib interns every path part, which puts an interpreter
-table that has nothing to do with letters into the measurement.
+files is. Memory: the process's resident set (RSS, which counts Typst's own memory as well as
+Python's) after 100 and after 1,000 more letters of (a), and the peak traced Python heap
+(tracemalloc) over 100 and 1,000 letters: flat in the number of letters if the pairs are about
+equal. Output paths are plain strings: pathlib interns every path part, which puts an
+interpreter table that has nothing to do with letters into the measurement.
 
-Run from the project root:  python bench/letters_bench.py [--n 10000] [--baseline-n 200]
+Run from the project root:  python bench/letters_bench.py [--n 2000] [--baseline-n 100]
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import io
 import os
 import resource
 import shutil
@@ -36,19 +41,38 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from transfer_engine.domain import OrganisationKind, RepresentativeKind  # noqa: E402
+from transfer_engine.engine.create import create_transfer, parse_transfer_create  # noqa: E402
+from transfer_engine.engine.planning import refresh_steps  # noqa: E402
 from transfer_engine.letters import (  # noqa: E402  (after the path set-up above)
     LetterTemplates,
-    layout,
     parse_letter_html,
+    render_docx,
     render_pdf,
 )
+from transfer_engine.letters.document import (  # noqa: E402
+    LINE_BREAK,
+    BulletList,
+    Heading,
+    Inline,
+    LetterDocument,
+    Paragraph,
+    Table,
+)
+from transfer_engine.letters.issue import issue_letters  # noqa: E402
+from transfer_engine.letters.sample_particulars import fill_synthetic  # noqa: E402
 from transfer_engine.letters.samples import employee_context  # noqa: E402
+from transfer_engine.store.database import get_engine, init_db, write_session  # noqa: E402
+from transfer_engine.store.organisations import Organisation  # noqa: E402
+from transfer_engine.store.people import Employee, Representative  # noqa: E402
 
 LETTER = "employee-notification"
 OUTPUT_BASE: str | None = None  # where the temporary output folders go; None: the system's
@@ -71,10 +95,22 @@ th, td { text-align: left; vertical-align: top; border-bottom: 0.6pt solid #bbb;
 class Run:
     letters: int
     seconds: float
+    cpu: float = 0.0   # CPU seconds of this process (and of its workers, for a bulk issue)
 
     @property
     def rate(self) -> float:
         return self.letters / self.seconds
+
+    @property
+    def cpu_rate(self) -> float:
+        """Letters per CPU second: what a core would do with nothing else running on it."""
+        return self.letters / self.cpu if self.cpu else 0.0
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (a bulk issue's workers)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _busy_fractions(cores: set[int], interval: float = 0.3) -> dict[int, float]:
@@ -116,15 +152,14 @@ def contexts(n: int, start: int = 0) -> Any:
         yield employee_context(index)
 
 
-def ours(templates: LetterTemplates, n: int, folder: Path, *, cold: bool = False,
+def ours(templates: LetterTemplates, n: int, folder: Path, *,
          start: int = 0) -> tuple[Run, dict[str, float]]:
-    """Pipeline (a): one PDF file per letter, streamed to disk."""
+    """Pipeline (a): one tagged PDF/A + PDF/UA file per letter, streamed to disk."""
     template = templates.template(LETTER)
     stages = {"jinja": 0.0, "parse": 0.0, "pdf": 0.0, "write": 0.0}
     clock = time.perf_counter
+    cpu = time.process_time()
     for index, context in enumerate(contexts(n, start)):
-        if cold:
-            layout.clear_memos()
         t0 = clock()
         html = template.render(context)
         t1 = clock()
@@ -139,7 +174,8 @@ def ours(templates: LetterTemplates, n: int, folder: Path, *, cold: bool = False
         stages["parse"] += t2 - t1
         stages["pdf"] += t3 - t2
         stages["write"] += t4 - t3
-    return Run(n, sum(stages.values())), stages
+    # CPU time includes building each letter's synthetic data (a few microseconds).
+    return Run(n, sum(stages.values()), time.process_time() - cpu), stages
 
 
 def html_only(templates: LetterTemplates, n: int, chunk: int = 1_000) -> Run:
@@ -149,14 +185,15 @@ def html_only(templates: LetterTemplates, n: int, chunk: int = 1_000) -> Run:
     nor a timer call per letter is counted in a measurement this short.
     """
     template = templates.template(LETTER)
-    total = 0.0
+    total = cpu = 0.0
     for start in range(0, n, chunk):
         batch = list(contexts(min(chunk, n - start), start))
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for context in batch:
             template.render(context)
         total += time.perf_counter() - t0
-    return Run(n, total)
+        cpu += time.process_time() - c0
+    return Run(n, total, cpu)
 
 
 def baseline(templates: LetterTemplates, n: int, folder: Path, weasyprint: Any) -> Run:
@@ -164,15 +201,16 @@ def baseline(templates: LetterTemplates, n: int, folder: Path, weasyprint: Any) 
     template = templates.template(LETTER)
     stylesheet = weasyprint.CSS(string=PRINT_CSS)
     clock = time.perf_counter
-    total = 0.0
+    total = cpu = 0.0
     for index, context in enumerate(contexts(n)):
-        t0 = clock()
+        t0, c0 = clock(), time.process_time()
         html = template.render(context)
         page = f'<!DOCTYPE html><html lang="en-GB"><meta charset="utf-8"><body>{html}</body>'
         weasyprint.HTML(string=page).write_pdf(
             os.path.join(folder, f"baseline-{index:06d}.pdf"), stylesheets=[stylesheet])
         total += clock() - t0
-    return Run(n, total)
+        cpu += time.process_time() - c0
+    return Run(n, total, cpu)
 
 
 def repeat(times: int, work: Callable[[Path], Run]) -> list[Run]:
@@ -202,6 +240,130 @@ def traced_peak(templates: LetterTemplates, n: int) -> float:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def rss_mib() -> float:
+    """This process's resident set now (Linux), in MiB: Typst's memory is not Python's heap."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def rss_growth(templates: LetterTemplates, first: int, then: int) -> tuple[float, float]:
+    """RSS after ``first`` letters of (a), and after ``then`` more (different) letters."""
+    folder = Path(tempfile.mkdtemp(prefix="letters-bench-rss-", dir=OUTPUT_BASE))
+    try:
+        ours(templates, first, folder, start=2 * 10**6)
+        after_first = rss_mib()
+        ours(templates, then, folder, start=3 * 10**6)
+        return after_first, rss_mib()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _python_docx_runs(paragraph: Any, runs: Inline) -> None:
+    for run in runs:
+        if run.text == LINE_BREAK:
+            paragraph.add_run().add_break()
+        else:
+            added = paragraph.add_run(run.text)
+            added.bold, added.italic = run.bold or None, run.italic or None
+
+
+def python_docx(letter: LetterDocument, docx: Any) -> bytes:
+    """(d) the same letter built with python-docx (styles, headings, lists, a real table)."""
+    document = docx.Document()
+    document.core_properties.title = letter.subject
+    document.core_properties.language = "en-GB"
+    document.add_paragraph(letter.letterhead.organisation)
+    for line in (*letter.letterhead.address, *letter.recipient, letter.date):
+        document.add_paragraph(line)
+    document.add_paragraph(letter.subject)
+    for block in letter.blocks:
+        if isinstance(block, Paragraph):
+            _python_docx_runs(document.add_paragraph(), block.runs)
+        elif isinstance(block, Heading):
+            document.add_heading(block.text, level=block.level)
+        elif isinstance(block, BulletList):
+            for item in block.items:
+                _python_docx_runs(document.add_paragraph(style="List Bullet"), item)
+        elif isinstance(block, Table):
+            table = document.add_table(rows=0, cols=2)
+            for row in block.rows:
+                cells = table.add_row().cells
+                _python_docx_runs(cells[0].paragraphs[0], row.label)
+                _python_docx_runs(cells[1].paragraphs[0], row.value)
+    if letter.signature is not None:
+        document.add_paragraph(letter.signature.closing).paragraph_format.keep_with_next = True
+        for line in letter.signature.lines:
+            document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def docx_rates(templates: LetterTemplates, n: int) -> tuple[float, float | None]:
+    """(d) DOCX letters per second: our writer, and python-docx if it is installed."""
+    letters = [templates.render(LETTER, context) for context in contexts(n, 4 * 10**6)]
+    t0 = time.perf_counter()
+    for letter in letters:
+        render_docx(letter)
+    ours_rate = n / (time.perf_counter() - t0)
+    try:
+        import docx
+    except ImportError:
+        return ours_rate, None
+    t0 = time.perf_counter()
+    for letter in letters:
+        python_docx(letter, docx)
+    return ours_rate, n / (time.perf_counter() - t0)
+
+
+def bulk_issue(employees: int, folder: Path, workers: int = 1) -> tuple[Run, float]:
+    """(e) One transfer's ``employees`` notifications issued end to end: (the run, MiB RSS
+    growth). A fresh SQLite database and letters folder in ``folder``; data set up untimed.
+    ``workers`` above 1: PDFs typeset by that many worker processes (their CPU is counted)."""
+    os.environ["TRANSFER_ENGINE_OUTBOX"] = str(folder / "outbox")
+    os.environ["TRANSFER_ENGINE_LETTERS_DIR"] = str(folder / "letters")
+    engine = init_db(get_engine(f"sqlite:///{folder / 'bench.db'}"))
+    transfer_date = date(2026, 6, 1)
+    with write_session(engine) as session:
+        session.add(Organisation(slug="bench-council", name="Bench Council (sample)",
+                                 kind=OrganisationKind.council))
+        session.add(Organisation(slug="bench-trust", name="Bench Trust (sample)",
+                                 kind=OrganisationKind.company))
+        session.flush()
+        transfer = create_transfer(session, parse_transfer_create({
+            "ref": "bench-bulk", "title": "Bulk letters (sample data)", "workflow_id": "tupe-base",
+            "regime": "TUPE", "regime_reason": "synthetic benchmark transfer",
+            "sample_data": True, "hr_owner": "hr.owner@example.org",
+            "transferor": "bench-council", "transferee": "bench-trust",
+            "key_dates": {"decision": transfer_date - timedelta(days=120),
+                          "transfer": transfer_date}}), actor="bench")
+        assert transfer.id is not None
+        session.add(Representative(transfer_id=transfer.id, organisation_id=transfer.transferor_id,
+                                   kind=RepresentativeKind.recognised_union,
+                                   name="UNISON branch (sample)", union="UNISON",
+                                   email="rep@example.org"))
+        for n in range(employees):
+            session.add(Employee(transfer_id=transfer.id, employee_ref=f"E{n:05d}",
+                                 full_name=f"Sample Employee {n} (sample)", role="Officer",
+                                 email=f"e{n}@example.org", fte=Decimal(1),
+                                 weekly_pay=Decimal("512.40"), synthetic=True))
+        session.flush()
+        refresh_steps(session, transfer)
+        fill_synthetic(session, transfer, actor="bench")
+    gc.collect()
+    before = rss_mib()
+    t0, c0 = time.perf_counter(), cpu_seconds()
+    report = issue_letters("bench-bulk", LETTER, actor="bench", engine=engine,
+                           today=transfer_date - timedelta(days=70), workers=workers)
+    seconds, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    assert len(report.issued) == employees, report.as_json()
+    engine.dispose()
+    return Run(employees, seconds, cpu), rss_mib() - before
+
+
 def load_weasyprint() -> tuple[Any, str]:
     try:
         import weasyprint
@@ -213,13 +375,23 @@ def load_weasyprint() -> tuple[Any, str]:
     return weasyprint, f"WeasyPrint {weasyprint.__version__}"
 
 
+def _rates(runs: list[Run]) -> tuple[float, float]:
+    """Median letters per wall-clock second and per CPU second."""
+    return statistics.median(r.rate for r in runs), statistics.median(r.cpu_rate for r in runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=10_000, help="letters for (a) and (b)")
-    parser.add_argument("--baseline-n", type=int, default=200, help="letters for (c)")
-    parser.add_argument("--cold-n", type=int, default=1_000, help="letters for (a) cold")
+    parser.add_argument("--n", type=int, default=2_000, help="letters for (a) and (b)")
+    parser.add_argument("--baseline-n", type=int, default=100, help="letters for (c)")
+    parser.add_argument("--docx-n", type=int, default=200, help="letters for (d)")
+    parser.add_argument("--bulk", type=int, default=1_000, help="employees for (e)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="also run (e) with PDFs typeset by this many worker processes on "
+                             "every core (0 or 1: skip)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement")
-    parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc runs")
+    parser.add_argument("--parts", default="abcde", help="which measurements to run (letters)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory runs")
     parser.add_argument("--core", type=int, help="CPU core to pin to (default: least busy)")
     parser.add_argument("--out", help="folder in which to make the temporary output folders "
                         "(default: the system temporary folder)")
@@ -227,62 +399,104 @@ def main() -> None:
     global OUTPUT_BASE
     OUTPUT_BASE = args.out
 
+    every_core = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
     pinned = pin_to_one_core(args.core)
     templates = LetterTemplates(ROOT / "templates" / "letters")
     weasyprint, weasy_note = load_weasyprint()
     print(f"Python {sys.version.split()[0]}, {pinned}; {weasy_note}")
-    print(f"letter: {LETTER} (synthetic data), {args.repeat} runs each, medians shown\n")
+    print(f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())} on "
+          f"{os.cpu_count()} cores")
+    print(f"letter: {LETTER} (synthetic data), {args.repeat} runs each, medians shown; "
+          "letters per second of wall-clock time / per CPU second of this process\n")
 
-    # Warm up: compile the template, import lazily loaded modules, fill the CPU caches.
+    # Warm up: compile the template, load the fonts into Typst, fill the CPU caches.
     repeat(1, lambda folder: ours(templates, 50, folder, start=10**7)[0])
 
-    stage_totals: list[dict[str, float]] = []
+    ours_rate = ours_cpu = 0.0
+    if "a" in args.parts:
+        stage_totals: list[dict[str, float]] = []
 
-    def ours_run(folder: Path) -> Run:
-        run, stages = ours(templates, args.n, folder)
-        stage_totals.append(stages)
-        return run
+        def ours_run(folder: Path) -> Run:
+            run, stages = ours(templates, args.n, folder)
+            stage_totals.append(stages)
+            return run
 
-    ours_runs = repeat(args.repeat, ours_run)
-    ours_rate = statistics.median(r.rate for r in ours_runs)
-    rss_after_ours = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    stages = {k: statistics.median(s[k] for s in stage_totals) / args.n * 1e6
-              for k in stage_totals[0]}
-    print(f"(a) ours, Jinja -> HTML -> model -> PDF file    {ours_rate:9,.0f} letters/s"
-          f"   (n={args.n:,})")
-    print("    per letter: " + ", ".join(f"{k} {v:,.0f} us" for k, v in stages.items()))
-    render_only = 1e6 / (stages["jinja"] + stages["parse"] + stages["pdf"])
-    print(f"    ours, rendering only (file writes excluded)  {render_only:9,.0f} letters/s")
+        ours_rate, ours_cpu = _rates(repeat(args.repeat, ours_run))
+        stages = {k: statistics.median(s[k] for s in stage_totals) / args.n * 1e6
+                  for k in stage_totals[0]}
+        print(f"(a) ours, Jinja -> model -> Typst PDF/A-2a+UA-1 file {ours_rate:7,.0f} / "
+              f"{ours_cpu:,.0f} letters/s   (n={args.n:,}; target 100)")
+        print("    per letter (wall): " +
+              ", ".join(f"{k} {v:,.0f} us" for k, v in stages.items()))
 
-    cold_runs = repeat(args.repeat, lambda folder: ours(templates, args.cold_n, folder,
-                                                        cold=True)[0])
-    cold_rate = statistics.median(r.rate for r in cold_runs)
-    print(f"    ours, layout memos cleared per letter     {cold_rate:9,.0f} letters/s"
-          f"   (n={args.cold_n:,})")
+    if "b" in args.parts:
+        html_rate, html_cpu = _rates(repeat(args.repeat,
+                                            lambda _folder: html_only(templates, args.n)))
+        print(f"(b) HTML only (Jinja render)                       {html_rate:7,.0f} / "
+              f"{html_cpu:,.0f} letters/s")
 
-    html_runs = repeat(args.repeat, lambda _folder: html_only(templates, args.n))
-    html_rate = statistics.median(r.rate for r in html_runs)
-    print(f"(b) HTML only (Jinja render)                   {html_rate:9,.0f} letters/s"
-          f"   (n={args.n:,}; target 20,000)")
-
-    if weasyprint is not None:
-        base_runs = repeat(args.repeat,
-                           lambda folder: baseline(templates, args.baseline_n, folder, weasyprint))
-        base_rate = statistics.median(r.rate for r in base_runs)
-        print(f"(c) baseline, Jinja -> HTML -> WeasyPrint      {base_rate:9,.1f} letters/s"
-              f"   (n={args.baseline_n:,})")
-        print(f"    ratio ours / baseline                      {ours_rate / base_rate:9,.1f} x"
-              "   (target >= 10x)")
-    else:
+    if "c" in args.parts and weasyprint is not None:
+        base_rate, base_cpu = _rates(repeat(args.repeat, lambda folder: baseline(
+            templates, args.baseline_n, folder, weasyprint)))
+        print(f"(c) baseline, Jinja -> HTML -> WeasyPrint          {base_rate:7,.1f} / "
+              f"{base_cpu:,.1f} letters/s   (n={args.baseline_n:,})")
+        if ours_rate:
+            print(f"    ratio ours / baseline                          "
+                  f"{ours_rate / base_rate:7,.1f} x / {ours_cpu / base_cpu:,.1f} x"
+                  "   (target >= 15x)")
+    elif "c" in args.parts:
         print(f"(c) baseline skipped: {weasy_note}")
 
-    print(f"\npeak RSS of this process after (a): {rss_after_ours:,.0f} MiB "
-          "(includes the interpreter and libraries)")
+    if "d" in args.parts:
+        docx_runs = [docx_rates(templates, args.docx_n) for _ in range(args.repeat)]
+        ours_docx = statistics.median(r[0] for r in docx_runs)
+        print(f"(d) DOCX, our writer                               {ours_docx:7,.0f} letters/s"
+              f"   (n={args.docx_n:,})")
+        if docx_runs[0][1] is not None:
+            other = statistics.median(r[1] or 0.0 for r in docx_runs)
+            print(f"    DOCX, python-docx, the same letter             {other:7,.0f} letters/s")
+
+    if "e" in args.parts:
+        bulk_runs = []
+        for _ in range(args.repeat):
+            folder = Path(tempfile.mkdtemp(prefix="letters-bench-bulk-", dir=OUTPUT_BASE))
+            try:
+                bulk_runs.append(bulk_issue(args.bulk, folder))
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+        bulk_rate, bulk_cpu = _rates([r[0] for r in bulk_runs])
+        print(f"(e) bulk issue, {args.bulk:,} employee notifications end to end, one core "
+              f"{bulk_rate:7,.0f} / {bulk_cpu:,.0f} letters/s   (PDF, DOCX, HTML, text filed, "
+              "registered, queued; target 50)")
+        print(f"    RSS growth during the issue: "
+              f"{statistics.median(r[1] for r in bulk_runs):,.0f} MiB")
+        if args.workers > 1 and every_core:
+            pinned_to = os.sched_getaffinity(0)
+            os.sched_setaffinity(0, every_core)  # the workers inherit it
+            worker_runs = []
+            try:
+                for _ in range(args.repeat):
+                    folder = Path(tempfile.mkdtemp(prefix="letters-bench-bulk-",
+                                                   dir=OUTPUT_BASE))
+                    try:
+                        worker_runs.append(bulk_issue(args.bulk, folder, args.workers)[0])
+                    finally:
+                        shutil.rmtree(folder, ignore_errors=True)
+            finally:
+                os.sched_setaffinity(0, pinned_to)
+            rate, cpu = _rates(worker_runs)
+            print(f"    with --workers {args.workers} on {len(every_core)} cores: {rate:7,.0f} "
+                  f"letters/s (wall); {cpu:,.0f} per CPU second of the issuer and its workers "
+                  "(worker start-up included)")
+
     if not args.no_memory:
-        small = traced_peak(templates, 1_000)
-        large = traced_peak(templates, args.n)
-        print(f"peak traced Python heap during (a): {small:,.1f} MiB at 1,000 letters, "
-              f"{large:,.1f} MiB at {args.n:,} letters")
+        first, then = rss_growth(templates, 100, 1_000)
+        print(f"\nRSS after 100 letters of (a): {first:,.0f} MiB; after 1,000 more: {then:,.0f} "
+              "MiB (Typst's memory included)")
+        small = traced_peak(templates, 100)
+        large = traced_peak(templates, 1_000)
+        print(f"peak traced Python heap during (a): {small:,.1f} MiB at 100 letters, "
+              f"{large:,.1f} MiB at 1,000 letters")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,12 @@ def test_purge_removes_personal_data_of_finished_transfers_only(demo, cli: Cli) 
         bodies = set(connection.execute(text(
             "SELECT body FROM outboxmessage WHERE transfer_ref = 'ld-to-nct'")).scalars())
     assert bodies == {"(personal data purged)"}
+    # The rest of the employee liability information (reg 11(2)) was personal data too.
+    with demo.connect() as connection:
+        eli = connection.execute(text(
+            "SELECT e.start_date, e.sick_pay, e.grievances, e.claims FROM employee e JOIN "
+            "transfer t ON t.id = e.transfer_id WHERE t.ref = 'ld-to-nct'")).all()
+    assert len(eli) == 6 and all(tuple(row) == (None, None, None, None) for row in eli)
 
 
 @pytest.mark.skipif(bool(POSTGRES), reason="backup copies the embedded SQLite database")

@@ -67,3 +67,36 @@ def test_many_concurrent_writers_lose_nothing(demo, cli: Cli, tmp_path: Path) ->
     procs = [subprocess.Popen([sys.executable, str(script), str(start), ref]) for ref in refs]
     assert [p.wait(timeout=60) for p in procs] == [0] * len(refs)
     assert {cli.json("status", ref)["state"] for ref in refs} == {"approved"}
+
+
+SAME_TRIGGER = """
+import sys, time
+from transfer_engine import GuardRefusedError, advance
+start = float(sys.argv[1])
+while time.time() < start:
+    pass
+try:
+    advance("ld-to-nct", "advise_unions", actor=sys.argv[2])
+    print("recorded")
+except GuardRefusedError as exc:
+    print("refused:", exc)
+"""
+
+
+def test_ten_identical_triggers_at_once_are_recorded_once(demo, cli: Cli, tmp_path: Path) -> None:
+    cli("advance", "ld-to-nct", "approve")
+    script = tmp_path / "same.py"
+    script.write_text(SAME_TRIGGER)
+    start = time.time() + 3
+    procs = [subprocess.Popen([sys.executable, str(script), str(start), f"officer-{i}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(10)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    results = [out.strip() for out, _ in outputs]
+    assert sorted(r.split(":")[0] for r in results) == ["recorded"] + ["refused"] * 9, outputs
+    winner = next(f"officer-{i}" for i, r in enumerate(results) if r == "recorded")
+    for refusal in (r for r in results if r != "recorded"):
+        assert "already done: advise_unions" in refusal and f" by {winner}" in refusal
+    entries = [h for h in cli.json("history", "ld-to-nct") if h["action"] == "advance"
+               and h["data"]["trigger"] == "advise_unions"]
+    assert len(entries) == 1 and entries[0]["actor"] == winner

@@ -8,7 +8,7 @@ HEADER = "employee_ref,full_name,role,fte,weekly_pay,email,date_of_birth,in_scop
 GOOD = (
     "E001,Sample Person One,IAS Officer,1.0,610.00,one@example.org,1980-02-01,yes,\n"
     "E002,Sample Person Two,Case Officer,0.62,347.20,,1991-07-15,no,\n"
-    "E003,Sample Person Three,Case Officer,1,560,three@example.org,,yes,2023-03-01\n"
+    "E003,Sample Person Three,Case Officer,1,560,three@example.org,,yes,2022-10-03\n"
 )
 
 
@@ -23,15 +23,21 @@ def _staff(cli: Cli, ref: str) -> list[dict]:
 
 
 def test_a_good_file_imports_every_row(demo, cli: Cli, tmp_path: Path) -> None:
+    in_scope_before = sum(1 for e in _staff(cli, "send-iass-to-wnc") if e["in_scope"])
     cli("import-employees", "send-iass-to-wnc", str(_write(tmp_path, HEADER + GOOD)),
         "--replace")
     staff = {e["employee_ref"]: e for e in _staff(cli, "send-iass-to-wnc")}
-    assert set(staff) == {"E001", "E002", "E003"}
+    # Replacing the list: those not on it are kept, with their history, but out of scope.
+    assert {ref for ref, e in staff.items() if e["in_scope"]} == {"E001", "E003"}
+    left_off = {ref for ref in staff if ref.startswith("SEND-")}
+    assert len(left_off) == 11 and not any(staff[ref]["in_scope"] for ref in left_off)
     assert staff["E002"]["in_scope"] is False and staff["E002"]["fte"] == "0.62"
-    assert staff["E003"]["objected_on"] == "2023-03-01"
+    assert staff["E003"]["objected_on"] == "2022-10-03"
     history = cli.json("history", "send-iass-to-wnc")
     imported = [h for h in history if h["action"] == "employees-imported"][-1]
-    assert imported["data"]["rows"] == 3 and imported["data"]["replaced"] == 11
+    assert imported["data"]["rows"] == 3 and imported["data"]["replaced"] == in_scope_before
+    assert sorted(imported["data"]["put_out_of_scope"]) == sorted(
+        ref for ref in left_off if ref in imported["data"]["put_out_of_scope"])
     assert "Sample Person" not in str(imported["data"])  # no names in the audit log
 
 
@@ -67,12 +73,29 @@ def test_missing_and_unknown_columns(demo, cli: Cli, tmp_path: Path) -> None:
     assert "column 'name': unknown column" in err
 
 
-def test_importing_the_same_people_twice_needs_replace(demo, cli: Cli, tmp_path: Path) -> None:
+def test_importing_the_same_people_again_updates_them(demo, cli: Cli, tmp_path: Path) -> None:
     path = _write(tmp_path, HEADER + GOOD)
     cli("import-employees", "ld-to-nct", str(path))
-    code, _, err = cli("import-employees", "ld-to-nct", str(path), ok=False)
-    assert code == 1 and "--replace" in err
-    assert len(_staff(cli, "ld-to-nct")) == 6 + 3
+    # The same file again changes nothing; a corrected one updates by employee_ref.
+    again = cli.json("import-employees", "ld-to-nct", str(path))
+    assert again["changes"]["added"] == [] and again["changes"]["changed"] == []
+    assert again["changes"]["unchanged"] == 3
+    corrected = _write(tmp_path, HEADER + GOOD.replace("Case Officer,0.62,347.20",
+                                                       "Senior Case Officer,0.8,420.00"))
+    _, out, _ = cli("import-employees", "ld-to-nct", str(corrected), "--check")
+    out = " ".join(out.split())  # the console wraps long lines
+    assert "nothing was changed" in out and "change E002" in out
+    assert "job title Case Officer -> Senior Case Officer" in out
+    assert "full-time equivalent 0.62 -> 0.8" in out
+    assert {e["employee_ref"]: e["role"] for e in _staff(cli, "ld-to-nct")}["E002"] == \
+        "Case Officer"  # --check changed nothing
+    cli("import-employees", "ld-to-nct", str(corrected), "--mode", "update")
+    staff = {e["employee_ref"]: e for e in _staff(cli, "ld-to-nct")}
+    assert len(staff) == 6 + 3  # the demo's six are left as they are
+    assert staff["E002"]["role"] == "Senior Case Officer" and staff["E002"]["fte"] == "0.80"
+    _, out, _ = cli("import-employees", "ld-to-nct", str(corrected), "--mode", "replace",
+                    "--check")
+    assert " ".join(out.split()).count("put out of scope (not on the list) LD-") == 6
 
 
 def test_unreadable_file_is_a_clear_error(demo, cli: Cli, tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from sqlmodel import col, select
 import transfer_engine
 from tests.conftest import Cli
 from tests.test_guards import to_ready_without_eli
-from tests.web_fixtures import WebEnv
+from tests.web_fixtures import Browser, WebEnv, web_settings
 from transfer_engine.cli import app as cli_app
 from transfer_engine.cli import wording as cli_wording
 from transfer_engine.engine.advance import advance, check_guards
@@ -46,6 +46,7 @@ from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.queries import get_organisation, get_transfer
 from transfer_engine.store.transfers import KeyDate, Transfer
 from transfer_engine.validation import field_problems
+from transfer_engine.web import create_app
 from transfer_engine.web import wording as web_wording
 from transfer_engine.web.rendering import long_date
 
@@ -193,7 +194,8 @@ def test_the_cli_and_the_web_word_the_same_failure_for_their_readers(demo, cli: 
     assert "override reason" in remedy
     reason, remedy = web_wording.guard_failure(open_eli)
     assert "Send employee liability information to the transferee" in reason
-    assert "“Record that the ELI was sent to the transferee”" in remedy
+    assert ("“Send the ELI to the transferee (cover letter and a schedule for each "
+            "employee)”") in remedy
     for text in (*web_wording.guard_failure(late), *web_wording.guard_failure(open_eli)):
         assert "transfer-engine" not in text and "--" not in text
 
@@ -271,12 +273,15 @@ def test_engine_errors_name_no_command_or_option(demo, cli: Cli, tmp_path: Path)
     attempt(complete_step, LD, "eli", actor="t", evidence="sent by email")
     attempt(complete_step, LD, "claims_window", actor="t", evidence="ok")
     attempt(complete_step, LD, "claims_window", actor="t", evidence="minutes",
-            done_on=date.today() + timedelta(days=2))
+            occurred_on=date.today() + timedelta(days=2))
     attempt(reschedule, LD, "transfer", date(2022, 12, 1), actor="t", reason="")
     attempt(reschedule, LD, "golive", date(2022, 12, 1), actor="t", reason="it moved")
     attempt(parse_transfer_create, {"ref": "Bad Ref!", "title": "x"})
+    # An update may now overlap the list (it changes those rows); an objection dated on or
+    # after the transfer (1 November 2022) is still refused, row by row (reg 4(7)).
     rows = [EmployeeRow(employee_ref="LD-001", full_name="A Person", role="Officer",
-                        fte=Decimal("1.0"), weekly_pay=Decimal("500.00"))]
+                        fte=Decimal("1.0"), weekly_pay=Decimal("500.00"),
+                        objected_on=date(2022, 11, 2))]
     attempt(store_employees, LD, rows, actor="t", replace=False, source="staff.csv")
     with write_session(demo) as session:
         attempt(get_organisation, session, "no-such-organisation")
@@ -291,7 +296,7 @@ def test_engine_errors_name_no_command_or_option(demo, cli: Cli, tmp_path: Path)
     # Yet the CLI still says what to type, from the data.
     worded = "\n".join(cli_wording.describe(e) for e in caught)
     for advice in ("--override-reason", "--note", "--evidence", "--on", "--reason",
-                   "--replace", f"transfer-engine advance {LD} send_eli",
+                   f"transfer-engine advance {LD} send_eli",
                    f"transfer-engine status {LD}", "transfer-engine organisations add"):
         assert advice in worded, advice
 
@@ -403,19 +408,27 @@ def test_the_cli_shows_the_engines_limits() -> None:
 def test_the_web_shows_the_engines_limits_and_relies_on_its_checks(web: WebEnv) -> None:
     officer = web.as_role("hr_officer")
     ld = web.ids[LD]
-    form = officer.get(f"/transfers/{ld}/steps/claims_window/done").text
+    # The mark-done form is on the step's own page; the claims window can be recorded once
+    # the transfer has happened (1 November 2022).
+    later = Browser(create_app(web_settings(as_of=date(2022, 11, 2))))
+    later.sign_in("officer@example.org")
+    form = later.get(f"/transfers/{ld}/steps/claims_window").text
     assert f"at least {EVIDENCE.min_length} characters" in form
-    # Both problems at once, worded for the page from the engine's fields.
-    response = officer.post(f"/transfers/{ld}/steps/claims_window/done", {
+    # Both problems at once, worded for the page from the engine's fields (post/redirect/get:
+    # the step's page shows them).
+    posted = officer.post(f"/transfers/{ld}/steps/claims_window/done", {
         "version": web.version(LD), "evidence": "ok", "done_on-day": "1",
         "done_on-month": "1", "done_on-year": "2030"})
+    response = officer.get(posted.headers["location"])
     assert response.status_code == 422
     assert f"(at least {EVIDENCE.min_length} characters)" in response.text
-    assert "The date it was done must be today or in the past" in response.text
+    assert "Date it happened must be today or in the past" in response.text
     assert 'href="#evidence"' in response.text and 'href="#done_on"' in response.text
-    key_date = officer.post(f"/transfers/{ld}/key-dates/transfer", {
+    posted = officer.post(f"/transfers/{ld}/key-dates/transfer", {
         "version": web.version(LD), "reason": "", "new_date-day": "",
         "new_date-month": "", "new_date-year": ""})
+    assert posted.status_code == 303  # post/redirect/get: the form again, with its problems
+    key_date = officer.get(posted.headers["location"])
     assert key_date.status_code == 422
     assert "Enter the transfer date" in key_date.text
     assert f"Enter why the date moved; it is kept in the history (at least " \
@@ -427,7 +440,11 @@ def test_the_web_shows_the_engines_limits_and_relies_on_its_checks(web: WebEnv) 
 def test_the_api_returns_a_refusal_and_input_problems_as_fields(web: WebEnv) -> None:
     api = web.api("officer@example.org")
     ld = web.ids[LD]
-    refused = api.post(f"/api/v1/transfers/{ld}/advance", json={"trigger": "cancel"})
+    # Cancelling is for HR administrators; without the reason it is refused as data.
+    assert api.post(f"/api/v1/transfers/{ld}/advance",
+                    json={"trigger": "cancel"}).status_code == 403
+    refused = web.api("admin@example.org").post(f"/api/v1/transfers/{ld}/advance",
+                                                json={"trigger": "cancel"})
     assert refused.status_code == 409
     body = refused.json()
     assert body["overridable"] is False

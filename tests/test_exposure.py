@@ -38,3 +38,19 @@ def test_programme_adds_up_its_schools(demo, cli: Cli) -> None:
     risk = cli.json("status", "acsws-to-schools", "--as-of", "2023-08-10")["exposure"]
     # Nine schools change employer, each with two synthetic ACSWs whose ELI is late.
     assert risk["reg12_minimum"] == str(500 * 2 * 9)
+
+
+def test_a_cancelled_transfer_has_nothing_at_risk(demo, cli: Cli) -> None:
+    # Late on 5 October (as above) ...
+    before = cli.json("status", "ld-to-nct", "--as-of", "2022-10-05")["exposure"]
+    assert Decimal(before["total"]) > 0
+    listed = {r["ref"]: r for r in cli.json("list", "--as-of", "2022-10-05")}
+    assert Decimal(listed["ld-to-nct"]["money_at_risk"]) == Decimal(before["total"])
+    # ... then it does not go ahead: nothing is owed, so nothing is at risk.
+    cli("advance", "ld-to-nct", "cancel", "--note", "The trust withdrew from the transfer",
+        "--as-of", "2022-10-05")
+    after = cli.json("status", "ld-to-nct", "--as-of", "2022-10-05")["exposure"]
+    assert after["total"] == "0" and after["reasons"] == [] and after["items"] == []
+    listed = {r["ref"]: r for r in cli.json("list", "--as-of", "2022-10-05")}
+    assert listed["ld-to-nct"]["state"] == "cancelled"
+    assert listed["ld-to-nct"]["money_at_risk"] == "0"

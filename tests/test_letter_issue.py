@@ -276,7 +276,8 @@ def test_the_particulars_file_is_checked_in_full_before_anything_is_recorded(
     assert "meeting_place: Room 4, Sheerness House" in shown and "grade: G7" in shown
     text = cli("letters", "preview", "ld-to-nct", "employee-notification", "--recipient",
                "employee:LD-001", "--as-of", AS_OF)[1]
-    assert "Room 4, Sheerness House" in flat(text) and "(grade G7)" in text
+    assert "Room 4, Sheerness House" in flat(text) and "Grade G7" in flat(text)
+    assert "grade G7" not in text  # the grade is given once, as recorded
 
 
 def test_preview_writes_each_format_without_issuing(demo: Engine, cli,

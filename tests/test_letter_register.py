@@ -55,7 +55,8 @@ def test_each_issued_letter_is_registered_with_its_files_hashes_version_and_data
         version = session.exec(select(LetterTemplateVersion)).one()
     assert version.version == letters(demo)[0].template_version
     assert set(version.sources) == {"reg13-information.html.j2", "_letterhead.html.j2",
-                                    "_signature.html.j2", "_synthetic.html.j2"}
+                                    "_signature.html.j2", "_synthetic.html.j2",
+                                    "_replaces.html.j2"}
     # Handed to the outbox: the text, the HTML and the PDF, linked to the register entry.
     messages = outbox(demo)
     assert len(messages) == 2
@@ -139,7 +140,8 @@ def test_verify_renders_with_the_stored_template_even_after_hr_edits_it(
                                   today=date(2022, 9, 20))
     assert any(getattr(b, "text", "") == "What happens next" for b in preview.blocks)
     cli("letters", "issue", "ld-to-nct", "reg13-information", "--reissue",
-        "--recipient", "representative:1", "--as-of", AS_OF)
+        "--reason", "the template was reworded", "--recipient", "representative:1",
+        "--as-of", AS_OF)
     newest = letters(demo)[-1]
     assert newest.template_version != first
     with read_session(demo) as session:
@@ -156,7 +158,8 @@ def test_issuing_again_sends_nothing_twice_and_reissue_supersedes(
     assert len(letters(demo)) == 2 and len(outbox(demo)) == 2
 
     report = cli.json("letters", "issue", "ld-to-nct", "reg13-information", "--reissue",
-                      "--recipient", "representative:2", "--as-of", "2022-09-22")
+                      "--reason", "the union moved office", "--recipient", "representative:2",
+                      "--as-of", "2022-09-22")
 
     assert report["issued"] == 1 and report["already_issued"] == 0
     old, new = letters(demo, recipient_ref="representative:2")

@@ -193,7 +193,9 @@ def test_check_lists_every_missing_field_for_every_recipient_before_sending(
     assert missing == {"employee:LD-002": ["employee.address"],
                        "employee:LD-005": ["employee.grade", "employee.salary"]}
     assert rows["reg13-information"]["ok"]  # representatives' letters need neither
-    assert rows["eli-schedule"]["cannot_issue"] == 1  # the schedule needs no home address
+    # The schedule needs no home address, and reads the ELI (pay included) from the staff
+    # list, not from letter particulars.
+    assert rows["eli-schedule"]["ok"] and rows["eli-schedule"]["ready"] == 6
     assert outbox(demo) == []
 
 
@@ -287,7 +289,13 @@ def test_an_organisation_overrides_its_letterhead_without_editing_the_package(
     assert catalogue("nnc").get("reg13-information").version != default_version
     report = service.issue_letters("ld-to-nct", "reg13-information", actor="test",
                                    today=TODAY)
-    issued = letters(demo)
+    issued = {row.recipient_label: row for row in letters(demo)}
     assert len(issued) == 2 and report.version == catalogue("nnc").get(
         "reg13-information").version
-    assert {row.template_version for row in issued} == {report.version}
+    # Each employer informs its own representatives (reg 13(2)): NNC's union gets NNC's letter
+    # on NNC's letterhead; NCT's union gets NCT's own letter, on NCT's (not overridden).
+    nnc_union = issued["UNISON branch secretary (sample) (UNISON)"]
+    nct_union = issued["UNISON NCT steward (sample) (UNISON)"]
+    assert nnc_union.template_version == report.version
+    assert nct_union.template_version == default_version
+    assert nct_union.data["sender"]["name"] == "Northamptonshire Children's Trust"

@@ -11,8 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from tests.conftest import Cli, fresh_database
+from tests.conftest import PROJECT, Cli, fresh_database
 from transfer_engine.store.database import current_revision, get_engine, upgrade
+from transfer_engine.workflow.loader import WorkflowLibrary
 
 FIRST = "0001"
 
@@ -24,8 +25,14 @@ def test_migrations_create_exactly_the_tables_the_models_describe(database) -> N
     assert differences == []
 
 
-def _insert_engine_core_data(engine: Engine) -> None:
-    """Data as the first release wrote it, in its own schema (plain SQL, no current code)."""
+def _insert_engine_core_data(engine: Engine, *, workflow_version: int | None = None) -> None:
+    """Data as the first release wrote it, in its own schema (plain SQL, no current code).
+
+    The transfer runs on ``workflow_version`` of ld-to-nct, by default the version its shipped
+    file has now (the first release kept no definitions: ``db upgrade`` takes it from the file).
+    """
+    if workflow_version is None:
+        workflow_version = WorkflowLibrary(PROJECT / "workflows").get("ld-to-nct").version
     now = datetime(2022, 9, 7, 10, 0, tzinfo=UTC)
     with engine.begin() as c:
         c.execute(text("INSERT INTO organisation (id, slug, name, kind) VALUES "
@@ -35,8 +42,8 @@ def _insert_engine_core_data(engine: Engine) -> None:
             "INSERT INTO transfer (id, ref, title, workflow_id, workflow_version, regime, "
             "regime_reason, transferor_id, transferee_id, state, version, sample_data, "
             "hr_owner, created_at, updated_at) VALUES (1, 'ld-to-nct', 'L&D to NCT', "
-            "'ld-to-nct', 1, 'tupe', 'owned company, not reg 3(5)', 1, 2, 'approved', 3, "
-            ":t, 'hr@example.org', :now, :now)"), {"now": now, "t": True})
+            "'ld-to-nct', :v, 'tupe', 'owned company, not reg 3(5)', 1, 2, 'approved', 3, "
+            ":t, 'hr@example.org', :now, :now)"), {"now": now, "t": True, "v": workflow_version})
         c.execute(text("INSERT INTO keydate (transfer_id, name, value) VALUES "
                        "(1, 'decision', :d), (1, 'transfer', :t)"),
                   {"d": date(2022, 9, 7), "t": date(2022, 11, 1)})

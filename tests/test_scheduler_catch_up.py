@@ -30,19 +30,22 @@ def test_days_missed_are_caught_up_on_restart_and_marked_late(
     report = cli_json("scheduler", "--once", "--as-of", "2022-09-21")
     assert any("catching up 13 day(s) missed" in w for w in report["warnings"])
     assert _decided(report) == {
-        # The latest reminder only: measures' 7-day reminder (15th) is superseded by today's.
-        ("reminder", "measures", "2022-09-21", False),
+        # The latest reminder only: notify_employees' 14-day reminder (13th) is superseded by
+        # its 7-day one (20th).
         ("reminder", "notify_employees", "2022-09-20", True),
         ("reminder", "eli", "2022-09-20", True),
         # Every step left open past its deadline is escalated, late where its day was missed.
         ("escalation", "decision", "2022-09-08", True),
         ("escalation", "advise_unions", "2022-09-15", True),
+        # The transferee's measures are due 14 Sep, before the reg 13 letter that gives them
+        # (ld-to-nct.yaml; they were due 22 Sep, after it, and were reminded here instead).
+        ("escalation", "measures", "2022-09-15", True),
         ("escalation", "inform_representatives", "2022-09-21", False),
         # Only today's digest: the missed ones are superseded.
         ("digest", None, "2022-09-21", False),
     }
     late = [d for d in report["deliveries"] if d["late"]]
-    assert len(late) == 4 and all(d["status"] == "sent" for d in report["deliveries"])
+    assert len(late) == 5 and all(d["status"] == "sent" for d in report["deliveries"])
     message = read_eml(next(d["where"] for d in late if "liability" in d["subject"]))
     assert message["X-Transfer-Engine-Late"] == "planned for 2022-09-20"
     assert "sent late: the scheduler was not running then" in " ".join(
@@ -60,8 +63,10 @@ def test_a_clock_put_back_decides_nothing_new_and_does_not_crash(
     assert back["decided"] == [] and len(cli_json("outbox")) == before
     assert any("clock moved backwards" in w for w in back["warnings"])
     # Once the clock is past the last day swept again, sweeping carries on as normal.
-    onward = cli_json("scheduler", "--once", "--as-of", "2022-09-22")
-    assert ("reminder", "measures", "2022-09-22", False) in _decided(onward)
+    # (The first reminder after the 21st: notify_employees, due Tuesday 27th, the day before.
+    # The measures' reminder on the 22nd it once used went when they became due on the 14th.)
+    onward = cli_json("scheduler", "--once", "--as-of", "2022-09-26")
+    assert ("reminder", "notify_employees", "2022-09-26", False) in _decided(onward)
 
 
 def test_a_saturday_deadline_is_reminded_on_the_friday_once_and_escalated_on_monday(

@@ -119,9 +119,12 @@ def test_the_long_running_scheduler_survives_a_sweep_that_fails(
 def test_a_representative_never_receives_an_employee_name_even_from_free_text(
         sched_env: SchedEnv) -> None:
     cli("demo", "--as-of", "2022-09-07")
-    # Someone pasted an employee's name into the transfer's reasons.
-    sched_env.execute("UPDATE transfer SET regime_reason = 'Requested by Sample Employee "
-                      "LD-003 and colleagues' WHERE ref = 'ld-to-nct'")
+    # Someone pasted an employee's name into the reasons for the transfer, which the reg 13
+    # letter to representatives quotes (HR's regime_reason note no longer reaches letters).
+    particulars = sched_env.root / "particulars.yaml"
+    particulars.write_text("transfer:\n  reasons: Requested by Sample Employee LD-003 and "
+                           "colleagues.\n")
+    cli("letters", "data", "ld-to-nct", str(particulars))
     for trigger, day in (("approve", "2022-09-07"), ("record_measures", "2022-09-14"),
                          ("inform_representatives", "2022-09-16")):
         cli("advance", "ld-to-nct", trigger, "--note", "test", "--as-of", day)

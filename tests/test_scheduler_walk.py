@@ -32,6 +32,8 @@ ACTIONS: dict[date, list[tuple[str, str | None]]] = {
                                     "writing to proceed on the planned date")],
 }
 
+ELI_LATE = date(2022, 10, 6)
+ELI_LATE_REASON = "The payroll system was replaced in September; particulars were not ready"
 HR = "hr.ld-transfer@example.org"
 HEAD = "head.of.hr@example.org"
 
@@ -39,7 +41,12 @@ HEAD = "head.of.hr@example.org"
 EXPECTED_REMINDERS = [
     ("2022-09-06", "inform_representatives"),  # 14 days before 20 Sep; sent on 7 Sep, late
     ("2022-09-07", "advise_unions"),           # 7 days before 14 Sep (done 12 Sep: no more)
-    ("2022-09-08", "measures"),                # 14 days before 22 Sep (done 14 Sep)
+    # The transferee's measures are due 14 Sep (a week after the decision), before the reg 13
+    # letter that gives them (ld-to-nct.yaml; they were due 22 Sep, after it): 7 days before,
+    # 1 day before, and on the day, in the morning sweep before HR records them.
+    ("2022-09-07", "measures"),
+    ("2022-09-13", "measures"),
+    ("2022-09-14", "measures"),
     ("2022-09-13", "inform_representatives"),
     ("2022-09-13", "notify_employees"),        # 14 days before 27 Sep
     ("2022-09-16", "inform_representatives"),  # 1 day before: Mon 19 Sep is a bank holiday
@@ -75,6 +82,8 @@ def _walk(env: SchedEnv) -> list[dict]:
     day = START
     while day <= END:
         cli("scheduler", "--once", "--as-of", day.isoformat())
+        if day == ELI_LATE:  # reg 11(6): a late ELI says why, and is then given
+            cli("eli", "late-reason", "ld-to-nct", "--reason", ELI_LATE_REASON)
         for trigger, reason in ACTIONS.get(day, []):
             extra = ["--override-reason", reason] if reason else []
             cli("advance", "ld-to-nct", trigger, "--note", f"{trigger} (test)",
@@ -123,6 +132,9 @@ def test_walking_ld_to_nct_sends_each_notice_on_the_right_working_day(
     assert letters == sorted(
         [("2022-09-16", "reg13-information", "representative")] * 2
         + [("2022-09-16", "employee-notification", "employee")] * 6
+        # send_eli gives the ELI: a cover letter and a schedule for each employee (reg 11).
+        + [("2022-10-06", "eli-cover", "transferee")]
+        + [("2022-10-06", "eli-schedule", "transferee")] * 6
         + [("2022-11-01", "transfer-confirmation", "employee")] * 6)
     assert len({r["to"] for r in ld if r["kind"] == "letter" and r["audience"] == "employee"
                 and r["planned_for"] == "2022-09-16"}) == 6

@@ -34,7 +34,9 @@ def test_demo_then_timeline_shows_each_eli_deadline(demo, cli: Cli) -> None:
     ("ld-to-nct", {
         "decision": "2022-09-07",
         "advise_unions": "2022-09-14",       # 5 working days after the decision
-        "measures": "2022-09-22",            # 10 working days, skipping 19 Sep 2022
+        # The transferee's measures come before the letter that gives them (reg 13(4)); they
+        # were 10 working days after the decision (22 Sep), two days after that letter.
+        "measures": "2022-09-14",            # 1 week after the decision
         "inform_representatives": "2022-09-20",
         "notify_employees": "2022-09-27",
         "eli": "2022-10-04",

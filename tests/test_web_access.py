@@ -24,7 +24,10 @@ MATRIX = {
     "/transfers/{ld}/letters": (200, 200, 403, 403),
     "/transfers/{ld}/letters/reg13-information/pdf?to=representative:1": (200, 200, 403, 403),
     "/transfers/{ld}/history": (200, 200, 200, 403),
-    "/transfers/{ld}/steps/claims_window/done": (200, 200, 403, 403),
+    # A step's own page (law, evidence, its action): read by viewers, who get no action.
+    "/transfers/{ld}/steps/claims_window": (200, 200, 200, 403),
+    "/transfers/ld-to-nct/steps/claims_window": (200, 200, 200, 403),  # by reference
+    "/transfers/{ld}/steps/claims_window/done": (303, 303, 403, 403),  # now on the step page
     "/transfers/{ld}/key-dates/transfer": (200, 200, 403, 403),
     "/admin/users": (200, 403, 403, 403),
     "/admin/users/new": (200, 403, 403, 403),
@@ -147,7 +150,10 @@ def test_a_deactivated_user_is_signed_out_at_once(web: WebEnv) -> None:
     admin = web.as_role("hr_admin")
     with read_session(web.engine) as session:
         viewer_id = get_user(session, "viewer@example.org").id
-    response = admin.post(f"/admin/users/{viewer_id}/active", {"active": "no"})
+    asked = admin.post(f"/admin/users/{viewer_id}/active", {"active": "no"})
+    assert asked.status_code == 303  # to the page that confirms it, first
+    assert viewer.get("/").status_code == 200
+    response = admin.post(f"/admin/users/{viewer_id}/deactivate")
     assert response.status_code == 303
     assert viewer.get("/").status_code == 303
     assert web.browser().sign_in("viewer@example.org").status_code == 401

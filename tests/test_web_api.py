@@ -77,9 +77,11 @@ def test_advancing_through_the_api_with_guards_and_versions(web: WebEnv) -> None
                                 json={"trigger": "record_measures"}).status_code == 403
     bad = api.post(f"/api/v1/transfers/{ld}/advance", json={"trigger": "go_live", "x": 1})
     assert bad.status_code == 422
-    done = api.post(f"/api/v1/transfers/{ld}/steps/claims_window/done",
-                    json={"evidence": "short"})
-    assert done.status_code == 200
+    # The claims window follows the transfer (1 November 2022): not on 20 September.
+    early = api.post(f"/api/v1/transfers/{ld}/steps/claims_window/done",
+                     json={"evidence": "claims register checked"})
+    assert early.status_code == 409
+    assert early.json()["blocked_by"][0]["kind"] == "date_not_reached"
     with read_session(web.engine) as session:
         actors = {e.actor for e in session.exec(select(AuditEntry)
                                                 .where(AuditEntry.action == "advance")).all()}

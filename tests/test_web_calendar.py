@@ -80,7 +80,7 @@ def test_the_timeline_marks_today_and_lateness_in_words_and_shapes() -> None:
     assert picture.startswith("<svg") and 'role="img"' in picture
     assert "Today 10 Oct 2022" in picture
     assert ">late<" in picture and ">done late<" in picture
-    assert "Overdue: Step eli." in picture  # in the description a screen reader reads
+    assert "Late: Step eli." in picture  # in the description a screen reader reads
     assert "style=" not in picture
 
 

@@ -17,7 +17,8 @@ from transfer_engine.web.ids import MAX_ID, int_parameters
 HUGE = "99999999999999999999999"
 # Values for the path parameters that are not numbers.
 WORDS = {"step_id": "claims_window", "name": "transfer", "letter": "reg13-information",
-         "fmt": "pdf", "token": "abc"}
+         "fmt": "pdf", "token": "abc", "section_key": "meeting", "employee_ref": "LD-001",
+         "stage": "invite", "slug": "nnc", "to_version": "2"}
 
 
 def _check(response: Response, status: int, *, api: bool, where: str) -> None:

@@ -28,8 +28,13 @@ def test_each_browser_gets_its_own_form_token_on_a_kept_page(web: WebEnv) -> Non
     assert all(len(t) == 1 for t in found)
     tokens = [t.pop() for t in found]
     assert tokens[0] == tokens[2] != tokens[1]
-    # The token on the kept page is the one this browser's form must carry.
-    version = re.search(r'name="version" value="(\d+)"', pages[1])
+    # The actions are on the steps' pages, reached from the kept page's task list; their
+    # forms carry the token of the kept page, the one this browser's forms must carry.
+    link = re.search(r'href="([^"]+/steps/decision)"', pages[1])
+    assert link, "no task links to the decision's page"
+    step = second.get(link.group(1)).text
+    assert set(CSRF.findall(step)) == {tokens[1]}
+    version = re.search(r'name="version" value="(\d+)"', step)
     assert version
     posted = second.client.post(f"{path}/advance", data={
         "trigger": "approve", "version": version.group(1), "note": "minute 7",
@@ -39,6 +44,14 @@ def test_each_browser_gets_its_own_form_token_on_a_kept_page(web: WebEnv) -> Non
         "trigger": "advise_unions", "version": str(int(version.group(1)) + 1),
         "note": "letter to UNISON", "csrf_token": tokens[1]})  # the other browser's
     assert refused.status_code == 403
+    # A form read before someone else's change is refused with its own token too: the
+    # version it carries is stale, and nothing is recorded.
+    stale = first.client.post(f"{path}/advance", data={
+        "trigger": "advise_unions", "version": version.group(1), "note": "letter to UNISON",
+        "csrf_token": tokens[0]})
+    assert stale.status_code == 303
+    assert "Someone else changed this transfer" in first.get(stale.headers["location"]).text
+    assert web.version("ld-to-nct") == int(version.group(1)) + 1
 
 
 def test_a_change_made_outside_the_web_shows_on_the_next_view(web: WebEnv) -> None:

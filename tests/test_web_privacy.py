@@ -3,12 +3,14 @@ not on any page they can open, not through the API."""
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import select
 
 from tests.web_fixtures import WebEnv
 from transfer_engine.store.database import read_session
 from transfer_engine.store.people import Employee
-from transfer_engine.views.audit_privacy import without_personal_data
+from transfer_engine.views.audit_privacy import KnownEmployees, without_personal_data
 
 
 def _employees(web: WebEnv) -> tuple[set[str], set[str]]:
@@ -19,7 +21,8 @@ def _employees(web: WebEnv) -> tuple[set[str], set[str]]:
 
 def _leaks(text: str, refs: set[str], names: set[str]) -> list[str]:
     found = [ref for ref in refs if ref in text] + [name for name in names if name in text]
-    return found + (["employee:"] if "employee:" in text else [])
+    # A recipient key (employee:LD-001), not prose ("every transferring employee: ...").
+    return found + (["employee:"] if re.search(r"employee:\S", text) else [])
 
 
 def _officer_touches_employees(web: WebEnv) -> int:
@@ -97,3 +100,33 @@ def test_redaction_keeps_everything_but_the_employees() -> None:
         "letter": "employee-notification", "recipient": "an employee",
         "employee_refs": "3 employees", "employee_ref": "an employee", "rows": 3,
         "recipients": ["representative:2", "2 employees"], "nested": {"to": "an employee"}}
+
+
+def test_what_a_step_lacks_is_counted_for_a_viewer(web: WebEnv) -> None:
+    ld = web.ids["ld-to-nct"]
+    refs, _ = _employees(web)
+
+    def awaiting(user: str) -> str:
+        answer = web.api(user).get(f"/api/v1/transfers/{ld}").json()
+        return next(e["awaiting"] for e in answer["timeline"] if e["step"] == "notify_employees")
+
+    # HR see whom the employees' letter has not reached yet; a viewer, how many.
+    hr = awaiting("admin@example.org")
+    lacking = re.search(r"not issued to (\d+) of \d+ affected employee\(s\): ", hr)
+    assert lacking and any(ref in hr for ref in refs)
+    viewer = awaiting("viewer@example.org")
+    assert not any(ref in viewer for ref in refs)
+    assert f"{lacking.group(0)}{lacking.group(1)} employees; not recorded" in viewer
+
+
+def test_texts_and_keyed_data_name_no_known_employee() -> None:
+    known = KnownEmployees(frozenset({"E1", "E10", "Sam Sample"}))
+    assert known.scrub("not issued to 2 of 3 affected employee(s): E1, E10 and 4 more") == (
+        "not issued to 2 of 3 affected employee(s): 6 employees")
+    assert known.scrub("lack ELI particulars: E10 (start date, pay); E1 (age)") == (
+        "lack ELI particulars: 2 employees")
+    assert known.scrub("Sam Sample was on leave (E100 is no one)") == (
+        "an employee was on leave (E100 is no one)")
+    data = {"added": ["E1", "E10"], "changed": {"E1": ["role"]}, "note": "about employee:E10"}
+    assert without_personal_data(data, known) == {
+        "added": "2 employees", "changed": "an employee", "note": "about an employee"}

@@ -20,7 +20,8 @@ from transfer_engine.web.routes import ROUTERS
 
 PARAMS = {"step_id": "claims_window", "name": "transfer", "letter": "reg13-information",
           "message_id": "1", "user_id": "1", "token_id": "1", "link_id": "1",
-          "to_version": "1"}
+          "to_version": "1", "token": "not-a-token", "letter_id": "1",
+          "representation_id": "1", "section_key": "meeting", "slug": "ld", "stage": "invite"}
 
 
 def _post_routes(web: WebEnv) -> list[str]:
@@ -202,7 +203,11 @@ def test_names_in_the_staff_list_are_escaped(web: WebEnv, tmp_path: Path) -> Non
         f"/transfers/{ld}/employees/upload",
         data={"csrf_token": officer.token("/account"), "version": web.version("ld-to-nct")},
         files={"file": ("staff.csv", csv.encode(), "text/csv")})
-    assert response.status_code == 303
+    check = officer.follow(response).text  # the check page names them too
+    assert "<script>alert(1)</script>" not in check
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in check
+    action = check.split('<form method="post" action="')[-1].split('"')[0]
+    assert officer.post(action, {"version": web.version("ld-to-nct")}).status_code == 303
     page = officer.get(f"/transfers/{ld}/employees").text
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

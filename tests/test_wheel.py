@@ -1,9 +1,10 @@
 """The engine as a user installs it: a wheel, in a fresh virtual environment, outside the checkout.
 
-The wheel must carry the workflows, the letter templates and the GOV.UK Frontend files, and the
-installed engine must find them with no environment variable. The fresh environment gets the
-third-party dependencies from the test environment (a path file), so that the test needs no
-network; the engine itself comes only from the wheel, which the test checks.
+The wheel must carry the workflows, the letter templates, the letter fonts and Typst program and
+the GOV.UK Frontend files, and the installed engine must find them with no environment variable.
+The fresh environment gets the third-party dependencies from the test environment (a path file),
+so that the test needs no network; the engine itself comes only from the wheel, which the test
+checks.
 """
 
 from __future__ import annotations
@@ -71,6 +72,30 @@ def test_the_wheel_carries_workflows_letter_templates_and_govuk_assets(
     assert any(n.startswith("transfer_engine/shipped/govuk/assets/fonts/") for n in names)
     assert "transfer_engine/web/templates/layout.html" in names
     assert "transfer_engine/py.typed" in names
+    # The PDF letters' Typst program, and the fonts they are typeset in, with their licence.
+    assert {"transfer_engine/letters/letter.typ", "transfer_engine/letters/logo.typ"} <= names
+    assert {f"transfer_engine/letters/fonts/NotoSans-{face}.ttf"
+            for face in ("Regular", "Bold", "Italic", "BoldItalic")} <= names
+    assert "transfer_engine/letters/fonts/OFL.txt" in names
+
+
+_TYPESET = """
+from transfer_engine.letters import parse_letter_html, render_pdf
+html = ('<header><h1>Cyngor Sir (sample)</h1></header><address>Siân Llŷr</address>'
+        '<time datetime="2026-01-12">12 January 2026</time><h2>Subject</h2>'
+        '<main><p>Dear Siân,</p></main>')
+import sys
+sys.stdout.buffer.write(render_pdf(parse_letter_html(html, "wheel-check")))
+"""
+
+
+def test_the_installed_engine_typesets_letters_in_the_fonts_it_ships(
+        installed: Path, tmp_path: Path) -> None:
+    typeset = subprocess.run([str(installed / "bin" / "python"), "-c", _TYPESET],
+                             cwd=tmp_path, env=_clean_env(tmp_path), capture_output=True,
+                             timeout=120)
+    assert typeset.returncode == 0, typeset.stderr.decode()
+    assert typeset.stdout.startswith(b"%PDF-") and b"NotoSans-Regular" in typeset.stdout
 
 
 def test_the_installed_engine_runs_the_demo_outside_the_checkout(

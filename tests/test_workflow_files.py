@@ -62,7 +62,7 @@ def test_broken_base_workflow_reports_file_key_and_fault(
 
 
 def test_yaml_syntax_error_names_the_line(cli: Cli, folder: Path) -> None:
-    _break(folder, "ld-to-nct.yaml", "version: 1", "version: [1")
+    _break(folder, "ld-to-nct.yaml", "\nversion: ", "\nversion: [")
     code, err = _validate(cli, folder)
     assert code == 1 and "ld-to-nct.yaml" in err and "line " in err
 

@@ -86,6 +86,11 @@ class Browser:
             form["csrf_token"] = self.token(token_from)
         return self.client.post(path, data=form, **kwargs)
 
+    def follow(self, response: Response) -> Response:
+        """The page a form's POST redirected to (post/redirect/get): what the person sees."""
+        assert response.status_code == 303, (response.status_code, response.text[:500])
+        return self.client.get(response.headers["location"])
+
     def sign_in(self, username: str, password: str = PASSWORD) -> Response:
         return self.post("/sign-in", {"username": username, "password": password},
                          token_from="/sign-in")

@@ -8,11 +8,19 @@ import enum
 
 
 class OrganisationKind(enum.StrEnum):
-    council = "council"
-    trust = "trust"
-    school = "school"
-    company = "company"
-    other = "other"
+    """The sector an organisation is in: it decides, among other things, which pension
+    protection applies to staff it transfers or receives (workflows/tupe-base.yaml, pensions).
+    """
+
+    council = "council"          # a local authority (an English council: a best value authority)
+    trust = "trust"              # a trust or company owned by councils, an LGPS employer
+    school = "school"            # a maintained school's governing body or an academy trust
+    company = "company"          # a private contractor
+    other = "other"              # a charity or anyone else outside the public service schemes
+    # The database stores the member names: no longer than "council", so that the column SQLite
+    # made for the first five kinds holds them (it cannot widen a column in place).
+    central = "central-government"  # a department or agency (civil service scheme)
+    nhs = "nhs"                  # an NHS trust, foundation trust or ICB (NHS Pension Scheme)
 
 
 class SchoolType(enum.StrEnum):
@@ -34,8 +42,11 @@ class Regime(enum.StrEnum):
 
 
 class RepresentativeKind(enum.StrEnum):
-    recognised_union = "recognised-union"
-    elected = "elected"
+    """Who may be informed and consulted for affected employees (reg 13(3))."""
+
+    recognised_union = "recognised-union"   # reg 13(3)(a)
+    existing = "existing"                   # reg 13(3)(b)(i): elected or appointed, with authority
+    elected = "elected"                     # reg 13(3)(b)(ii): elected under reg 14
 
 
 class StepStatus(enum.StrEnum):

@@ -70,20 +70,26 @@ class TransferEngine:
             return add_organisation(session, data, actor=actor)
 
     def create_transfer(self, ref: str, *, title: str, transferor: str, transferee: str,
-                        key_dates: Mapping[str, date], regime: str, regime_reason: str,
-                        actor: str, workflow: str = "tupe-base", parent: str | None = None,
-                        hr_owner: str | None = None,
-                        escalation_contact: str | None = None) -> Transfer:
+                        key_dates: Mapping[str, date], actor: str, regime: str | None = None,
+                        regime_reason: str | None = None, workflow: str = "tupe-base",
+                        parent: str | None = None, hr_owner: str | None = None,
+                        escalation_contact: str | None = None,
+                        proposed_dismissals: int | None = None,
+                        establishment: str | None = None) -> Transfer:
         """Create a transfer from a workflow, with every step's deadline worked out.
 
         ``key_dates`` needs at least ``transfer`` (the transfer date); the workflow names the
-        others it counts from (e.g. ``decision``).
+        others it counts from (e.g. ``decision``). Where ``transferee`` is a school, its type
+        decides the regime (give one that contradicts it only with ``regime_reason``, and the
+        transfer is flagged); otherwise ``regime`` (default TUPE) needs ``regime_reason``.
+        ``proposed_dismissals`` at ``establishment``: collective redundancies (TULRCA s.188).
         """
         data = parse_transfer_create({
             "ref": ref, "title": title, "workflow_id": workflow, "regime": regime,
             "regime_reason": regime_reason, "transferor": transferor, "transferee": transferee,
             "key_dates": dict(key_dates), "parent": parent, "hr_owner": hr_owner,
-            "escalation_contact": escalation_contact})
+            "escalation_contact": escalation_contact,
+            "proposed_dismissals": proposed_dismissals, "establishment": establishment})
         with write_session(self.database) as session:
             return create_transfer(session, data, actor=actor, workflows=self.workflows)
 
@@ -93,18 +99,20 @@ class TransferEngine:
         return import_employees(ref, path, actor=actor, replace=replace, engine=self.database)
 
     def advance(self, ref: str, trigger: str, *, actor: str, note: str | None = None,
-                override_reason: str | None = None) -> AdvanceResult:
+                override_reason: str | None = None,
+                occurred_on: date | None = None) -> AdvanceResult:
         """Fire ``trigger``; refused with the failed guards unless an override reason is given
-        where the workflow allows one. The letters the new state names are owed, not issued:
-        see :meth:`issue_owed_letters`."""
+        where the workflow allows one. ``occurred_on`` is the day it happened (default today).
+        The letters the new state names are owed, not issued: see :meth:`issue_owed_letters`."""
         return advance(ref, trigger, actor=actor, note=note, override_reason=override_reason,
-                       today=self.today(), engine=self.database)
+                       today=self.today(), occurred_on=occurred_on, engine=self.database)
 
     def complete_step(self, ref: str, step: str, *, actor: str, evidence: str,
-                      done_on: date | None = None) -> StepInstance:
+                      occurred_on: date | None = None) -> StepInstance:
         """Record a step as done, with its evidence and the date it happened (default today)."""
         return complete_step(ref, step, actor=actor, evidence=evidence,
-                             done_on=done_on or self.today(), engine=self.database)
+                             occurred_on=occurred_on, today=self.today(),
+                             engine=self.database)
 
     def reschedule(self, ref: str, key_date: str, new: date, *, actor: str,
                    reason: str) -> RescheduleReport:

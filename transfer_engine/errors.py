@@ -51,6 +51,7 @@ class Action(StrEnum):
     upgrade_database = "upgrade_database"          # back the database up, upgrade its schema
     store_workflow_version = "store_workflow_version"  # put that version's file back, store it
     migrate_workflow = "migrate_workflow"          # move ``ref`` on to workflow ``version``
+    override_letter_checks = "override_letter_checks"  # issue ``letter`` anyway, with a reason
     # What would satisfy a guard (GuardFailure.satisfied_by):
     complete_steps = "complete_steps"              # each step named, by its trigger or by hand
     record_key_date = "record_key_date"            # record the key date named
@@ -61,6 +62,8 @@ class Action(StrEnum):
     use_another_trigger = "use_another_trigger"    # or correct the regime if recorded wrongly
     give_note = "give_note"                        # give the reason as the trigger's note
     advance_children = "advance_children"          # move the child transfers on first
+    nothing_to_do = "nothing_to_do"                # it is already done: see the history
+    reply_to_representations = "reply_to_representations"  # answer each, with reasons
 
 
 @dataclass(frozen=True)
@@ -109,12 +112,18 @@ class FieldProblem:
     label: str = ""             # the field's name for people, when it differs from ``field``
     code: str = "invalid"       # required, too_short, too_long, in_future, taken, invalid...
     limit: int | None = None    # the length a too_short or too_long field had to respect
+    # A date that is too early (codes before_possible, before_prerequisite): the earliest it
+    # may be, and what makes it the earliest ("the transfer date", a step done then).
+    earliest: date | None = None
+    earliest_because: str = ""
 
     def __str__(self) -> str:
         return f"{self.label or self.field}: {self.message}"
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["earliest"] = self.earliest.isoformat() if self.earliest else None
+        return data
 
 
 class ValidationError(TransferEngineError):
@@ -184,6 +193,8 @@ class GuardKind(StrEnum):
     wrong_regime = "wrong_regime"              # the trigger is for another legal regime
     note_missing = "note_missing"              # the trigger needs a written reason
     children_not_ready = "children_not_ready"  # child transfers of a programme are behind
+    already_done = "already_done"              # every step the trigger completes is done
+    representations_unanswered = "representations_unanswered"  # reg 13(7): a reply is owed
 
 
 @dataclass(frozen=True)
@@ -204,6 +215,12 @@ class StepRef:
     done_on: date | None = None
     due_rule: str = ""                          # how the deadline is counted
     completed_by: tuple[TriggerRef, ...] = ()   # none: it is marked done with evidence
+    done_by: str = ""                           # who recorded it done (already_done)
+    missing: str = ""                           # what its evidence lacks, when known
+
+    def describe(self) -> str:
+        """The step, and what its evidence lacks if that is why it is not done."""
+        return f"{self}: no evidence yet ({self.missing})" if self.missing else str(self)
 
     def __str__(self) -> str:
         return f"{self.id} ({self.title})" if self.title else self.id
@@ -232,11 +249,14 @@ class GuardFailure:
     key_date_label: str = ""
     key_date_value: date | None = None
     days_to_go: int | None = None       # until the key date (date_not_reached)
+    judged_on: date | None = None       # the date it happened, when not today (date_not_reached)
     regime: str = ""                    # the transfer's (wrong_regime)
     regime_reason: str = ""
     regimes: tuple[str, ...] = ()       # the regimes the trigger is for
     children: tuple[ChildRef, ...] = ()
     child_states: tuple[str, ...] = ()  # the states children must have reached
+    unanswered: int = 0                 # representations without a reply (reg 13(7))
+    reply_due: date | None = None       # the oldest one's reply due date
 
     @property
     def step_titles(self) -> list[str]:
@@ -247,12 +267,13 @@ class GuardFailure:
         """What failed, in plain words that name no command or page."""
         key = self.key_date_label.lower() or self.key_date
         if self.kind == GuardKind.steps_open:
-            return "step(s) not done: " + "; ".join(str(s) for s in self.steps)
+            return "step(s) not done: " + "; ".join(s.describe() for s in self.steps)
         if self.kind == GuardKind.key_date_missing:
             return f"the {key} ({self.key_date}) is not recorded"
         if self.kind == GuardKind.date_not_reached:
             when = self.key_date_value.isoformat() if self.key_date_value else "?"
-            return f"the {key} is {when}, {self.days_to_go} day(s) from today"
+            since = f"after {self.judged_on.isoformat()}" if self.judged_on else "from today"
+            return f"the {key} is {when}, {self.days_to_go} day(s) {since}"
         if self.kind == GuardKind.step_late and self.steps:
             step = self.steps[0]
             due = step.due.isoformat() if step.due else "?"
@@ -276,6 +297,15 @@ class GuardFailure:
         if self.kind == GuardKind.children_not_ready:
             waiting = ", ".join(f"{c.ref}: {s}" for c in self.children for s in c.open_steps)
             return f"not done in {len(self.children)} child transfer(s): {waiting}"
+        if self.kind == GuardKind.representations_unanswered:
+            due = self.reply_due.isoformat() if self.reply_due else "?"
+            return (f"{self.unanswered} representation(s) from the representatives have no "
+                    f"reply yet (the oldest was due by {due}): the employer must consider "
+                    "each, reply, and give its reasons for rejecting any of it")
+        if self.kind == GuardKind.already_done:
+            return "already done: " + "; ".join(
+                f"{s} on {s.done_on.isoformat() if s.done_on else '?'} by {s.done_by or '?'}"
+                for s in self.steps)
         return self.kind.value  # pragma: no cover - every kind is worded above
 
     def __str__(self) -> str:
@@ -289,6 +319,10 @@ class GuardFailure:
                 step[key] = step[key].isoformat() if step[key] else None
         if self.key_date_value:
             data["key_date_value"] = self.key_date_value.isoformat()
+        if self.judged_on:
+            data["judged_on"] = self.judged_on.isoformat()
+        if self.reply_due:
+            data["reply_due"] = self.reply_due.isoformat()
         data["reason"] = self.reason
         return data
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from transfer_engine.cli import (  # noqa: F401  (registers the commands)
     database,
+    elections,
+    eli,
+    evidence,
     letters,
     outbox,
     people,
+    representations,
     scheduler,
     setup,
     transfers,

@@ -31,16 +31,20 @@ from transfer_engine.cli.app import (
     print_json,
     print_table,
 )
+from transfer_engine.engine.limits import OVERRIDE_REASON
 from transfer_engine.errors import ValidationError
 from transfer_engine.letters import service
 from transfer_engine.letters.data import encode, to_context
 from transfer_engine.letters.email_html import render_html
+from transfer_engine.letters.logos import set_logo
 from transfer_engine.letters.orphans import MIN_AGE, sweep_orphans
 from transfer_engine.letters.particulars import particulars_file_hint
+from transfer_engine.letters.pdf_workers import MAX_WORKERS
 from transfer_engine.letters.text import render_text
-from transfer_engine.store.database import read_session
+from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.queries import get_transfer
 from transfer_engine.store.register import LetterParticulars
+from transfer_engine.views.evidence import step_evidence
 
 letters_app = typer.Typer(help="Letters: templates, check, preview, issue, verify, register.",
                           no_args_is_help=True)
@@ -98,6 +102,10 @@ def check(
                     console.print(f"  - {problem}", highlight=False, markup=False)
                 if result.failed > len(result.problems):
                     console.print(f"  ... and {result.failed - len(result.problems)} more")
+            if result.sense:
+                console.print(f"\n[bold]{result.letter}[/]: would be refused", highlight=False)
+                for sense in result.sense:
+                    console.print(f"  - {sense}", highlight=False, markup=False)
         fields = sorted({f for r in results for p in r.problems for f in p.fields})
         if fields:
 
@@ -150,18 +158,51 @@ def issue(
     recipient: list[str] = typer.Option(None, "--recipient",
                                         help="Only this recipient (repeatable): employee:REF "
                                              "(or REF), representative:ID, transferee"),
+    check_only: bool = typer.Option(False, "--check",
+                                    help="Only check: list the recipients and what stops "
+                                         "anyone's letter; issue nothing"),
+    ready_only: bool = typer.Option(False, "--ready-only",
+                                    help="Issue to those whose letter can be made, and list "
+                                         "the others with why (default: issue nothing unless "
+                                         "everyone's can be made)"),
     reissue: bool = typer.Option(False, "--reissue",
-                                 help="Issue a new edition to those who already hold it; it "
-                                      "supersedes theirs"),
+                                 help="Issue a new letter to those who already hold it; it "
+                                      "replaces theirs (needs --reason)"),
+    reason: str = typer.Option(None, "--reason",
+                               help="With --reissue: why the letter is issued again; kept in "
+                                    "the register"),
+    override_reason: str = typer.Option(
+        None, "--override-reason",
+        help="Issue it although a check refuses it (e.g. dated after the transfer): the "
+             f"special circumstances, at least {OVERRIDE_REASON.min_length} characters; kept "
+             "in the audit log"),
+    workers: int = typer.Option(1, "--workers", min=1, max=MAX_WORKERS,
+                                help="Typeset the PDFs in this many worker processes while "
+                                     "the letters are written (a large issue on a machine "
+                                     "with several cores; the letters are the same)"),
     as_of: str = AsOfOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Issue a letter to every recipient: render, file, register, hand to the outbox.
 
-    Everyone is checked first; if anyone's letter lacks data, nothing is issued. Recipients who
-    already hold the letter are skipped (run again safely) unless --reissue.
+    Everyone is checked first (--check shows the check and stops); if anyone's letter lacks
+    data, nothing is issued, unless --ready-only. A letter that makes no sense as it stands
+    (sent by an organisation to itself, for another regime, dated after the transfer it
+    proposes, proposing a meeting already past) is refused unless --override-reason says why
+    it is right. Recipients who already hold the letter are skipped (run again safely) unless
+    --reissue. Exits with status 1 when someone's letter was not issued.
     """
     today = _today(as_of)
+    if check_only:
+        result = service.check_issue(ref, letter, today=today, recipients=recipient or None,
+                                     reissue=reissue)
+        if as_json:
+            print_json(result.as_json())
+        else:
+            _print_check(result)
+        if not result.can_issue or result.failed:
+            raise typer.Exit(1)
+        return
     with _progress() as progress:
         task = progress.add_task(f"Issuing {letter}", total=None)
 
@@ -170,16 +211,100 @@ def issue(
 
         report = service.issue_letters(ref, letter, actor=actor(), today=today,
                                        recipients=recipient or None, reissue=reissue,
-                                       progress=advance)
+                                       progress=advance, override_reason=override_reason,
+                                       ready_only=ready_only, reissue_reason=reason,
+                                       workers=workers)
         progress.update(task, total=max(len(report.issued), 1), completed=len(report.issued))
     if as_json:
         print_json(report.as_json())
+    else:
+        _print_report(report)
+    if not report.complete:
+        raise typer.Exit(1)
+
+
+@letters_app.command("reissue")
+@guarded
+def reissue_command(
+    ref: str,
+    letter_id: int = typer.Argument(..., help="The issued letter's id (letters list)"),
+    reason: str = typer.Option(..., "--reason", help="Why it is issued again; kept in the "
+                               "register and the audit log"),
+    override_reason: str = typer.Option(None, "--override-reason",
+                                        help="As for letters issue"),
+    as_of: str = AsOfOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Issue a new letter in place of an issued one, to the same recipient, with a reason.
+
+    The new letter supersedes the old one and says which letter it replaces.
+    """
+    report = service.reissue_letter(ref, letter_id, reason=reason, actor=actor(),
+                                    today=_today(as_of), override_reason=override_reason)
+    if as_json:
+        print_json(report.as_json())
         return
-    console.print(f"{ref}: issued {letter} to {len(report.issued)} recipient(s)"
-                  + (f"; {report.already_issued} already held it" if report.already_issued
-                     else "")
-                  + f". Template version {report.version[:12]}. The scheduler sends them.",
-                  highlight=False)
+    _print_report(report)
+
+
+@letters_app.command("send-again")
+@guarded
+def send_again_command(
+    ref: str,
+    letter_id: int = typer.Argument(..., help="The issued letter's id (letters list)"),
+    as_of: str = AsOfOption,
+) -> None:
+    """Deliver an issued letter again: the same letter, not a new one (e.g. it did not arrive)."""
+    with write_session() as session:
+        service.send_letter_again(session, ref, letter_id, actor=actor(), today=_today(as_of))
+    console.print(f"{ref}: letter {letter_id} will be sent again at the scheduler's next "
+                  "sweep; the first message stays on record.", highlight=False)
+
+
+def _print_check(result: service.IssueCheck) -> None:
+    console.print(f"{result.ref}: {result.letter} goes to {result.recipients} recipient(s): "
+                  f"{result.ready_count} ready, {result.already} already hold it, "
+                  f"{result.failed} cannot be issued.", highlight=False)
+    if result.error:
+        console.print(f"Cannot be issued: {result.error}", highlight=False, markup=False)
+    for who_ref, who in result.ready:
+        console.print(f"  ready: {who} ({who_ref})", highlight=False, markup=False)
+    for problem in result.problems:
+        console.print(f"  NOT READY: {problem}", highlight=False, markup=False)
+    if result.failed > len(result.problems):
+        console.print(f"  ... and {result.failed - len(result.problems)} more not ready")
+    for sense in result.sense:
+        kind = "refused" if not sense.overridable else "refused unless --override-reason"
+        console.print(f"  {kind}: {sense}", highlight=False, markup=False)
+    fields = sorted({f for p in result.problems for f in p.fields})
+    if fields:
+        console.print("Where to record what is missing:")
+        for name in fields:
+            console.print(f"  {name}: {particulars_file_hint(name)}", highlight=False,
+                          markup=False)
+
+
+def _print_report(report: service.IssueReport) -> None:
+    issued = len(report.issued)
+    if report.complete:
+        console.print(f"{report.ref}: issued {report.letter} to {issued} recipient(s)"
+                      + (f"; {report.already_issued} already held it" if report.already_issued
+                         else "")
+                      + f". Template version {report.version[:12]}. The scheduler sends them.",
+                      highlight=False)
+    else:
+        lacked = issued + report.not_issued_count
+        console.print(f"{report.ref}: {report.letter}: {issued} of {lacked} issued"
+                      + (f" ({report.already_issued} already held it)"
+                         if report.already_issued else "")
+                      + f"; not issued: {report.not_issued_count}", highlight=False)
+        for problem in report.not_issued:
+            console.print(f"  NOT ISSUED: {problem}", highlight=False, markup=False)
+        if report.not_issued_count > len(report.not_issued):
+            console.print(f"  ... and {report.not_issued_count - len(report.not_issued)} more")
+    for overridden in report.overridden:
+        console.print(f"  Overridden (reason in the audit log): {overridden}", highlight=False,
+                      markup=False)
 
 
 @letters_app.command("verify")
@@ -272,15 +397,21 @@ def list_letters(
                             [[c.ref, c.label] for c in choices])
             return
         rows = service.issued_letters(session, ref, letter=letter)
+        steps = [e for e in step_evidence(session, ref)
+                 if e.letters and (letter is None or letter in e.letters)]
     if as_json:
         print_json([r.as_json() for r in rows])
         return
     print_table(f"Letters issued for {ref} ({len(rows)})",
-                ["id", "letter", "recipient", "edition", "status", "date", "issued by",
-                 "supersedes", "pdf sha256"],
-                [[r.id, r.letter, r.recipient, r.edition, r.status, r.letter_date,
-                  r.issued_by, r.supersedes_id or "", r.files.get("pdf", "")[:16]]
-                 for r in rows])
+                ["id", "reference", "letter", "recipient", "edition", "status", "date",
+                 "issued by", "supersedes", "pdf sha256"],
+                [[r.id, r.reference or "", r.letter, r.recipient, r.edition, r.status,
+                  r.letter_date, r.issued_by, r.supersedes_id or "",
+                  r.files.get("pdf", "")[:16]] for r in rows])
+    # What the letters are evidence for: a step overridden without them says so here too.
+    print_table(f"Steps these letters complete ({ref})", ["step", "letters", "status", ""],
+                [[e.step, ", ".join(e.letters), e.label.upper() if e.override_reason
+                  else e.label, e.shown] for e in steps])
 
 
 @letters_app.command("data")
@@ -313,6 +444,29 @@ def data(
         print_json(encode(shown))
         return
     typer.echo(yaml.safe_dump(shown, sort_keys=False, allow_unicode=True), nl=False)
+
+
+@letters_app.command("logo")
+@guarded
+def logo(
+    organisation: str = typer.Argument(..., help="The organisation's slug"),
+    file: Path = typer.Argument(None, help="A PNG or SVG file (at most 256 KB)"),
+    alt: str = typer.Option(None, "--alt", help="What a screen reader reads instead of the "
+                            "logo: usually the organisation's name"),
+    remove: bool = typer.Option(False, "--remove", help="Print letters without a logo"),
+) -> None:
+    """Set the logo printed in an organisation's letterhead (PDF and DOCX letters).
+
+    Letters issued before keep the logo they were issued with.
+    """
+    if (file is None) == (not remove):
+        raise ValidationError("give a PNG or SVG file, or --remove")
+    digest = set_logo(organisation, None if remove else file, alt=alt, actor=actor())
+    if digest is None:
+        console.print(f"{organisation}: letters are printed without a logo from now on.")
+    else:
+        console.print(f"{organisation}: letters are printed with this logo from now on "
+                      f"(stored as {digest[:12]}).")
 
 
 def _plain(value: object) -> object:

@@ -12,6 +12,7 @@ from transfer_engine.cli.app import (
     actor,
     app,
     console,
+    fail,
     guarded,
     print_json,
     print_table,
@@ -19,7 +20,12 @@ from transfer_engine.cli.app import (
 from transfer_engine.engine.import_limits import LIMITS_TEXT
 from transfer_engine.engine.organisations import add_organisation as engine_add_organisation
 from transfer_engine.engine.organisations import parse_organisation_create
-from transfer_engine.engine.staff import add_representative, import_employees
+from transfer_engine.engine.staff import (
+    ImportMode,
+    add_representative,
+    check_employees,
+    import_employees,
+)
 from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.people import Employee
@@ -35,7 +41,9 @@ app.add_typer(organisations_app, name="organisations")
 def add_organisation(
     slug: str,
     name: str = typer.Option(..., "--name"),
-    kind: str = typer.Option(..., "--kind", help="council, trust, school, company or other"),
+    kind: str = typer.Option(..., "--kind",
+                             help="council, trust (council-owned, in the LGPS), school, company, "
+                                  "central-government, nhs or other"),
     school_type: str = typer.Option(None, "--school-type",
                                     help="community, voluntary-controlled, foundation, "
                                          "voluntary-aided or academy"),
@@ -77,18 +85,51 @@ def import_employees_command(
     csv_file: Path = typer.Argument(..., help="CSV (comma, semicolon or tab) or .xlsx with "
                                               "employee_ref, full_name, role, fte, "
                                               "weekly_pay [, email, date_of_birth, in_scope, "
-                                              "objected_on]"),
-    replace: bool = typer.Option(False, "--replace", help="Replace the whole staff list"),
+                                              "objected_on, and a column for each other item "
+                                              "of the ELI, reg 11(2): start_date, sick_pay, "
+                                              "... (see `eli check`)]"),
+    mode: ImportMode | None = typer.Option(
+        None, "--mode", case_sensitive=False,
+        help="update (the default): rows update the employees with the same employee_ref and "
+             "add the others; the rest are left as they are. replace: the file is the whole "
+             "staff list; employees not in it are put out of scope (kept, with their history)."),
+    replace: bool = typer.Option(False, "--replace", help="The same as --mode replace"),
+    check: bool = typer.Option(False, "--check", help="Print what would be added, changed or "
+                                                      "put out of scope, and change nothing"),
     as_json: bool = JsonOption,
 ) -> None:
     """Import a staff list: every row is checked first; one bad row and nothing is imported."""
-    report = import_employees(ref, csv_file, actor=actor(), replace=replace)
+    if replace and mode == ImportMode.update:
+        fail("--replace and --mode update ask for different things; give one of them")
+    mode = mode or (ImportMode.replace if replace else ImportMode.update)
+    if check:
+        plan = check_employees(ref, csv_file, mode=mode)
+        if as_json:
+            print_json({"ref": ref, "check": True, **plan.as_json()})
+            return
+        console.print(f"{ref}: checked {plan.rows} row(s) ({mode.value}); nothing was changed. "
+                      f"It would be: {plan.summary()}.")
+        for label, group in (("add", plan.added), ("change", plan.changed),
+                             ("put out of scope (not on the list)", plan.left_off)):
+            for change in group:
+                fields = "" if group is plan.added else ": " + "; ".join(
+                    f"{f.label} {_shown(f.old)} -> {_shown(f.new)}" for f in change.fields)
+                console.print(f"  {label} {change.employee_ref}{fields}", markup=False)
+        for change in plan.objected:
+            console.print(f"  objection recorded for {change.employee_ref}", markup=False)
+        return
+    report = import_employees(ref, csv_file, actor=actor(), mode=mode)
     if as_json:
         print_json({"ref": ref, "imported": report.imported, "replaced": report.replaced,
-                    "in_scope": report.in_scope})
+                    "in_scope": report.in_scope, "mode": mode.value,
+                    **({"changes": report.plan.as_json()} if report.plan else {})})
     else:
         console.print(f"{ref}: imported {report.imported} employee(s), {report.in_scope} in scope"
-                      + (f"; replaced {report.replaced}" if report.replaced else ""))
+                      + (f" ({report.plan.summary()})" if report.plan else ""))
+
+
+def _shown(value: object) -> str:
+    return "(empty)" if value is None or value == "" else str(value)
 
 
 @app.command("employees")
@@ -117,12 +158,22 @@ def employees(ref: str, as_json: bool = JsonOption) -> None:
 def add_representative_command(
     ref: str,
     organisation: str = typer.Option(..., "--org", help="Whose employees they represent"),
-    kind: str = typer.Option("recognised-union", "--kind", help="recognised-union or elected"),
+    kind: str = typer.Option("recognised-union", "--kind",
+                             help="recognised-union (reg 13(3)(a)); existing: elected or "
+                                  "appointed before, with authority (reg 13(3)(b)(i)); or "
+                                  "elected at an election recorded with `elections` (reg 14)"),
     name: str = typer.Option(..., "--name"),
     union: str = typer.Option(None, "--union"),
     email: str = typer.Option(..., "--email"),
+    authority: str = typer.Option(None, "--authority",
+                                  help="For --kind existing: their authority from the affected "
+                                       "employees to be informed and consulted"),
 ) -> None:
-    """Record a trade union or elected representative (reg 13(3))."""
+    """Record a trade union, existing or elected representative (reg 13(3))."""
     rep = add_representative(ref, {"organisation": organisation, "kind": kind, "name": name,
-                                   "union": union, "email": email}, actor=actor())
-    console.print(f"{ref}: added representative {rep.name} ({rep.kind.value})")
+                                   "union": union, "email": email, "authority": authority},
+                             actor=actor())
+    elected = (f", elected at the election whose result was declared on {rep.elected_on}"
+               if rep.elected_on else "")
+    console.print(f"{ref}: added representative {rep.name} ({rep.kind.value}{elected})",
+                  highlight=False)

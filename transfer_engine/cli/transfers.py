@@ -24,12 +24,15 @@ from transfer_engine.cli.app import (
     print_json,
     print_table,
 )
+from transfer_engine.domain import StepStatus
 from transfer_engine.engine.advance import advance as advance_transfer
 from transfer_engine.engine.advance import check_guards, valid_triggers
 from transfer_engine.engine.create import create_transfer, parse_transfer_create
 from transfer_engine.engine.limits import EVIDENCE, NOTE, OVERRIDE_REASON, RESCHEDULE_REASON
+from transfer_engine.engine.redundancies import record_redundancy_proposal
 from transfer_engine.engine.reschedule import reschedule as reschedule_transfer
 from transfer_engine.engine.steps import complete_step
+from transfer_engine.errors import GuardKind
 from transfer_engine.letters.owed import IssueReport, issue_pending
 from transfer_engine.rules.exposure import exposure
 from transfer_engine.rules.timeline import next_deadline
@@ -38,6 +41,8 @@ from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.queries import definition_of, get_transfer, key_dates_of, steps_of
 from transfer_engine.store.transfers import AuditEntry, Transfer
+from transfer_engine.views.parties import open_steps_by_party, owed_by_words
+from transfer_engine.views.times import london
 
 
 def _today(as_of: str | None) -> date:
@@ -57,12 +62,20 @@ def create(
     transfer_date: str = typer.Option(..., "--transfer-date", help="YYYY-MM-DD"),
     decision_date: str = typer.Option(None, "--decision-date", help="YYYY-MM-DD"),
     other_dates: list[str] = typer.Option([], "--date", help="Other key dates: name=YYYY-MM-DD"),
-    regime: str = typer.Option("TUPE", "--regime", help="TUPE, COSOP or not-a-transfer"),
-    regime_reason: str = typer.Option(..., "--regime-reason",
-                                      help="Why this regime applies (recorded)"),
+    regime: str = typer.Option(
+        None, "--regime", help="TUPE (the default), COSOP or not-a-transfer; a receiving "
+        "school's type decides it, and a regime that contradicts the type needs a reason"),
+    regime_reason: str = typer.Option(
+        None, "--regime-reason",
+        help="Why this regime applies (recorded); needed unless a school's type decides it"),
     parent: str = typer.Option(None, "--parent", help="Parent transfer (programme)"),
     hr_owner: str = typer.Option(None, "--hr-owner", help="Email of the HR owner"),
     escalation: str = typer.Option(None, "--escalation-contact", help="Email for escalations"),
+    proposed_dismissals: int = typer.Option(
+        None, "--proposed-dismissals",
+        help="Dismissals as redundant proposed at one establishment (TULRCA s.188)"),
+    establishment: str = typer.Option(None, "--establishment",
+                                      help="The establishment where they are proposed"),
     as_json: bool = JsonOption,
 ) -> None:
     """Create a transfer from a workflow, with every step's deadline worked out."""
@@ -78,15 +91,23 @@ def create(
         "ref": ref, "title": title, "workflow_id": workflow, "regime": regime,
         "regime_reason": regime_reason, "transferor": transferor, "transferee": transferee,
         "key_dates": key_dates, "parent": parent, "hr_owner": hr_owner,
-        "escalation_contact": escalation,
+        "escalation_contact": escalation, "proposed_dismissals": proposed_dismissals,
+        "establishment": establishment,
     })
     with write_session() as session:
         transfer = create_transfer(session, data, actor=actor())
     if as_json:
-        print_json({"ref": transfer.ref, "state": transfer.state, "version": transfer.version})
+        print_json({"ref": transfer.ref, "state": transfer.state, "version": transfer.version,
+                    "regime": transfer.regime.value, "regime_reason": transfer.regime_reason,
+                    "regime_warning": transfer.regime_warning})
     else:
-        console.print(f"Created [bold]{transfer.ref}[/] in state {transfer.state!r}. "
-                      f"See its deadlines: transfer-engine timeline {transfer.ref}")
+        console.print(f"Created {transfer.ref} in state {transfer.state!r}, regime "
+                      f"{transfer.regime.value}: {transfer.regime_reason}", highlight=False,
+                      markup=False)
+        if transfer.regime_warning:  # the text holds the user's reason: printed as it is
+            console.print(f"Warning: {transfer.regime_warning}", style="yellow",
+                          highlight=False, markup=False)
+        console.print(f"See its deadlines: transfer-engine timeline {transfer.ref}")
 
 
 @app.command("list")
@@ -139,16 +160,23 @@ def status(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> Non
             possible.append({"trigger": name, "label": definition.triggers[name].label,
                              "ready": not failures, "blocked_by": failures})
         parties = {o.id: o.name for o in session.exec(select(Organisation)).all()}
+        by_party = open_steps_by_party(transfer_timeline(session, ref, today))
+    transferor_name = parties.get(transfer.transferor_id)
+    transferee_name = parties.get(transfer.transferee_id)
     data = {
         "ref": transfer.ref, "title": transfer.title, "state": transfer.state,
         "state_label": definition.states[transfer.state].label, "version": transfer.version,
         "workflow": f"{definition.id} v{transfer.workflow_version}",
         "regime": transfer.regime.value, "regime_reason": transfer.regime_reason,
+        "regime_warning": transfer.regime_warning,
         "transferor": parties.get(transfer.transferor_id),
         "transferee": parties.get(transfer.transferee_id),
         "key_dates": {k: v.isoformat() for k, v in dates.items()},
         "next_deadline": upcoming.as_json() if upcoming else None,
         "triggers": possible, "exposure": risk.as_json(), "sample_data": transfer.sample_data,
+        "open_steps_by_party": by_party,
+        "proposed_dismissals": transfer.proposed_dismissals,
+        "establishment": transfer.establishment,
     }
     if as_json:
         print_json({**data, "triggers": [
@@ -161,14 +189,29 @@ def status(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> Non
                   f"version {transfer.version}, workflow {data['workflow']}")
     console.print(f"  {data['transferor']} → {data['transferee']}; regime "
                   f"{transfer.regime.value}: {transfer.regime_reason}", highlight=False)
+    if transfer.regime_warning:  # the text holds the user's reason: printed as it is
+        console.print(f"  Warning: {transfer.regime_warning}", style="yellow", highlight=False,
+                      markup=False)
     console.print("  Key dates: " + ", ".join(f"{k} {v.isoformat()}" for k, v in dates.items()))
+    if transfer.proposed_dismissals is not None:
+        console.print(f"  Collective redundancies: {transfer.proposed_dismissals} dismissal(s) "
+                      f"proposed at {transfer.establishment} (TULRCA s.188)", highlight=False)
     if upcoming:
+        owed = owed_by_words(upcoming.owed_by, transferor_name, transferee_name)
         console.print(f"  Next deadline: {upcoming.title} by {upcoming.working_due_date} "
-                      f"({upcoming.days_left} days)")
+                      f"({upcoming.days_left} days)" + (f", owed by {owed}" if owed else ""),
+                      highlight=False)
+    for party, open_steps in by_party.items():
+        owed = owed_by_words(party if party != "unstated" else None, transferor_name,
+                             transferee_name) or "no party stated"
+        console.print(f"  Open, owed by {owed}: {', '.join(open_steps)}", highlight=False)
     console.print(f"  Money at risk: GBP {risk.total} " +
-                  (f"({'; '.join(risk.reasons)})" if risk.reasons else "(nothing late)"))
+                  (f"({'; '.join(risk.reasons)})" if risk.reasons else "(nothing late)"),
+                  highlight=False)
     for item in possible:
         mark = "[green]ready[/]" if item["ready"] else "[red]blocked[/]"
+        if any(f.kind == GuardKind.already_done for f in item["blocked_by"]):
+            mark = "[dim]done[/]"
         console.print(f"  {mark} {item['trigger']}: {item['label']}")
         for failure in item["blocked_by"]:
             console.print(f"      - {wording.guard_failure(failure, transfer.ref)}",
@@ -186,8 +229,9 @@ def timeline(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> N
         print_json([e.as_json() for e in entries])
         return
     print_table(f"{ref}: deadlines as of {today.isoformat()}",
-                ["step", "status", "due", "working due", "days left", "late", "legal basis"],
-                [[e.step, e.status, e.due_date, e.working_due_date,
+                ["step", "owed by", "status", "due", "working due", "days left", "late",
+                 "legal basis"],
+                [[e.step, e.owed_by or "", e.status, e.due_date, e.working_due_date,
                   e.days_left if e.days_left is not None else "",
                   "LATE" if e.late else "", e.legal_basis] for e in entries])
 
@@ -205,22 +249,29 @@ def advance(
              f"({OVERRIDE_REASON.min_length} to {OVERRIDE_REASON.max_length} characters)"),
     expect_version: int = typer.Option(None, "--expect-version",
                                        help="Refuse if the transfer is no longer this version"),
+    on: str = typer.Option(None, "--on", help="Date it happened, YYYY-MM-DD (default today): "
+                           "the steps it completes are done, and judged, on that date"),
     as_of: str = AsOfOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Fire a trigger: guards, state change, step updates and audit in one transaction."""
     result = advance_transfer(ref, trigger, actor=actor(), note=note,
                               override_reason=override_reason,
-                              expected_version=expect_version, today=_today(as_of))
+                              expected_version=expect_version, today=_today(as_of),
+                              occurred_on=parse_date(on, "--on"))
     # The transition is committed; now issue the letters of the state it entered.
     issued = issue_pending(transfer_id=result.transfer_id) if result.letters else IssueReport()
+    # Steps recorded but waiting for their evidence (the letters just issued may have brought it).
+    waiting = _still_waiting(ref, result.awaiting)
     if as_json:
         print_json({"ref": result.ref, "trigger": result.trigger, "from": result.from_state,
                     "to": result.to_state, "version": result.version,
                     "completed_steps": result.completed_steps, "letters_due": result.letters,
                     "letters": [asdict(i) for i in issued.issued],
                     "letter_errors": issued.errors,
-                    "overridden": [str(f) for f in result.overridden]})
+                    "overridden": [str(f) for f in result.overridden],
+                    "occurred_on": result.occurred_on, "awaiting_evidence": waiting,
+                    "cascade": result.cascade.as_json() if result.cascade else None})
         if issued.errors:
             raise typer.Exit(EXIT_INCOMPLETE)
         return
@@ -240,10 +291,30 @@ def advance(
     if result.letters and not issued.issued and not issued.errors:
         console.print(f"  letters owed: {', '.join(result.letters)} (being issued by the "
                       "scheduler)")
+    for step_id, why in waiting.items():
+        console.print(f"  [yellow]not done yet[/] {step_id}: it is done once its evidence "
+                      f"exists; it lacks: {why}", highlight=False)
+    if result.cascade is not None:  # the programme's decision, fired on each of its schools
+        for outcome in result.cascade.outcomes:
+            colour = {"applied": "green", "not-applicable": "dim"}.get(outcome.outcome, "red")
+            why = f": {outcome.reason}" if outcome.reason else ""
+            console.print(f"  [{colour}]{outcome.outcome}[/] {outcome.ref} "
+                          f"{result.cascade.action}{why}", highlight=False)
     if issued.errors:
         err_console.print(f"[bold red]error:[/] {ref} moved on, but {len(issued.errors)} of its "
                           "letters could not be issued (see above)", highlight=False)
         raise typer.Exit(EXIT_INCOMPLETE)
+
+
+def _still_waiting(ref: str, awaiting: dict[str, str]) -> dict[str, str]:
+    """Of the steps a trigger left waiting for evidence, those still open, with what each
+    lacks now."""
+    if not awaiting:
+        return {}
+    with read_session() as session:
+        steps = steps_of(session, get_transfer(session, ref))
+    return {s: steps[s].evidence_missing or awaiting[s] for s in awaiting
+            if s in steps and steps[s].status == StepStatus.open}
 
 
 @app.command("done")
@@ -253,12 +324,13 @@ def done(
     step: str,
     evidence: str = typer.Option(..., "--evidence", help="What shows it was done "
                                  f"({EVIDENCE.min_length} to {EVIDENCE.max_length} characters)"),
-    on: str = typer.Option(None, "--on", help="Date it was done (default today)"),
+    on: str = typer.Option(None, "--on", help="Date it was done, YYYY-MM-DD (default today)"),
+    as_of: str = AsOfOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Mark a step done with evidence (steps that no trigger completes)."""
     instance = complete_step(ref, step, actor=actor(), evidence=evidence,
-                             done_on=parse_date(on, "--on"))
+                             occurred_on=parse_date(on, "--on"), today=_today(as_of))
     if as_json:
         print_json({"ref": ref, "step": step, "done_on": instance.done_on})
     else:
@@ -299,6 +371,30 @@ def reschedule(
                       f"{', '.join(report.impossible)}")
 
 
+@app.command("redundancies")
+@guarded
+def redundancies(
+    ref: str,
+    proposed: int = typer.Option(..., "--proposed", help="Dismissals as redundant proposed at "
+                                 "one establishment within 90 days (TULRCA s.188)"),
+    establishment: str = typer.Option(..., "--establishment", help="Which establishment"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Record the collective redundancies proposed; the s.188 and HR1 deadlines follow the
+    number (20-99: 30 days, 100 or more: 45 days before the first dismissal)."""
+    report = record_redundancy_proposal(ref, proposed, establishment, actor=actor())
+    if as_json:
+        print_json({"ref": ref, "proposed_dismissals": report.proposed_dismissals,
+                    "establishment": report.establishment,
+                    "moved": [{"step": c.step_id, "old_due": c.old_due, "new_due": c.new_due}
+                              for c in report.moved]})
+        return
+    console.print(f"{ref}: {report.proposed_dismissals} dismissal(s) proposed at "
+                  f"{report.establishment}", highlight=False)
+    print_table(None, ["step", "old due", "new due"],
+                [[c.step_id, c.old_due, c.new_due] for c in report.moved])
+
+
 @app.command("history")
 @guarded
 def history(ref: str, as_json: bool = JsonOption) -> None:
@@ -316,16 +412,23 @@ def history(ref: str, as_json: bool = JsonOption) -> None:
         d = e.data
         if e.action == "advance":
             done = f" done: {', '.join(d['completed_steps'])}" if d.get("completed_steps") else ""
-            return f"{d['trigger']}{done}" + (f" ({d['note']})" if d.get("note") else "")
+            # Entries from before dates that happened were recorded have no occurred_on.
+            on = f" on {d['occurred_on']}" if d.get("occurred_on") else ""
+            return f"{d['trigger']}{done}{on}" + (f" ({d['note']})" if d.get("note") else "")
         if e.action == "override":
             return f"{d['trigger']} overridden: {d['reason']}"
         if e.action == "rescheduled":
             return f"{d['key_date']} {d['old']} → {d['new']}: {d['reason']}"
         if e.action == "step-done":
             return f"{d['step']} on {d['done_on']}: {d['evidence']}"
+        if e.action == "step-overridden":
+            return f"{d['step']} done WITHOUT its evidence on {d['done_on']}: {d['reason']}"
+        if e.action == "step-reopened":
+            return f"{d['step']} reopened: {d['reason']}"
         return ", ".join(f"{k}={v}" for k, v in d.items() if k != "employee_refs")
 
-    print_table(f"{ref}: history", ["at (UTC)", "actor", "action", "state", "detail"],
-                [[e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action,
+    # UK time (GMT or BST, said), as on the web pages: the stored time is UTC.
+    print_table(f"{ref}: history", ["at (UK time)", "actor", "action", "state", "detail"],
+                [[london(e.at).strftime("%Y-%m-%d %H:%M:%S %Z"), e.actor, e.action,
                   e.to_state if e.from_state == e.to_state else f"{e.from_state} → {e.to_state}",
                   summary(e)] for e in entries])

@@ -11,6 +11,7 @@ from transfer_engine.errors import (
     Action,
     FieldProblem,
     GuardFailure,
+    GuardKind,
     GuardRefusedError,
     NextStep,
     StepRef,
@@ -24,6 +25,7 @@ OPTIONS = {
     "note": "--note",
     "evidence": "--evidence",
     "done_on": "--on",
+    "occurred_on": "--on",
     "reason": "--reason",
     "ref": "REF",
     "key_date": "KEY_DATE",
@@ -42,6 +44,9 @@ OPTIONS = {
     "key_dates": "--date",
     "objected_on": "--objected-on",
     "release_reason": "--reason",
+    "outcome": "--outcome",
+    "reasons": "--reasons",
+    "alt": "--alt",
 }
 
 _RESCHEDULE = "`transfer-engine reschedule {ref} {key} YYYY-MM-DD --reason ...`"
@@ -88,13 +93,24 @@ def next_step(step: NextStep) -> str:
     if action == Action.migrate_workflow:
         return (f"`transfer-engine workflows migrate {ref} --to-version {version}` moves a "
                 "transfer on to it.")
+    if action == Action.override_letter_checks:
+        return ("Put it right and issue it again (--as-of YYYY-MM-DD dates it as of that day); "
+                "or, if it is right all the same, give the special circumstances with "
+                f"--override-reason (at least {OVERRIDE_REASON.min_length} characters), which "
+                "is kept in the audit log.")
     return ""
 
 
 def _complete(ref: str, step: StepRef) -> str:
     if step.completed_by:
-        return f"{step.id} with `transfer-engine advance {ref} {step.completed_by[0].name}`"
-    return f"{step.id} with `transfer-engine done {ref} {step.id} --evidence ...`"
+        how = f"{step.id} with `transfer-engine advance {ref} {step.completed_by[0].name}`"
+    else:
+        how = f"{step.id} with `transfer-engine done {ref} {step.id} --evidence ...`"
+    if step.missing:  # done only with its evidence, which is not there
+        how += (f" and provide its evidence (see `transfer-engine evidence {ref}`), or record "
+                f"it without: `transfer-engine override-step {ref} {step.id} "
+                "--override-reason ...`")
+    return how
 
 
 def guard_remedy(failure: GuardFailure, ref: str) -> str:
@@ -124,12 +140,20 @@ def guard_remedy(failure: GuardFailure, ref: str) -> str:
     if action == Action.advance_children:
         children = ", ".join(c.ref for c in failure.children)
         return f"advance each child transfer first ({children}; see `transfer-engine list`)"
+    if action == Action.nothing_to_do:
+        return f"nothing: it is in `transfer-engine history {ref}`"
+    if action == Action.reply_to_representations:
+        return (f"reply to each (`transfer-engine representations list {ref}` shows them) with "
+                f"`transfer-engine representations reply {ref} ID --outcome accepted|"
+                "partly-accepted|rejected --reasons ...`")
     return action.value
 
 
 def guard_failure(failure: GuardFailure, ref: str) -> str:
     """One failed guard: what failed, under which law, and the command that would satisfy it."""
     basis = f" [{failure.legal_basis}]" if failure.legal_basis else ""
+    if failure.kind == GuardKind.already_done:  # nothing to proceed to
+        return f"{failure.reason}; nothing more to record (see `transfer-engine history {ref}`)"
     return f"{failure.guard}: {failure.reason}{basis}. To proceed: {guard_remedy(failure, ref)}"
 
 

@@ -19,10 +19,11 @@ from transfer_engine.cli.app import (
 )
 from transfer_engine.config import get_settings
 from transfer_engine.engine.migrate import MigrationReport, migrate, migration_report
-from transfer_engine.errors import ConfigurationError, DatabaseMissingError
+from transfer_engine.errors import ConfigurationError, DatabaseMissingError, WorkflowError
 from transfer_engine.store.database import init_db, read_session, require_existing
 from transfer_engine.store.definitions import check_files_against_stored
 from transfer_engine.workflow.definition import WorkflowDefinition
+from transfer_engine.workflow.dependencies import deadline_order_problems
 from transfer_engine.workflow.loader import WorkflowLibrary, library
 
 workflows_app = typer.Typer(help="Workflow definitions (workflows/*.yaml).", no_args_is_help=True)
@@ -55,6 +56,7 @@ def validate(folder: Path = FolderOption, as_json: bool = JsonOption) -> None:
     """Check every workflow file; errors name the file, the key and what is wrong."""
     folders = (folder,) if folder else get_settings().workflow_folders
     definitions = WorkflowLibrary(*folders).all()  # raises WorkflowError listing every problem
+    _check_deadline_order(definitions)
     checked = _check_against_database(definitions)
     if as_json:
         print_json({"valid": True, "workflows": [d.id for d in definitions],
@@ -66,6 +68,18 @@ def validate(folder: Path = FolderOption, as_json: bool = JsonOption) -> None:
         if not checked:
             console.print("No database to check them against: the versions running transfers "
                           "use were not compared.")
+
+
+def _check_deadline_order(definitions: list[WorkflowDefinition]) -> None:
+    """Refuse a workflow that makes a step due before a step it requires."""
+    found = {d.source: deadline_order_problems(d) for d in definitions}
+    found = {source: problems for source, problems in found.items() if problems}
+    if len(found) == 1:
+        ((source, problems),) = found.items()
+        raise WorkflowError(source, problems)
+    if found:
+        raise WorkflowError(f"{len(found)} files", [f"{source}: {problem}" for source, problems
+                                                     in found.items() for problem in problems])
 
 
 def _check_against_database(definitions: list[WorkflowDefinition]) -> bool:

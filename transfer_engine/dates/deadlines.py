@@ -7,7 +7,16 @@ transfer::
     28 days before transfer           (calendar days: reg 11(6))
     5 working days after decision     (England and Wales working days)
     6 weeks before transfer
+    3 months beginning with transfer  (the last day of a period that starts on the key date)
     3 months after transfer less 1 day
+
+Months follow the corresponding-date rule (Dodds v Walker [1981] 1 WLR 1441, HL): N months
+after a date is the day with the same number N months on; where that month has no such day (31
+August + 3 months), the period's end is that month's last day (30 November). So a period of
+"3 months beginning with" 31 October ends on 30 January (the day before the corresponding date,
+31 January), and one beginning with 30 November 2023 ends on 29 February 2024: it is never
+"clamp to the month's end, then take a day off" (which would give 28 February).
+"N months after X less 1 day" is the same period written the older way, and means the same.
 
 A statutory date that falls on a weekend or bank holiday does not move; the engine also shows the
 last working day on or before it (see :mod:`transfer_engine.dates.working_days`).
@@ -28,6 +37,8 @@ Unit = Literal["days", "working days", "weeks", "months"]
 _EXPRESSION = re.compile(
     r"""^\s*(?:
         on\s+(?P<on>[a-z][a-z0-9_]*)
+      | (?:within\s+)?(?P<period>\d+)\s+(?P<period_unit>(?:calendar\s+)?days?|weeks?|months?)\s+
+        beginning\s+with\s+(?P<start>[a-z][a-z0-9_]*)
       | (?P<count>\d+)\s+(?P<unit>calendar\s+days?|days?|working\s+days?|weeks?|months?)\s+
         (?P<direction>before|after)\s+(?P<key>[a-z][a-z0-9_]*)
     )(?:\s+less\s+(?P<less>\d+)\s+days?)?\s*$""",
@@ -56,9 +67,21 @@ class Deadline:
             raise DeadlineSyntaxError(
                 f"{text!r} is not a deadline; write e.g. 'on transfer', '28 days before transfer', "
                 "'5 working days after decision', '6 weeks before transfer' or "
-                "'3 months after transfer less 1 day'"
+                "'3 months beginning with transfer'"
             )
         less = int(match["less"] or 0)
+        if match["period"]:
+            # "N months beginning with X" ends the day before the corresponding date: the same
+            # period as "N months after X less 1 day" (more days off still count back from it).
+            if int(match["period"]) == 0:
+                raise DeadlineSyntaxError(
+                    f"{text!r}: a period beginning with a key date lasts at least 1 day, week or "
+                    "month; for the key date itself write 'on KEY'")
+            word = match["period_unit"]
+            period_unit: Unit = ("months" if word.startswith("month") else
+                                 "weeks" if word.startswith("week") else "days")
+            return cls(key=match["start"], count=int(match["period"]), unit=period_unit,
+                       less_days=less + 1, text=text.strip())
         if match["on"]:
             return cls(key=match["on"], less_days=less, text=text.strip())
         unit_word = match["unit"].split()
@@ -78,19 +101,43 @@ class Deadline:
 
     def resolve(self, key_date: date) -> date:
         """The statutory due date counted from ``key_date``."""
+        if self.unit == "months":
+            return months_less_days(key_date, self.count, self.less_days)
         if self.unit == "days":
             due = key_date + timedelta(days=self.count)
         elif self.unit == "weeks":
             due = key_date + timedelta(weeks=self.count)
-        elif self.unit == "months":
-            due = add_months(key_date, self.count)
         else:
             due = add_working_days(key_date, self.count)
         return due - timedelta(days=self.less_days)
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or the month's last day when it is shorter."""
+def _month_after(day: date, months: int) -> tuple[int, int]:
     index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
+    return day.year + index // 12, index % 12 + 1
+
+
+def add_months(day: date, months: int) -> date:
+    """The corresponding date ``months`` on (or back), or that month's last day when the month
+    has no day with the same number (31 August + 3 months is 30 November)."""
+    year, month = _month_after(day, months)
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def months_less_days(day: date, months: int, less_days: int) -> date:
+    """``months`` after ``day`` less ``less_days`` days, by the corresponding-date rule.
+
+    Days are taken off the corresponding date. Where the month has no corresponding date, the
+    period runs to the end of that month: the days are taken off the day after its last day, so
+    "less 1 day" ends on the last day of the month (Dodds v Walker). Clamping to the last day
+    first and then taking the day off would end such a period a day early.
+    """
+    if less_days == 0:
+        return add_months(day, months)
+    year, month = _month_after(day, months)
+    month_length = calendar.monthrange(year, month)[1]
+    if day.day <= month_length:
+        corresponding = date(year, month, day.day)
+    else:  # no such day in that month: the period ends with the month
+        corresponding = date(year, month, month_length) + timedelta(days=1)
+    return corresponding - timedelta(days=less_days)

@@ -21,17 +21,27 @@ from transitions import Machine
 
 from transfer_engine.dates.clock import utcnow
 from transfer_engine.domain import StepStatus
+from transfer_engine.engine.children import ChildrenReport, apply_to_children
+from transfer_engine.engine.evidence import record_completion
 from transfer_engine.engine.limits import NOTE, OVERRIDE_REASON, text_problems
 from transfer_engine.engine.owed_letters import record_pending
 from transfer_engine.errors import (
     ConflictError,
     GuardFailure,
+    GuardKind,
     GuardRefusedError,
     InvalidTriggerError,
     TransitionError,
     ValidationError,
 )
 from transfer_engine.rules.guards import GuardContext, evaluate
+from transfer_engine.rules.happened import (
+    already_done,
+    future_problems,
+    not_yet,
+    prerequisites,
+    too_early,
+)
 from transfer_engine.store.database import write_connection
 from transfer_engine.store.queries import definition_of, get_transfer, steps_of
 from transfer_engine.store.transfers import AuditEntry, StepInstance, Transfer
@@ -74,6 +84,11 @@ class AdvanceResult:
     overridden: list[GuardFailure] = field(default_factory=list)
     letters: list[str] = field(default_factory=list)  # owed: issue with state_letters
     transfer_id: int = 0
+    occurred_on: date | None = None  # the day it happened, as stated (default today)
+    # Steps recorded but not done: their evidence is not all there yet (engine.evidence).
+    awaiting: dict[str, str] = field(default_factory=dict)
+    # A programme's trigger that cascades: what it did to each child transfer (engine.children).
+    cascade: ChildrenReport | None = None
 
 
 def _check_version(transfer: Any, expected: int | None) -> None:
@@ -105,15 +120,25 @@ def _bump_row(connection: Connection, transfer: Any, expected: int, new_state: s
 def guard_context(session: Session, transfer: Any, definition: WorkflowDefinition, *,
                   today: date, note: str | None = None,
                   completing: frozenset[str] = frozenset(),
-                  steps: Mapping[str, Any] | None = None) -> GuardContext:
+                  steps: Mapping[str, Any] | None = None,
+                  occurred_on: date | None = None) -> GuardContext:
     return GuardContext(session.connection(), transfer, definition,
                         steps if steps is not None else steps_of(session, transfer),
-                        today=today, note=note, completing=completing)
+                        today=today, note=note, completing=completing, occurred_on=occurred_on)
 
 
 def _failures(ctx: GuardContext, trigger: Trigger) -> list[GuardFailure]:
+    # A trigger with nothing left to do is refused whatever its guards say: firing it again
+    # would record nothing new (see rules.happened).
+    done = already_done(ctx, trigger)
+    if done is not None:
+        return [done]
     found = (evaluate(ctx, g.name, g.argument, overridable=g.overridable) for g in trigger.guards)
-    return [f for f in found if f is not None]
+    failures = [f for f in found if f is not None]
+    # A step it completes that cannot happen before a key date still to come: unless a
+    # date_reached guard already says so of that date.
+    waiting = {f.key_date for f in failures if f.kind == GuardKind.date_not_reached}
+    return failures + [f for f in not_yet(ctx, trigger.completes) if f.key_date not in waiting]
 
 
 def check_guards(session: Session, transfer: Transfer, trigger_name: str, *, today: date,
@@ -148,23 +173,18 @@ _LOAD = (
            _TRANSFER.c.version, _TRANSFER.c.regime, _TRANSFER.c.regime_reason,
            _TRANSFER.c.workflow_id, _TRANSFER.c.workflow_version, _STEP.c.id,
            _STEP.c.step_id, _STEP.c.status,
-           _STEP.c.due_date, _STEP.c.done_on, _STEP.c.legal_basis)
+           _STEP.c.due_date, _STEP.c.done_on, _STEP.c.done_by, _STEP.c.legal_basis)
     .select_from(_TRANSFER.outerjoin(_STEP, _STEP.c.transfer_id == _TRANSFER.c.id))
     .where(_TRANSFER.c.ref == bindparam("ref"))
 )
-_LOAD_LOCKED = _LOAD.with_for_update(of=_TRANSFER)
+# PostgreSQL: the transfer's row lock, taken before _LOAD reads (see _load_for_update).
+_LOCK = select(_TRANSFER.c.id).where(_TRANSFER.c.ref == bindparam("ref")).with_for_update()
 # Statements built once: building a statement costs more than running it on SQLite.
 _BUMP = (
     update(_TRANSFER)
     .where(_TRANSFER.c.id == bindparam("tid"), _TRANSFER.c.version == bindparam("expected"))
     .values(version=bindparam("new_version"), updated_at=bindparam("now"),
             state=bindparam("new_state"))
-)
-_COMPLETE = (
-    update(_STEP)
-    .where(_STEP.c.id == bindparam("step_pk"), _STEP.c.status == StepStatus.open)
-    .values(status=StepStatus.done, done_at=bindparam("now"), done_on=bindparam("today"),
-            done_by=bindparam("actor"), evidence=bindparam("note"))
 )
 _AUDIT_INSERT = insert(_AUDIT)
 
@@ -186,7 +206,15 @@ class TransferRow:
 
 def _load_for_update(connection: Connection, ref: str) -> tuple[TransferRow, dict[str, Any]]:
     """The transfer, locked, and its steps (rows with the attributes guards read)."""
-    rows = connection.execute(_LOAD_LOCKED, {"ref": ref}).all()
+    if connection.dialect.name == "postgresql":
+        # Under READ COMMITTED a locking read that waited for another transaction re-reads
+        # only the rows it locks: steps joined to the transfer would be read as they were
+        # before that transaction committed (a step it completed would still look open, and
+        # the same trigger would be recorded twice). So the lock is taken first, and the steps
+        # read by a statement of their own, which sees all that was committed before it.
+        # (SQLite's writers hold the database's write lock from BEGIN IMMEDIATE.)
+        connection.execute(_LOCK, {"ref": ref})
+    rows = connection.execute(_LOAD, {"ref": ref}).all()
     if not rows:
         with Session(bind=connection) as session:
             get_transfer(session, ref)  # raises NotFoundError naming the known transfers
@@ -199,8 +227,14 @@ def _load_for_update(connection: Connection, ref: str) -> tuple[TransferRow, dic
 
 def advance(ref: str, trigger_name: str, *, actor: str, note: str | None = None,
             override_reason: str | None = None, expected_version: int | None = None,
-            today: date | None = None, engine: Engine | None = None) -> AdvanceResult:
+            today: date | None = None, occurred_on: date | None = None,
+            engine: Engine | None = None) -> AdvanceResult:
     """Fire ``trigger_name`` on transfer ``ref`` in one transaction.
+
+    ``occurred_on`` is the day it happened (default ``today``, the day deadlines are judged
+    against): the steps it completes are done on that day, and judged on it. It is refused in
+    the future, before a step it completes could happen, or before the steps it needs were
+    done (see :mod:`transfer_engine.rules.happened`).
 
     ``expected_version`` is the version the user was looking at (a web form carries it, the CLI
     takes ``--expect-version``): if someone else changed the transfer since, nothing is written
@@ -211,7 +245,8 @@ def advance(ref: str, trigger_name: str, *, actor: str, note: str | None = None,
     :func:`transfer_engine.letters.owed.issue_pending` (the scheduler does it otherwise).
     """
     today = today or date.today()
-    problems = text_problems((NOTE, note))
+    occurred_on = occurred_on or today
+    problems = text_problems((NOTE, note)) + future_problems(occurred_on, today)
     if override_reason is not None:
         problems += text_problems((OVERRIDE_REASON, override_reason))
     if problems:
@@ -225,8 +260,14 @@ def advance(ref: str, trigger_name: str, *, actor: str, note: str | None = None,
             raise InvalidTriggerError(ref, trigger_name, transfer.state,
                                       [t.name for t in definition.triggers_from(transfer.state)])
         ctx = GuardContext(connection, transfer, definition, steps, today=today, note=note,
-                           completing=frozenset(trigger.completes))
+                           completing=frozenset(trigger.completes), occurred_on=occurred_on)
         failures = _failures(ctx, trigger)
+        completed = [s for s in trigger.completes
+                     if s in steps and steps[s].status == StepStatus.open]
+        if not failures or failures[0].kind != GuardKind.already_done:
+            problems = too_early(ctx, completed, prerequisites(trigger))
+            if problems:
+                raise ValidationError(field_problems=problems)
         if failures and (override_reason is None or not all(f.overridable for f in failures)):
             raise GuardRefusedError(ref, trigger_name, failures)
         from_state, version = transfer.state, transfer.version
@@ -235,16 +276,16 @@ def advance(ref: str, trigger_name: str, *, actor: str, note: str | None = None,
             raise TransitionError(f"{ref}: {trigger_name!r} did not fire")  # pragma: no cover
         to_state = transfer.state
         now = utcnow()
-        completed = [s for s in trigger.completes
-                     if s in steps and steps[s].status == StepStatus.open]
-        if completed:
-            connection.execute(_COMPLETE, [
-                {"step_pk": steps[s].id, "now": now, "today": today, "actor": actor,
-                 "note": note} for s in completed])
+        # Done only with its evidence: a step whose evidence is not all there yet (the reg 13
+        # letters, issued after this commit) stays open, recorded, until it is.
+        completed, awaiting = record_completion(
+            connection, transfer.id, definition, steps, completed, actor=actor, note=note,
+            occurred_on=occurred_on, now=now)
         _bump_row(connection, transfer, version, to_state)
         # The state's letters are owed from this commit and issued after it (see
         # transfer_engine.letters.owed): rendering them here would hold the lock for seconds.
         letters = list(definition.states[to_state].letters) if to_state != from_state else []
+        letters += [name for name in trigger.letters if name not in letters]  # e.g. the ELI
         record_pending(connection, transfer_id=transfer.id, transfer_ref=transfer.ref,
                        letters=letters, day=today, actor=actor)
         entries = []
@@ -254,9 +295,23 @@ def advance(ref: str, trigger_name: str, *, actor: str, note: str | None = None,
                 "overridden": [str(f) for f in failures]}})
         entries.append({"action": "advance", "data": {
             "trigger": trigger_name, "note": note, "completed_steps": completed,
-            "letters_due": letters, "as_of": today.isoformat()}})
+            "awaiting_evidence": awaiting,
+            "letters_due": letters, "as_of": today.isoformat(),
+            # The day it happened, as stated; the entry's ``at`` is when it was recorded.
+            "occurred_on": occurred_on.isoformat()}})
         connection.execute(_AUDIT_INSERT, [
             {"transfer_id": transfer.id, "actor": actor, "at": now,
              "from_state": from_state, "to_state": to_state, **entry} for entry in entries])
-        return AdvanceResult(ref, trigger_name, from_state, to_state, version + 1,
-                             completed, failures, letters, transfer.id)
+        result = AdvanceResult(ref, trigger_name, from_state, to_state, version + 1,
+                               completed, failures, letters, transfer.id, occurred_on,
+                               awaiting)
+    if trigger.cascade is not None:
+        # Committed: a programme's decision that is each child's too (the workflow's
+        # ``cascade``) is now fired on each child, in a transaction of its own (engine.children).
+        child_trigger = trigger.cascade
+        result.cascade = apply_to_children(
+            ref, transfer.id, child_trigger, lambda child: advance(
+                child, child_trigger, actor=actor, note=note, today=today,
+                occurred_on=occurred_on, engine=engine),
+            actor=actor, cause=trigger_name, engine=engine)
+    return result

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic
 from sqlmodel import Session, select
 
+from transfer_engine.domain import Regime
 from transfer_engine.engine.inputs import TransferCreate
 from transfer_engine.engine.planning import refresh_steps
 from transfer_engine.errors import (
     FieldProblem,
     ValidationError,
 )
+from transfer_engine.rules.schools import regime_warning, school_regime
 from transfer_engine.store.definitions import record_definition
+from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.queries import audit, get_organisation, get_transfer
 from transfer_engine.store.transfers import KeyDate, Transfer
 from transfer_engine.validation import field_problems
@@ -51,15 +55,17 @@ def create_transfer(session: Session, data: TransferCreate, *, actor: str,
     # The transfer runs on this version as it is now, whatever later happens to the file.
     record_definition(session, definition, actor=actor)
     transferor = get_organisation(session, data.transferor)
-    transferee = get_organisation(session, data.transferee)
+    settled = settle_regime(session, data, transferor, get_organisation(session, data.transferee))
+    transferee = settled.transferee
     assert transferor.id is not None and transferee.id is not None  # both read from the database
     transfer = Transfer(
         ref=data.ref, title=data.title, workflow_id=definition.id,
-        workflow_version=definition.version, regime=data.regime,
-        regime_reason=data.regime_reason,
+        workflow_version=definition.version, regime=settled.regime,
+        regime_reason=settled.reason, regime_warning=settled.warning,
         transferor_id=transferor.id, transferee_id=transferee.id,
         state=definition.initial, parent_id=parent_id, hr_owner=data.hr_owner,
         escalation_contact=data.escalation_contact, sample_data=data.sample_data,
+        proposed_dismissals=data.proposed_dismissals, establishment=data.establishment,
     )
     session.add(transfer)
     session.flush()
@@ -70,12 +76,57 @@ def create_transfer(session: Session, data: TransferCreate, *, actor: str,
     refresh_steps(session, transfer, definition)
     audit(session, transfer, actor, "created", to_state=transfer.state, data={
         "workflow": f"{definition.id} v{definition.version}",
-        "workflow_sha256": definition.sha256, "regime": data.regime.value,
-        "regime_reason": data.regime_reason,
+        "workflow_sha256": definition.sha256, "regime": settled.regime.value,
+        "regime_reason": settled.reason,
+        **({"regime_warning": settled.warning} if settled.warning else {}),
         "key_dates": {k: v.isoformat() for k, v in data.key_dates.items()},
         "sample_data": data.sample_data,
+        **({"proposed_dismissals": data.proposed_dismissals,
+            "establishment": data.establishment}
+           if data.proposed_dismissals is not None else {}),
     })
     return transfer
+
+
+@dataclass(frozen=True)
+class SettledRegime:
+    """The regime a new transfer is recorded under, and the employer it moves staff to."""
+
+    regime: Regime
+    reason: str
+    transferee: Organisation
+    warning: str | None = None   # the regime departs from what the school's type decides
+
+
+def settle_regime(session: Session, data: TransferCreate, transferor: Organisation,
+                  receiving: Organisation) -> SettledRegime:
+    """Decide the regime: a receiving school's type and maintaining council decide it (reg 3;
+    who employs a school's staff), whatever interface creates the transfer; otherwise the
+    regime given (TUPE when none is), with the reason for it.
+
+    A regime that contradicts the school's type is recorded only with a reason, and flagged.
+    Where a council maintains the school and employs its staff, that council is the employer
+    the staff move to, and the transfer records it as the transferee.
+    """
+    change = school_regime(session, transferor, receiving)
+    if change is None:
+        if not data.regime_reason:
+            raise ValidationError(field_problems=[FieldProblem(
+                "regime_reason", "is required: say why this regime applies (e.g. 'outsourcing "
+                "of a service, reg 3(1)(b)(ii)')", "reason for the regime", "required")])
+        return SettledRegime(data.regime or Regime.tupe, data.regime_reason, receiving)
+    if data.regime is None or data.regime == change.regime:
+        # The reason given, if any, adds to the rule's; it never replaces it.
+        reason = " ".join(filter(None, [change.reason, data.regime_reason]))
+        return SettledRegime(change.regime, reason, change.transferee)
+    if not data.regime_reason:
+        raise ValidationError(field_problems=[FieldProblem(
+            "regime", f"is {data.regime.value}, but {change.reason} That makes it "
+            f"{change.regime.value}. Leave the regime out to record {change.regime.value}, or "
+            f"give the reason {data.regime.value} applies all the same (it is recorded, and "
+            "the transfer is flagged)", "regime", "contradicts_school_type")])
+    return SettledRegime(data.regime, data.regime_reason, receiving,
+                         regime_warning(change, data.regime, data.regime_reason))
 
 
 def parse_transfer_create(values: Mapping[str, Any]) -> TransferCreate:

@@ -15,11 +15,13 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
 """Employee rows under the header, blank rows included."""
 
-MAX_COLUMNS = 30
-"""Columns of the header (and of any row); the import knows nine."""
+MAX_COLUMNS = 40
+"""Columns of the header (and of any row); the import knows 33 (the staff list's nine and the
+rest of the employee liability information)."""
 
-MAX_CELLS = 200_000
-"""Cells of a worksheet that an XLSX file stores, empty but formatted ones included."""
+MAX_CELLS = 400_000
+"""Cells of a worksheet that an XLSX file stores, empty but formatted ones included: the
+largest staff list, every column filled."""
 
 MAX_UNPACKED_BYTES = 25 * 1024 * 1024
 """What an XLSX file (a zip archive) declares its parts unpack to, all together."""

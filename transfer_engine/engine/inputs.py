@@ -25,6 +25,7 @@ from transfer_engine.domain import OrganisationKind, Regime, RepresentativeKind,
 from transfer_engine.engine.limits import (
     NAME_MAX,
     NAME_MIN,
+    PROPOSED_DISMISSALS_MAX,
     REGIME_REASON_MIN,
     TITLE_MAX,
     TITLE_MIN,
@@ -65,8 +66,10 @@ class TransferCreate(_Input):
     ref: Ref
     title: Annotated[Line, Field(min_length=TITLE_MIN, max_length=TITLE_MAX)]
     workflow_id: str
-    regime: Regime
-    regime_reason: Annotated[Text, Field(min_length=REGIME_REASON_MIN)]
+    # Both may be left out where the receiving school's type decides the regime (see
+    # engine.create); a regime that contradicts the type needs a reason.
+    regime: Regime | None = None
+    regime_reason: Annotated[Text, Field(min_length=REGIME_REASON_MIN)] | None = None
     transferor: Slug
     transferee: Slug
     key_dates: dict[str, date]
@@ -74,6 +77,9 @@ class TransferCreate(_Input):
     hr_owner: EmailStr | None = None
     escalation_contact: EmailStr | None = None
     sample_data: bool = False
+    # Collective redundancies (TULRCA s.188): dismissals proposed at one establishment.
+    proposed_dismissals: Annotated[int | None, Field(ge=0, le=PROPOSED_DISMISSALS_MAX)] = None
+    establishment: Annotated[Line | None, Field(min_length=NAME_MIN, max_length=NAME_MAX)] = None
 
     @field_validator("key_dates")
     @classmethod
@@ -124,6 +130,17 @@ def sheet_date(value: object) -> object:
                          "write it as YYYY-MM-DD, e.g. 1975-03-14") from None
 
 
+# The ELI's particulars as a staff list states them: one line each, or a few lines for the
+# records of the last two years (disciplinary action, grievances, claims) and the agreements.
+EliText = Annotated[Line, Field(min_length=1, max_length=500)] | None
+EliNotes = Annotated[Text, Field(min_length=1, max_length=2000)] | None
+EARLIEST_START = date(1940, 1, 1)
+PAY_INTERVALS = {"weekly": "weekly", "fortnightly": "fortnightly", "2 weekly": "fortnightly",
+                 "two weekly": "fortnightly", "four weekly": "four-weekly",
+                 "4 weekly": "four-weekly", "monthly": "monthly", "calendar monthly": "monthly"}
+"""How a pay interval (ERA 1996 s.1(4)(b)) may be written, and how it is stored."""
+
+
 class EmployeeRow(_Input):
     """One row of a staff list exported from an HR system."""
 
@@ -136,16 +153,75 @@ class EmployeeRow(_Input):
     date_of_birth: date | None = None
     in_scope: bool = True
     objected_on: date | None = None
+    # The rest of the employee liability information (reg 11(2)(b)-(e)), all optional here:
+    # a staff list without them imports, and the ELI check names what is still missing.
+    start_date: date | None = None
+    continuous_start: date | None = None
+    pay_scale: EliText = None
+    pay_interval: str | None = None
+    weekly_hours: Annotated[Decimal, Field(gt=0, le=Decimal("100"), decimal_places=2)] | None \
+        = None
+    normal_working_hours: EliText = None
+    holiday_entitlement: EliText = None
+    holiday_pay: EliText = None
+    sick_pay: EliText = None
+    other_paid_leave: EliText = None
+    pension: EliText = None
+    other_benefits: EliText = None
+    notice_by_employer: EliText = None
+    notice_by_employee: EliText = None
+    contract_term: EliText = None
+    probation: EliText = None
+    place_of_work: EliText = None
+    work_outside_uk: EliText = None
+    training_entitlement: EliText = None
+    required_training: EliText = None
+    disciplinary: EliNotes = None
+    grievances: EliNotes = None
+    claims: EliNotes = None
+    collective_agreements: EliNotes = None
 
     @field_validator("email", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("date_of_birth", "objected_on", mode="before")
+    @field_validator("date_of_birth", "objected_on", "start_date", "continuous_start",
+                     mode="before")
     @classmethod
     def _sheet_date(cls, value: object) -> object:
         return sheet_date(value)
+
+    @field_validator("start_date", "continuous_start")
+    @classmethod
+    def _plausible_start(cls, value: date | None, info: ValidationInfo) -> date | None:
+        if value is None:
+            return value
+        if not (EARLIEST_START <= value <= date.today()):
+            raise ValueError(f"{value.isoformat()} is not a plausible start of employment "
+                             f"(before {EARLIEST_START.year} or in the future); write it as "
+                             "YYYY-MM-DD, e.g. 2015-04-01")
+        started = info.data.get("start_date")
+        if info.field_name == "continuous_start" and started is not None and value > started:
+            # s.1(3)(c): continuous employment may begin earlier (with a previous employer
+            # whose service counts), never later than this employment.
+            raise ValueError(f"{value.isoformat()} is after start_date ({started.isoformat()}); "
+                             "continuous employment begins on or before the start of this "
+                             "employment")
+        return value
+
+    @field_validator("pay_interval", mode="before")
+    @classmethod
+    def _pay_interval(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = " ".join(value.strip().lower().replace("-", " ").split())
+            if not text:
+                return None
+            known = PAY_INTERVALS.get(text)
+            if known is None:
+                raise ValueError("write weekly, fortnightly, four-weekly or monthly")
+            return known
+        return value
 
     @field_validator("employee_ref")
     @classmethod
@@ -193,3 +269,30 @@ class RepresentativeCreate(_Input):
     name: Annotated[Line, Field(min_length=NAME_MIN, max_length=NAME_MAX)]
     union: Line | None = None
     email: EmailStr
+    # Reg 13(3)(b)(i): what authorises an existing representative (who appointed or elected
+    # them, and for what), required for that kind.
+    authority: Annotated[Text, Field(min_length=10, max_length=1000)] | None = None
+
+
+class ElectionInvite(_Input):
+    """An invitation to the affected employees to elect representatives (reg 14(1)(a)-(d))."""
+
+    organisation: Slug | None = None    # the transferor when not given
+    seats: Annotated[int, Field(ge=1, le=100)]
+    term: Annotated[Line, Field(min_length=3, max_length=200)]
+    invited_on: date
+    nominations_close_on: date
+
+
+class ElectedPerson(_Input):
+    name: Annotated[Line, Field(min_length=NAME_MIN, max_length=NAME_MAX)]
+    email: EmailStr
+
+
+class ElectionResult(_Input):
+    """The result of an election: those elected, on the date it was declared (reg 14)."""
+
+    result_on: date
+    elected: Annotated[list[ElectedPerson], Field(min_length=1)]
+    # No more candidates than seats: elected without a ballot.
+    unopposed: bool = False

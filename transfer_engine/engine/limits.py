@@ -53,6 +53,10 @@ NOTE = TextLimit("note", "note", 0, FREE_TEXT_MAX)
 EVIDENCE = TextLimit(
     "evidence", "evidence", 5, FREE_TEXT_MAX,
     "say what shows the step was done (a letter reference, minutes, an email)")
+ELI_LATE_REASON = TextLimit(
+    "reason", "reason the ELI is late", 10, FREE_TEXT_MAX,
+    "say what special circumstances made giving the employee liability information 28 days "
+    "before the transfer not reasonably practicable (TUPE reg 11(6)); the ELI letters print it")
 RESCHEDULE_REASON = TextLimit(
     "reason", "reason", 5, FREE_TEXT_MAX,
     "say why the date moved; it is kept in the audit log")
@@ -61,6 +65,8 @@ RESCHEDULE_REASON = TextLimit(
 TITLE_MIN, TITLE_MAX = 3, 200
 REGIME_REASON_MIN = 10
 NAME_MIN, NAME_MAX = 2, 200
+#: Dismissals proposed at one establishment (TULRCA s.188): a count, not a typing slip.
+PROPOSED_DISMISSALS_MAX = 1_000_000
 
 
 def text_problems(*checks: tuple[TextLimit, str | None]) -> list[FieldProblem]:

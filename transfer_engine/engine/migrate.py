@@ -18,8 +18,10 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from transfer_engine.dates.deadlines import Deadline
 from transfer_engine.domain import StepStatus
 from transfer_engine.engine.advance import _bump, _check_version
+from transfer_engine.engine.evidence import reconcile_in
 from transfer_engine.engine.planning import _facts, plan_step, refresh_steps
 from transfer_engine.errors import NotFoundError, ValidationError
 from transfer_engine.store.database import write_session
@@ -131,7 +133,24 @@ def _step_details(old: Step, new: Step) -> tuple[str, ...]:
         details.append(f"money at risk {new.exposure or 'none'} (was {old.exposure or 'none'})")
     if old.audience != new.audience:
         details.append(f"audience {new.audience} (was {old.audience})")
+    # What completes the step: a step done without what the new version asks reopens on moving.
+    if old.evidence != new.evidence:
+        details.append(f"done when there is {_evidence(new)} (was {_evidence(old)})")
+    if old.owed_by != new.owed_by:
+        details.append(f"owed by {new.owed_by or 'not stated'} (was "
+                       f"{old.owed_by or 'not stated'})")
+    if old.not_before != new.not_before:
+        details.append(f"not before {_deadline(new.not_before)} (was "
+                       f"{_deadline(old.not_before)})")
     return tuple(details)
+
+
+def _evidence(step: Step) -> str:
+    return " and ".join(e.describe() for e in step.evidence) or "a dated note"
+
+
+def _deadline(deadline: Deadline | None) -> str:
+    return repr(deadline.text) if deadline is not None else "any date"
 
 
 def _names(regimes: Any) -> str:
@@ -325,4 +344,7 @@ def migrate(ref: str, to_version: int, *, actor: str, expected_version: int | No
                   "workflow": report.workflow_id, "from_version": report.from_version,
                   "to_version": report.to_version, "from_sha256": report.from_sha256,
                   "to_sha256": report.to_sha256, "report": report.as_json()})
+        # The new version may ask other evidence of a step (a letter where a note did):
+        # every step is judged by it now, so one done without it reopens and says why.
+        reconcile_in(session, transfer.id, actor=actor)
         return report

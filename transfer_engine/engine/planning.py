@@ -5,7 +5,7 @@ workflow's steps, the key dates and the facts that ``applies_when`` conditions r
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -13,7 +13,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from transfer_engine.dates.working_days import last_working_day_on_or_before
-from transfer_engine.domain import StepStatus
+from transfer_engine.domain import RepresentativeKind, StepStatus
+from transfer_engine.rules.objections import transferring_clause
+from transfer_engine.rules.representation import ElectionStage, election_stage, latest_election
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.people import Employee, Representative
 from transfer_engine.store.queries import definition_of, key_dates_of, steps_of
@@ -32,6 +34,19 @@ class Facts:
     representatives: int
     transferor_headcount: int | None
     transferring: int
+    # Dismissals as redundant proposed at one establishment within 90 days (TULRCA s.188).
+    proposed_dismissals: int | None = None
+    # The transferor's representatives by kind (reg 13(3)) and its reg 14 election, if any.
+    recognised_unions: int = 0
+    existing_representatives: int = 0   # reg 13(3)(b)(i): elected or appointed with authority
+    election_invited: bool = False      # reg 13A is then no longer available
+    election_failed: bool = False       # none elected in a reasonable time: reg 13(11)
+    # Steps whose own conditions hold (for ``step_applies``; see plan_steps).
+    applicable_steps: frozenset[str] = frozenset()
+    # The sectors of the two employers (OrganisationKind values): which pension protection
+    # applies depends on who transfers staff to whom.
+    transferor_kind: str | None = None
+    transferee_kind: str | None = None
 
 
 def _condition_holds(condition: Mapping[str, Any], facts: Facts) -> bool:
@@ -50,6 +65,22 @@ def _condition_holds(condition: Mapping[str, Any], facts: Facts) -> bool:
             ok = facts.transferor_headcount is not None and facts.transferor_headcount < value
         elif key == "transferring_below":
             ok = facts.transferring < value
+        elif key == "no_recognised_union":
+            ok = (facts.recognised_unions == 0) == bool(value)
+        elif key == "no_existing_representatives":
+            ok = (facts.existing_representatives == 0) == bool(value)
+        elif key == "election_invited":
+            ok = facts.election_invited == bool(value)
+        elif key == "election_failed":
+            ok = facts.election_failed == bool(value)
+        elif key == "step_applies":
+            ok = value in facts.applicable_steps
+        elif key == "proposed_dismissals_at_least":
+            ok = facts.proposed_dismissals is not None and facts.proposed_dismissals >= value
+        elif key == "transferor_kind_in":
+            ok = facts.transferor_kind in value
+        elif key == "transferee_kind_in":
+            ok = facts.transferee_kind in value
         else:  # the loader rejects unknown conditions; this is a programming error
             raise AssertionError(key)
         if not ok:
@@ -57,21 +88,35 @@ def _condition_holds(condition: Mapping[str, Any], facts: Facts) -> bool:
     return True
 
 
-def _facts(session: Session, transfer: Transfer) -> Facts:
-    representatives = session.exec(
-        select(func.count()).select_from(Representative)
+def _facts(session: Session, transfer: Transfer, as_of: date | None = None) -> Facts:
+    """The facts as they stand on ``as_of`` (today by default): an objection counts from its
+    date (reg 4(7)), so one dated later does not yet change who transfers."""
+    as_of = as_of or date.today()
+    by_kind = {RepresentativeKind(kind): n for kind, n in session.exec(
+        select(Representative.kind, func.count())
         .where(Representative.transfer_id == transfer.id,
                Representative.organisation_id == transfer.transferor_id)
-    ).one()
+        .group_by(col(Representative.kind))
+    ).all()}
     transferring = session.exec(
         select(func.count()).select_from(Employee)
-        .where(Employee.transfer_id == transfer.id, col(Employee.in_scope).is_(True),
-               col(Employee.objected_on).is_(None))
+        .where(Employee.transfer_id == transfer.id, transferring_clause(as_of))
     ).one()
+    # The transferor's latest election (reg 14) decides: a new invitation after a failed one
+    # is the election under way.
+    assert transfer.id is not None  # read from the database
+    stage = election_stage(latest_election(session, transfer.id, transfer.transferor_id), as_of)
     transferor = session.get(Organisation, transfer.transferor_id)
-    return Facts(regime=transfer.regime.value, representatives=representatives,
+    transferee = session.get(Organisation, transfer.transferee_id)
+    return Facts(regime=transfer.regime.value, representatives=sum(by_kind.values()),
+                 transferor_kind=transferor.kind.value if transferor else None,
+                 transferee_kind=transferee.kind.value if transferee else None,
                  transferor_headcount=transferor.headcount if transferor else None,
-                 transferring=transferring)
+                 transferring=transferring, proposed_dismissals=transfer.proposed_dismissals,
+                 recognised_unions=by_kind.get(RepresentativeKind.recognised_union, 0),
+                 existing_representatives=by_kind.get(RepresentativeKind.existing, 0),
+                 election_invited=stage != ElectionStage.none,
+                 election_failed=stage == ElectionStage.none_elected)
 
 
 @dataclass(frozen=True)
@@ -87,13 +132,38 @@ def plan_step(step: Step, key_dates: Mapping[str, date], facts: Facts) -> StepPl
     transfer_date = key_dates.get("transfer")
     if facts.regime not in {r.value for r in step.regimes}:
         return StepPlan(None, None, f"does not apply to a {facts.regime} move")
-    rule = step.rule_for(transfer_date)
-    if rule is None:
+    in_force = step.rules_for(transfer_date)
+    if not in_force:
         return StepPlan(None, None, "no rule was in force on the transfer date")
-    if rule.applies_when and not _condition_holds(rule.applies_when, facts):
-        return StepPlan(rule, None, "its conditions are not met for this transfer")
+    # Rules that took effect on the same date are alternatives: the first whose condition
+    # holds applies (e.g. TULRCA s.188: 45 days for 100 or more dismissals, else 30).
+    rule = next((r for r in in_force
+                 if not r.applies_when or _condition_holds(r.applies_when, facts)), None)
+    if rule is None:
+        return StepPlan(in_force[0], None, "its conditions are not met for this transfer")
     anchor = key_dates.get(rule.due.key)
     return StepPlan(rule, rule.due.resolve(anchor) if anchor else None, None)
+
+
+def _names_a_step(condition: Any) -> bool:
+    if isinstance(condition, Mapping):
+        return any(k == "step_applies" or _names_a_step(v) for k, v in condition.items())
+    if isinstance(condition, list):
+        return any(_names_a_step(c) for c in condition)
+    return False
+
+
+def plan_steps(definition: WorkflowDefinition, key_dates: Mapping[str, date],
+               facts: Facts) -> dict[str, StepPlan]:
+    """Every step's plan. A condition ``step_applies: X`` reads whether step X applies, so the
+    steps that name no other step are planned first (the loader refuses a step named by
+    ``step_applies`` that names another itself)."""
+    first = {s.id: plan_step(s, key_dates, facts) for s in definition.steps.values()
+             if not any(_names_a_step(r.applies_when) for r in s.rules)}
+    facts = replace(facts, applicable_steps=frozenset(
+        step_id for step_id, plan in first.items() if plan.not_applicable is None))
+    return {s.id: first[s.id] if s.id in first else plan_step(s, key_dates, facts)
+            for s in definition.steps.values()}
 
 
 @dataclass(frozen=True)
@@ -106,8 +176,10 @@ class StepChange:
 
 
 def refresh_steps(session: Session, transfer: Transfer,
-                  definition: WorkflowDefinition | None = None) -> list[StepChange]:
-    """Bring every step instance in line with the workflow, the key dates and the facts.
+                  definition: WorkflowDefinition | None = None,
+                  as_of: date | None = None) -> list[StepChange]:
+    """Bring every step instance in line with the workflow, the key dates and the facts as
+    they stand on ``as_of`` (today by default).
 
     Done steps keep their completion; their deadline is still recomputed, because whether the
     ELI was given in time is judged against the date the transfer actually happens.
@@ -115,17 +187,18 @@ def refresh_steps(session: Session, transfer: Transfer,
     definition = definition or definition_of(transfer)
     key_dates = key_dates_of(session, transfer)
     existing = steps_of(session, transfer)
-    facts = _facts(session, transfer)
+    plans = plan_steps(definition, key_dates, _facts(session, transfer, as_of))
     changes = []
     assert transfer.id is not None  # saved: it has key dates
     for step in definition.steps.values():
-        plan = plan_step(step, key_dates, facts)
+        plan = plans[step.id]
         instance = existing.get(step.id)
         if instance is None:
             instance = StepInstance(transfer_id=transfer.id, step_id=step.id, title=step.title,
                                     legal_basis="")
         old_due = instance.due_date
-        instance.title = step.title
+        instance.title = plan.rule.title if plan.rule and plan.rule.title else step.title
+        instance.owed_by = step.owed_by
         instance.position = step.position
         instance.legal_basis = plan.rule.legal_basis if plan.rule else step.rules[-1].legal_basis
         instance.rule_effective_from = plan.rule.effective_from if plan.rule else None

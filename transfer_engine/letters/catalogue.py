@@ -7,18 +7,27 @@ wording and the facts about it travel together in one file that HR can review::
     title: Information to representatives under regulation 13(2)
     audience: representatives          # who reads it (representatives, employees, ...)
     recipients: representatives        # whom it is issued to, one letter each (see below)
-    sender: transferor                 # whose letterhead and signatory
+    sender: each                       # whose letterhead and signatory (see below)
     legal_basis: TUPE 2006 reg 13(2)-(4), (6)
     subject: "Information under TUPE regulation 13(2): {{ transfer.title }}"
     fields: [transfer.service, transfer.reasons, ...]
     --- -#}
 
-``recipients`` is one of :data:`RECIPIENTS`. ``fields`` lists the data the letter cannot do
-without; ``letters check`` also finds anything else the template uses and the data lacks.
+``sender`` is the party that owes the letter: ``transferor``, ``transferee``, or ``each``
+(each employer to its own people, reg 13(2): a representative of the transferee's affected
+employees gets the transferee's letter, with its letterhead and its own template overrides;
+everyone else the transferor's). ``recipients`` is one of :data:`RECIPIENTS`.
+``fields`` lists the data the letter cannot do without; ``letters check`` also finds anything
+else the template uses and the data lacks.
 ``subject`` is a Jinja expression for the email subject (plain text, not escaped).
 Optional: ``regimes`` (default TUPE and COSOP: no letter is issued for a move that is not a
 transfer), ``supersedes`` (letters this one replaces for its recipient, e.g. a changed date),
-``edition_by`` (a field that makes a new edition when it changes, e.g. the transfer date).
+``edition_by`` (a field that makes a new edition when it changes, e.g. the transfer date),
+``applies_if`` (a transfer field, e.g. ``transfer.proposed_dismissals``: the letter goes to
+nobody on a transfer that does not record it),
+``stage`` (``proposed``: about a transfer still to happen, so dated before the transfer date;
+``transferred``: about one that has happened, dated on or after it; checked before issuing by
+:mod:`transfer_engine.letters.sense_checks`).
 
 Templates are read once, with the organisation's overrides applied
 (``TRANSFER_ENGINE_LETTER_OVERRIDES``: files in ``<folder>/<organisation slug>/`` first, then
@@ -58,6 +67,7 @@ RECIPIENTS = {
     "objecting-employees": "each employee in scope who has objected (reg 4(7))",
     "transferee": "the transferee, as an organisation",
     "eli": "the transferee, one schedule per transferring employee (reg 11)",
+    "eli-changes": "the transferee, when the ELI given has changed (reg 11(5))",
     "notified": "whoever holds a current letter this one supersedes",
     "hr": "the HR owner or escalation contact (sent by the scheduler only)",
 }
@@ -70,6 +80,7 @@ _ROOTS = {
     "objecting-employees": {"employee"},
     "transferee": {"organisation", "employees"},
     "eli": {"organisation", "employee"},
+    "eli-changes": {"organisation", "change_notice"},
     "notified": {"representative", "employee", "supersedes"},
     "hr": {"step", "notice"},
 }
@@ -94,6 +105,22 @@ class _Metadata(BaseModel):
     supersedes: list[str] = []
     edition_by: str | None = None
     attach_pdf: bool = True
+    stage: str | None = None
+    applies_if: str | None = None
+
+    @field_validator("stage")
+    @classmethod
+    def _known_stage(cls, value: str | None) -> str | None:
+        if value not in (None, "proposed", "transferred"):
+            raise ValueError("must be proposed or transferred")
+        return value
+
+    @field_validator("applies_if")
+    @classmethod
+    def _transfer_field(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"transfer\.[a-z_]+", value):
+            raise ValueError("must name a field of the transfer, e.g. transfer.proposed_dismissals")
+        return value
 
     @field_validator("recipients")
     @classmethod
@@ -105,8 +132,9 @@ class _Metadata(BaseModel):
     @field_validator("sender")
     @classmethod
     def _known_sender(cls, value: str) -> str:
-        if value not in ("transferor", "transferee", "engine"):
-            raise ValueError("must be transferor, transferee or engine")
+        if value not in ("transferor", "transferee", "each", "engine"):
+            raise ValueError("must be transferor, transferee, each (each employer to its own "
+                             "representatives, reg 13(2)) or engine")
         return value
 
 
@@ -128,6 +156,10 @@ class LetterSpec:
     edition_by: str | None
     attach_pdf: bool
     bundle: TemplateBundle
+    stage: str | None = None   # proposed / transferred: when the letter may be dated
+    # A transfer field that must be recorded for the letter to go to anyone (the HR1 and
+    # s.188 letters: transfer.proposed_dismissals, only where redundancies are proposed).
+    applies_if: str | None = None
 
     @property
     def version(self) -> str:
@@ -212,7 +244,8 @@ def _spec(letter: str, bundle: TemplateBundle, environment: jinja2.Environment) 
         sender=meta.sender, legal_basis=meta.legal_basis, subject=meta.subject,
         summary=" ".join(meta.summary.split()), fields=tuple(meta.fields),
         regimes=tuple(meta.regimes), supersedes=tuple(meta.supersedes),
-        edition_by=meta.edition_by, attach_pdf=meta.attach_pdf, bundle=bundle)
+        edition_by=meta.edition_by, attach_pdf=meta.attach_pdf, bundle=bundle,
+        stage=meta.stage, applies_if=meta.applies_if)
 
 
 def spec_from_bundle(bundle: TemplateBundle) -> LetterSpec:

@@ -18,7 +18,7 @@ therefore, byte for byte, the letter that would be issued to that recipient on t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -33,6 +33,7 @@ from transfer_engine.letters.context import (
     TransferFacts,
     build_data,
     employee_extras,
+    sender_of,
 )
 from transfer_engine.letters.data import to_context
 from transfer_engine.letters.document import LetterDocument
@@ -48,9 +49,25 @@ def resolve(facts: TransferFacts, letter: str, *,
             settings: Settings | None = None) -> tuple[LetterSpec, LetterTemplates]:
     """The letter as its sender sends it (that organisation's overrides applied)."""
     spec = catalogue(settings=settings).get(letter)
+    # A letter each employer sends (sender: each) starts as the transferor's; compose() takes
+    # the transferee's own version for the transferee's recipients.
     sender = facts.transferee if spec.sender == "transferee" else facts.transferor
     own = catalogue(sender.slug, settings=settings)
     return own.get(letter), own.templates(letter)
+
+
+def _as_sent_by(facts: TransferFacts, spec: LetterSpec, templates: LetterTemplates,
+                checker: FieldChecker, recipient: Recipient, settings: Settings | None
+                ) -> tuple[LetterSpec, LetterTemplates, FieldChecker]:
+    """The letter as the party that owes it to ``recipient`` sends it (sender: each)."""
+    _, sender = sender_of(facts, spec, recipient)
+    if spec.sender != "each" or sender.id == facts.transferor.id:
+        return spec, templates, checker
+    own = catalogue(sender.slug, settings=settings)
+    theirs = own.get(spec.name)
+    if theirs == spec:
+        return spec, templates, checker
+    return theirs, own.templates(spec.name), FieldChecker(theirs)
 
 
 @dataclass(frozen=True)
@@ -81,20 +98,27 @@ class ComposedLetter:
         """The letter parsed, ready for any renderer (no file rendered yet)."""
         return self._environment().render(self.spec.name, to_context(self.data))
 
-    def render(self, formats: Sequence[str] = tuple(FORMATS)) -> RenderedLetter:
-        """The letter in ``formats`` (every format the register keeps, by default)."""
-        return render(self._environment(), self.spec, self.data, tuple(formats))
+    def render(self, formats: Sequence[str] = tuple(FORMATS),
+               made: Mapping[str, bytes] | None = None) -> RenderedLetter:
+        """The letter in ``formats`` (every format the register keeps, by default); ``made``:
+        formats already rendered from this same data elsewhere (see ``register.render``)."""
+        return render(self._environment(), self.spec, self.data, tuple(formats), made)
 
 
 def compose(session: Session, facts: TransferFacts, spec: LetterSpec,
             templates: LetterTemplates, recipients: Sequence[Recipient], *, letter_date: date,
-            gaps: Gaps, checker: FieldChecker | None = None) -> list[ComposedLetter]:
+            gaps: Gaps, checker: FieldChecker | None = None,
+            settings: Settings | None = None,
+            references: Callable[[Recipient], str | None] | None = None
+            ) -> list[ComposedLetter]:
     """Each recipient's letter ``spec`` of this transfer, dated ``letter_date``.
 
     ``recipients`` is a chunk (:data:`~transfer_engine.letters.context.CHUNK` at most): their
     particulars are read in one query. ``templates`` comes from :func:`resolve`. Raises
     :class:`~transfer_engine.errors.ValidationError` for a letter that cannot apply to the
     transfer; a gap is not raised here but when the letter is rendered with ``Gaps.refuse``.
+    ``references`` gives each recipient's letter its reference (issuing numbers them; a
+    preview shows the number it would be issued with; a check before issuing needs none).
     """
     checker = checker or FieldChecker(spec)
     extras = employee_extras(session, facts, recipients)
@@ -102,7 +126,11 @@ def compose(session: Session, facts: TransferFacts, spec: LetterSpec,
     for recipient in recipients:
         extra = (extras.get(recipient.employee.employee_ref, {})
                  if recipient.employee is not None else None)
-        data = build_data(facts, spec, recipient, letter_date=letter_date, employee_extra=extra)
-        out.append(ComposedLetter(facts.transfer.ref, spec, templates, recipient, data,
-                                  tuple(checker.missing(to_context(data))), gaps))
+        own_spec, own_templates, own_checker = _as_sent_by(facts, spec, templates, checker,
+                                                           recipient, settings)
+        data = build_data(facts, own_spec, recipient, letter_date=letter_date,
+                          employee_extra=extra,
+                          reference=references(recipient) if references else None)
+        out.append(ComposedLetter(facts.transfer.ref, own_spec, own_templates, recipient, data,
+                                  tuple(own_checker.missing(to_context(data))), gaps))
     return out

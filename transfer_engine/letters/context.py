@@ -25,34 +25,43 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from transfer_engine.domain import Regime, RepresentativeKind, StepStatus
+from transfer_engine.engine.liability import TRANSFERRING, pending_changes
 from transfer_engine.errors import NotFoundError, ValidationError
+from transfer_engine.letters.agency_workers import agency_workers_statement
 from transfer_engine.letters.catalogue import LetterSpec
 from transfer_engine.letters.data import encode, to_context
+from transfer_engine.letters.logos import load_logos
 from transfer_engine.letters.recorded_particulars import (
     TransferLevel,
     employee_particulars,
     transfer_particulars,
 )
+from transfer_engine.rules.eli import ELI_COLUMNS, ELI_ITEMS
+from transfer_engine.store.liability import EliChange
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.people import Employee, Representative
 from transfer_engine.store.queries import get_transfer, key_dates_of, steps_of
 from transfer_engine.store.register import Letter, LetterStatus
 from transfer_engine.store.transfers import Transfer
 
-__all__ = ["Recipient", "TransferFacts", "build_data", "iter_recipients", "load_facts"]
+__all__ = ["Recipient", "TransferFacts", "applies_to", "build_data", "iter_recipients",
+           "load_facts", "sender_of"]
 
 CHUNK = 200
 
 _REGIME_WORDS = {
     Regime.tupe: "the Transfer of Undertakings (Protection of Employment) Regulations 2006 "
                  "(TUPE)",
-    Regime.cosop: "the Cabinet Office Statement of Practice on Staff Transfers in the Public "
-                  "Sector (COSOP), which gives the same protection as the Transfer of "
-                  "Undertakings (Protection of Employment) Regulations 2006 (TUPE)",
+    # COSOP is a policy, not law: the move is not a relevant transfer (e.g. reg 3(5), between
+    # public administrative authorities), and the employers agree to act as if it were.
+    Regime.cosop: "the principles of the Cabinet Office Statement of Practice on Staff "
+                  "Transfers in the Public Sector (COSOP): in law it is not a transfer under the "
+                  "Transfer of Undertakings (Protection of Employment) Regulations 2006 (TUPE), "
+                  "and the employers treat it as if those Regulations applied",
 }
 
 
@@ -77,11 +86,18 @@ class TransferFacts:
     def organisation_data(self, organisation: Organisation, *, as_sender: bool) -> dict[str, Any]:
         extra = self.particulars.organisations.get(organisation.slug, {})
         data: dict[str, Any] = {"name": organisation.name, "slug": organisation.slug}
+        keys: tuple[str, ...]
         if as_sender:
-            keys = ("address", "signatory_name", "signatory_title", "contact_email")
+            keys = ("address", "signatory_name", "signatory_title", "contact_email", "logo",
+                    "logo_alt")
         else:
             keys = ("address", "contact_name", "contact_email", "salutation")
         data.update({k: extra[k] for k in keys if k in extra})
+        if as_sender and isinstance(data.get("address"), list):
+            # The letterhead prints the name above the address: not twice.
+            name = " ".join(organisation.name.split()).casefold()
+            data["address"] = [line for line in data["address"]
+                               if " ".join(str(line).split()).casefold() != name]
         return data
 
 
@@ -100,6 +116,7 @@ def load_facts(session: Session, ref: str, *, lock: bool = False) -> TransferFac
     key_dates = key_dates_of(session, transfer)
     steps = steps_of(session, transfer)
     particulars = transfer_particulars(session, transfer, [transferor, transferee])
+    load_logos(session, (o.get("logo") for o in particulars.organisations.values()))
     reps = {r.id: r for r in session.exec(select(Representative)
                                           .where(Representative.transfer_id == transfer.id)
                                           .order_by(col(Representative.id))).all()
@@ -112,6 +129,11 @@ def load_facts(session: Session, ref: str, *, lock: bool = False) -> TransferFac
     roles = Counter(dict(session.exec(
         select(Employee.role, func.count()).where(*in_scope, col(Employee.objected_on).is_(None))
         .group_by(Employee.role)).all()))
+    # Transferring employees whose ELI lacks an item (reg 11(2)): the cover letter says so
+    # rather than claim that every schedule is there.
+    incomplete = session.exec(select(func.count()).select_from(Employee).where(
+        *in_scope, col(Employee.objected_on).is_(None),
+        or_(*(col(getattr(Employee, c)).is_(None) for c in ELI_COLUMNS)))).one()
     extra = particulars.transfer
     eli = steps.get("eli")
     measures = steps.get("measures")
@@ -125,18 +147,26 @@ def load_facts(session: Session, ref: str, *, lock: bool = False) -> TransferFac
         "decision_date": key_dates.get("decision"),
         "regime": transfer.regime.value,
         "regime_words": _REGIME_WORDS.get(transfer.regime),
-        "regime_reason": " ".join(transfer.regime_reason.split()),
+        # Not the regime's recorded reason: that is HR's note of how it decided (e.g. "the
+        # report treats the move as a TUPE transfer (para 7.2.1)"), never a letter's words.
         "eli_due": eli.due_date if eli and eli.status != StepStatus.not_applicable else None,
         "measures_due": measures.due_date if measures else None,
         "employee_count": affected - objected,
         "affected_count": affected,
         "objector_count": objected,
+        "eli_incomplete_count": incomplete,
         "roles": [{"role": role, "count": count} for role, count in sorted(roles.items())],
         "hr_owner": transfer.hr_owner,
         "representatives": extra.get("representatives") or " and ".join(unions) or None,
         "contact_email": transfer.hr_owner,
+        # Collective redundancies (TULRCA s.188, s.193), when proposed.
+        "proposed_dismissals": transfer.proposed_dismissals,
+        "establishment": transfer.establishment,
+        "first_dismissal": key_dates.get("first_dismissal"),
     }
     data.update({k: v for k, v in extra.items() if k != "representatives"})
+    if "agency_worker_count" in extra:  # reg 13(2A) item by item (see letters.agency_workers)
+        data["agency_workers"] = agency_workers_statement(extra)
     return TransferFacts(transfer=transfer, transferor=transferor, transferee=transferee,
                          key_dates=key_dates, particulars=particulars, transfer_data=data,
                          representatives=reps, organisations=organisations)
@@ -161,6 +191,8 @@ class Recipient:
     representative: Representative | None = None
     employee: Employee | None = None
     supersedes: Letter | None = None
+    # A reg 11(5) notice: the changes to the ELI it tells the transferee of.
+    changes: tuple[EliChange, ...] = ()
 
     @property
     def key(self) -> str:
@@ -205,6 +237,8 @@ def iter_recipients(session: Session, facts: TransferFacts, spec: LetterSpec,
     ``transferee``) or bare employee refs.
     """
     kind = spec.recipients
+    if not applies_to(facts, spec):
+        return  # e.g. the HR1 copy, where no redundancies are proposed
     employee_refs: set[str] | None = None
     if wanted is not None:
         employee_refs = {w.split(":", 1)[1] if w.startswith("employee:") else w for w in wanted}
@@ -230,10 +264,29 @@ def iter_recipients(session: Session, facts: TransferFacts, spec: LetterSpec,
             yield Recipient(base.ref, f"{base.label}: ELI for {employee.employee_ref}",
                             base.email, "transferee", about=f"employee:{employee.employee_ref}",
                             employee=employee)
+    elif kind == "eli-changes":
+        changes = tuple(pending_changes(session, facts.id))
+        if changes:
+            base = _transferee(facts)
+            # One notice per set of changes, named by the last: a later notice adds to the
+            # earlier ones rather than superseding them.
+            notice = Recipient(base.ref, f"{base.label}: changes to the ELI", base.email,
+                               "transferee",
+                               about=f"eli-changes:{max(c.id or 0 for c in changes)}",
+                               changes=changes)
+            if wanted is None or any(notice.matches(w) for w in wanted):
+                yield notice
     elif kind == "notified":
         yield from _notified(session, facts, spec, wanted)
     else:
         raise ValidationError(f"{spec.name} is sent by the scheduler, not issued by hand")
+
+
+def applies_to(facts: TransferFacts, spec: LetterSpec) -> bool:
+    """Whether the transfer records the field the letter needs to go to anyone at all."""
+    if spec.applies_if is None:
+        return True
+    return facts.transfer_data.get(spec.applies_if.split(".", 1)[1]) is not None
 
 
 def _transferee(facts: TransferFacts) -> Recipient:
@@ -296,7 +349,7 @@ def _notified(session: Session, facts: TransferFacts, spec: LetterSpec,
 
 
 def _employee_data(employee: Employee, extra: dict[str, Any],
-                   transfer_date: date | None) -> dict[str, Any]:
+                   transfer_date: date | None, *, eli: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "full_name": employee.full_name,
         "employee_number": employee.employee_ref,
@@ -312,7 +365,40 @@ def _employee_data(employee: Employee, extra: dict[str, Any],
         data["age_at_transfer"] = transfer_date.year - born.year - (
             (transfer_date.month, transfer_date.day) < (born.month, born.day))
     data.update(extra)
+    if eli:
+        # The ELI states what the staff list records (reg 11(2)), nothing else: an item not
+        # recorded is a gap, never filled from a letter's particulars.
+        data.update({c: getattr(employee, c) for c in ELI_COLUMNS if c not in _BASICS})
     return data
+
+
+#: ELI items already in every employee's letter data, under their letters' names.
+_BASICS = {"employee_ref", "full_name", "role", "date_of_birth", "weekly_pay"}
+_LABELS = {item.column: item.label for item in ELI_ITEMS} | {
+    TRANSFERRING: "transfers to you"}
+
+
+def _change_notice(changes: Sequence[EliChange]) -> dict[str, Any]:
+    """What a reg 11(5) notice lists: each employee's changes, in the order made.
+
+    An employee who no longer transfers is told as that alone: the transferee has no right to
+    the rest of the data of someone who does not transfer.
+    """
+    by_employee: dict[str, list[EliChange]] = {}
+    for change in changes:
+        by_employee.setdefault(change.employee_ref, []).append(change)
+    employees = []
+    for ref, items in by_employee.items():
+        leaving = next((c for c in reversed(items) if c.item == TRANSFERRING), None)
+        if leaving is not None and leaving.after == "no":
+            items = [leaving]
+        employees.append({
+            "employee_number": ref,
+            "leaves": leaving is not None and leaving.after == "no",
+            "changes": [{"item": _LABELS.get(c.item, c.item), "before": c.before or "(none)",
+                         "after": c.after or "(none)", "changed_on": c.changed_on}
+                        for c in items]})
+    return {"count": len(changes), "employees": employees}
 
 
 def _representative_data(facts: TransferFacts, rep: Representative) -> dict[str, Any]:
@@ -327,10 +413,35 @@ def _representative_data(facts: TransferFacts, rep: Representative) -> dict[str,
             "capacity": capacity, "email": rep.email, **extra}
 
 
+def sender_of(facts: TransferFacts, spec: LetterSpec,
+              recipient: Recipient) -> tuple[str, Organisation]:
+    """The party that owes this letter to this recipient, as its role and organisation.
+
+    ``sender: each`` is a duty of each employer towards its own people (reg 13(2)): a
+    representative of the transferee's affected employees gets the transferee's letter, every
+    other recipient the transferor's (its employees until the transfer).
+    """
+    if spec.sender == "transferee":
+        return "transferee", facts.transferee
+    rep = recipient.representative
+    if spec.sender == "each" and rep is not None and \
+            rep.organisation_id == facts.transferee.id != facts.transferor.id:
+        return "transferee", facts.transferee
+    return "transferor", facts.transferor
+
+
+#: What a letter checked before it is issued is numbered as (never printed on a letter issued).
+UNNUMBERED = "(numbered when issued)"
+
+
 def build_data(facts: TransferFacts, spec: LetterSpec, recipient: Recipient, *,
-               letter_date: date, employee_extra: dict[str, Any] | None = None
-               ) -> dict[str, Any]:
+               letter_date: date, employee_extra: dict[str, Any] | None = None,
+               reference: str | None = None) -> dict[str, Any]:
     """The JSON-ready data of one letter (see :mod:`transfer_engine.letters.data`).
+
+    ``reference`` is the letter's own ("LD-NCT/R13/0001", :mod:`transfer_engine.letters.
+    references`); a letter that replaces the recipient's earlier one of the same kind (a
+    reissue) says so (``replaces``).
 
     Raises :class:`ValidationError` for a letter that cannot apply to this transfer (a move
     that is not a TUPE or COSOP transfer).
@@ -341,14 +452,14 @@ def build_data(facts: TransferFacts, spec: LetterSpec, recipient: Recipient, *,
             f"{transfer.ref} is recorded as {transfer.regime.value} "
             f"({' '.join(transfer.regime_reason.split())}); the letter {spec.name} is only for "
             f"{' or '.join(spec.regimes)} transfers")
-    sender = facts.transferee if spec.sender == "transferee" else facts.transferor
+    role, sender = sender_of(facts, spec, recipient)
     data: dict[str, Any] = {
         "letter_date": letter_date,
         "synthetic": bool(transfer.sample_data or (recipient.employee is not None
                                                     and recipient.employee.synthetic)),
         "letter": {"name": spec.name, "title": spec.title, "legal_basis": spec.legal_basis,
-                   "reference": f"{transfer.ref}/{spec.name}/{recipient.key}"},
-        "sender": facts.organisation_data(sender, as_sender=True),
+                   "reference": reference or UNNUMBERED},
+        "sender": {**facts.organisation_data(sender, as_sender=True), "role": role},
         "transfer": dict(facts.transfer_data),
     }
     transfer_date = facts.transfer_data.get("transfer_date")
@@ -356,8 +467,11 @@ def build_data(facts: TransferFacts, spec: LetterSpec, recipient: Recipient, *,
         rep = _representative_data(facts, recipient.representative)
         data["representative"] = rep
         data["recipient"] = {k: rep[k] for k in ("name", "salutation", "address") if k in rep}
+    if recipient.changes:
+        data["change_notice"] = _change_notice(recipient.changes)
     if recipient.employee is not None:
-        employee = _employee_data(recipient.employee, employee_extra or {}, transfer_date)
+        employee = _employee_data(recipient.employee, employee_extra or {}, transfer_date,
+                                  eli=spec.recipients == "eli")
         data["employee"] = employee
         if recipient.audience == "employee":
             data["recipient"] = {"name": employee["full_name"],
@@ -373,12 +487,22 @@ def build_data(facts: TransferFacts, spec: LetterSpec, recipient: Recipient, *,
         earlier = recipient.supersedes
         stated = earlier.data.get("transfer", {})
         data["supersedes"] = {
-            "reference": f"{earlier.transfer_ref}/{earlier.letter}/{earlier.id}",
+            "reference": _reference_of(earlier),
             "title": _title_of(earlier),
             "letter_date": earlier.letter_date,
             "transfer_date": to_context({"d": stated.get("transfer_date")}).get("d"),
         }
+        if earlier.letter == spec.name and spec.recipients != "notified":
+            # A reissue of the same letter: "This letter replaces our letter ... of ...".
+            data["replaces"] = {"reference": _reference_of(earlier),
+                                "letter_date": earlier.letter_date}
     return encode(data)
+
+
+def _reference_of(letter: Letter) -> str:
+    """An earlier letter's reference as printed on it (letters issued before references were
+    numbered are named by their register entry, never by an internal key)."""
+    return letter.reference or f"register entry {letter.id}"
 
 
 def _title_of(letter: Letter) -> str:

@@ -79,9 +79,18 @@ Block = Paragraph | Heading | BulletList | Table
 
 
 @dataclass(frozen=True, slots=True)
+class Logo:
+    """The sender's logo, by the SHA-256 of its image (see ``letters.logos``), and its alt text."""
+
+    sha256: str
+    alt: str
+
+
+@dataclass(frozen=True, slots=True)
 class Letterhead:
     organisation: str
     address: tuple[str, ...] = ()
+    logo: Logo | None = None
 
 
 @dataclass(frozen=True, slots=True)

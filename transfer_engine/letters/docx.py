@@ -6,13 +6,25 @@ formatting: an edited letter stays consistent, and Word's navigation pane shows 
 
 The package holds only the parts Word needs: content types, relationships, the document, its
 styles, a bullet numbering definition, a footer with "Page n of N" fields and the core
-properties (title, subject, author; no dates). Zip entries have a fixed timestamp and
+properties (title, subject, author, language; no dates). Zip entries have a fixed timestamp and
 attributes, so the same letter always gives the same bytes.
+
+The layout rules are the PDF's (:mod:`transfer_engine.letters.pdf`): widow and orphan control
+on every paragraph, headings kept with what follows, the last paragraph, the closing and the
+signatory kept together on one page, table rows never split; the text is the same prepared
+text (NFC, dates and references tied by non-breaking spaces: :mod:`~transfer_engine.letters.
+typography`).
+
+Why not python-docx: it was measured against this writer for the same letters (15 to 23 ms a
+letter against well under 1 ms), which alone would keep a bulk issue of a thousand letters
+from reaching 50 letters a second; what it would add (a general document object model) a
+letter does not use. The tests read every DOCX back with python-docx, as Word would open it.
 """
 
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 
 from transfer_engine.letters.document import (
@@ -24,9 +36,19 @@ from transfer_engine.letters.document import (
     Paragraph,
     Table,
 )
+from transfer_engine.letters.pdf import logo_png
 from transfer_engine.letters.renderer import LetterRenderer
+from transfer_engine.letters.typography import nfc, prepare
 
-__all__ = ["DocxRenderer", "render_docx"]
+__all__ = ["DOCX_VERSION", "DocxRenderer", "render_docx"]
+
+#: Changed whenever the bytes this writer produces for a letter change (recorded with letters).
+DOCX_VERSION = "2"
+
+_WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+_A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+_PIC = "http://schemas.openxmlformats.org/drawingml/2006/picture"
+_LOGO_HEIGHT = 16 * 36_000  # 16 mm in EMU, as in the PDF
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -48,6 +70,7 @@ _CONTENT_TYPES = _XML + (
     '<Default Extension="rels" '
     'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
     '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Default Extension="png" ContentType="image/png"/>'
     '<Override PartName="/word/document.xml" ContentType="application/'
     'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
     '<Override PartName="/word/styles.xml" ContentType="application/'
@@ -76,6 +99,9 @@ _DOCUMENT_RELS = _XML + (
     f'<Relationship Id="rId3" Type="{_R}/footer" Target="footer1.xml"/>'
     "</Relationships>"
 )
+# With a logo, its picture is the document's fourth relationship.
+_DOCUMENT_RELS_WITH_LOGO = _DOCUMENT_RELS.replace("</Relationships>", (
+    f'<Relationship Id="rId4" Type="{_R}/image" Target="media/logo.png"/></Relationships>'))
 
 
 def _style(kind: str, style_id: str, name: str, body: str, *, based_on: str = "Normal",
@@ -92,9 +118,11 @@ _STYLES = _XML + (
     f'<w:styles xmlns:w="{_W}">'
     "<w:docDefaults><w:rPrDefault><w:rPr>"
     '<w:rFonts w:ascii="Arial" w:hAnsi="Arial" w:eastAsia="Arial" w:cs="Arial"/>'
-    '<w:sz w:val="21"/><w:szCs w:val="21"/><w:lang w:val="en-GB"/>'
+    '<w:sz w:val="21"/><w:szCs w:val="21"/>'
+    '<w:lang w:val="en-GB" w:eastAsia="en-GB" w:bidi="en-GB"/>'
     "</w:rPr></w:rPrDefault><w:pPrDefault><w:pPr>"
-    '<w:spacing w:after="140" w:line="264" w:lineRule="auto"/>'
+    # Widow and orphan control: no single line of a paragraph alone at a page's foot or top.
+    '<w:widowControl/><w:spacing w:after="140" w:line="264" w:lineRule="auto"/>'
     "</w:pPr></w:pPrDefault></w:docDefaults>"
     + _style("paragraph", "Normal", "Normal", "", based_on="", default=True)
     + _style("character", "DefaultParagraphFont", "Default Paragraph Font", "", based_on="",
@@ -170,7 +198,7 @@ def _runs(runs: Inline, *, bold: bool = False) -> str:
 
 
 def _paragraph(style: str, content: str, *, keep_next: bool = False) -> str:
-    keep = "<w:keepNext/>" if keep_next else ""
+    keep = "<w:keepNext/><w:keepLines/>" if keep_next else ""
     return f'<w:p><w:pPr><w:pStyle w:val="{style}"/>{keep}</w:pPr>{content}</w:p>'
 
 
@@ -204,10 +232,32 @@ def _table(table: Table) -> str:
     )
 
 
-def _document(letter: LetterDocument) -> str:
+def _logo(png: bytes, alt: str) -> str:
+    """The logo as an inline picture (``rId4``, ``media/logo.png``), 16 mm high, with alt text."""
+    width, height = struct.unpack(">II", png[16:24])  # the PNG's IHDR chunk
+    cy = _LOGO_HEIGHT
+    cx = round(cy * width / max(height, 1))
+    return (
+        f'<w:p><w:pPr><w:spacing w:after="80"/></w:pPr><w:r><w:drawing><wp:inline>'
+        f'<wp:extent cx="{cx}" cy="{cy}"/><wp:docPr id="1" name="Logo" descr="{_x(alt)}"/>'
+        f'<a:graphic xmlns:a="{_A}"><a:graphicData uri="{_PIC}"><pic:pic xmlns:pic="{_PIC}">'
+        f'<pic:nvPicPr><pic:cNvPr id="1" name="logo.png" descr="{_x(alt)}"/><pic:cNvPicPr/>'
+        '</pic:nvPicPr><pic:blipFill><a:blip r:embed="rId4"/><a:stretch><a:fillRect/>'
+        f'</a:stretch></pic:blipFill><pic:spPr><a:xfrm><a:off x="0" y="0"/>'
+        f'<a:ext cx="{cx}" cy="{cy}"/></a:xfrm><a:prstGeom prst="rect"><a:avLst/>'
+        "</a:prstGeom></pic:spPr></pic:pic></a:graphicData></a:graphic></wp:inline>"
+        "</w:drawing></w:r></w:p>"
+    )
+
+
+def _document(letter: LetterDocument, logo: bytes | None) -> str:
     body: list[str] = []
+    signature = letter.signature
+    last = len(letter.blocks) - 1
     add = body.append
     head = letter.letterhead
+    if logo is not None and head.logo is not None:
+        add(_logo(logo, head.logo.alt))
     add(_paragraph("Organisation", _text(head.organisation)))
     for index, line in enumerate(head.address):
         last = index == len(head.address) - 1
@@ -219,9 +269,13 @@ def _document(letter: LetterDocument) -> str:
         add(_paragraph("Address", _text(line)))
     add(f'<w:p><w:pPr><w:spacing w:before="200"/></w:pPr>{_text(letter.date)}</w:p>')
     add(_paragraph("Subject", _text(letter.subject)))
-    for block in letter.blocks:
+    for index, block in enumerate(letter.blocks):
         if isinstance(block, Paragraph):
-            add(f"<w:p>{_runs(block.runs)}</w:p>")
+            if index == last and signature is not None:
+                # The last paragraph goes with the closing (never a closing alone on a page).
+                add(_paragraph("Normal", _runs(block.runs), keep_next=True))
+            else:
+                add(f"<w:p>{_runs(block.runs)}</w:p>")
         elif isinstance(block, Heading):
             add(_paragraph(f"Heading{block.level}", _text(block.text)))
         elif isinstance(block, BulletList):
@@ -229,7 +283,6 @@ def _document(letter: LetterDocument) -> str:
                 add(_paragraph("ListBullet", _runs(item)))
         elif isinstance(block, Table):
             add(_table(block))
-    signature = letter.signature
     if signature is not None:
         # Keep the closing, the space to sign in and the signatory's lines on one page.
         add(_paragraph("Normal", _text(signature.closing), keep_next=True))
@@ -238,7 +291,7 @@ def _document(letter: LetterDocument) -> str:
             add(_paragraph("Address", _text(line, bold=index == 0),
                            keep_next=index < len(signature.lines) - 1))
     return _XML + (
-        f'<w:document xmlns:w="{_W}" xmlns:r="{_R}"><w:body>{"".join(body)}'
+        f'<w:document xmlns:w="{_W}" xmlns:r="{_R}" xmlns:wp="{_WP}"><w:body>{"".join(body)}'
         f'<w:sectPr><w:footerReference w:type="default" r:id="rId3"/>{_PAGE}{_MARGINS}'
         "</w:sectPr></w:body></w:document>"
     )
@@ -256,11 +309,14 @@ def _footer(letter: LetterDocument) -> str:
 
 
 def _core(letter: LetterDocument) -> str:
+    """Document properties, from the letter as written (NFC; no non-breaking spaces)."""
     return _XML + (
         '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
         'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/">'
-        f"<dc:title>{_x(letter.subject)}</dc:title><dc:subject>{_x(letter.name)}</dc:subject>"
-        f"<dc:creator>{_x(letter.letterhead.organisation)}</dc:creator>"
+        f"<dc:title>{_x(nfc(letter.subject))}</dc:title>"
+        f"<dc:subject>{_x(letter.name)}</dc:subject>"
+        f"<dc:creator>{_x(nfc(letter.letterhead.organisation))}</dc:creator>"
+        "<dc:language>en-GB</dc:language>"
         "</cp:coreProperties>"
     )
 
@@ -272,15 +328,21 @@ class DocxRenderer(LetterRenderer):
     suffix = ".docx"
 
     def render(self, letter: LetterDocument) -> bytes:
-        parts = (
+        core = _core(letter)
+        letter = prepare(letter)
+        logo = (logo_png(letter.name, letter.letterhead.logo.sha256)
+                if letter.letterhead.logo is not None else None)
+        parts: tuple[tuple[str, str | bytes], ...] = (
             ("[Content_Types].xml", _CONTENT_TYPES),
             ("_rels/.rels", _PACKAGE_RELS),
-            ("docProps/core.xml", _core(letter)),
-            ("word/document.xml", _document(letter)),
-            ("word/_rels/document.xml.rels", _DOCUMENT_RELS),
+            ("docProps/core.xml", core),
+            ("word/document.xml", _document(letter, logo)),
+            ("word/_rels/document.xml.rels",
+             _DOCUMENT_RELS if logo is None else _DOCUMENT_RELS_WITH_LOGO),
             ("word/styles.xml", _STYLES),
             ("word/numbering.xml", _NUMBERING),
             ("word/footer1.xml", _footer(letter)),
+            *((("word/media/logo.png", logo),) if logo is not None else ()),
         )
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
@@ -289,7 +351,7 @@ class DocxRenderer(LetterRenderer):
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.create_system = 3  # fixed, so the bytes do not depend on the platform
                 info.external_attr = 0o644 << 16
-                archive.writestr(info, text.encode("utf-8"))
+                archive.writestr(info, text.encode("utf-8") if isinstance(text, str) else text)
         return buffer.getvalue()
 
 

@@ -24,3 +24,27 @@ class LetterFormatError(TransferEngineError):
         self.problem = problem
         where = f", line {line} of the rendered HTML" if line is not None else ""
         super().__init__(f"letter {letter!r}{where}: {problem}")
+
+
+class UnsupportedCharacterError(LetterFormatError):
+    """A letter holds a character that none of the shipped fonts can draw.
+
+    Raised before anything is issued (the check runs when the letter is composed, and again
+    before it is typeset), so a PDF never shows a blank box where a name should be. Fields:
+    ``recipient`` (the first line of the recipient block, their name), ``character``,
+    ``where`` (which part of the letter) and ``font``.
+    """
+
+    def __init__(self, letter: str, recipient: str, character: str, where: str,
+                 character_name: str, font: str) -> None:
+        self.recipient = recipient
+        self.character = character
+        self.where = where
+        self.font = font
+        code = f"U+{ord(character):04X}"
+        shown = f"{code} {character!r}" + (f" ({character_name})" if character_name else "")
+        super().__init__(letter, (
+            f"the letter to {recipient} cannot be typeset: {shown} in {where} is not in the "
+            f"letter font ({font}), so the PDF could not show it. Correct the text where it is "
+            "recorded (the staff list, or the letter's particulars), or write the name as the "
+            "person writes it in Latin script, then issue the letter."))

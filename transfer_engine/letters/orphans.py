@@ -32,6 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from transfer_engine.config import Settings, get_settings
+from transfer_engine.letters.documents import DOCUMENTS
 from transfer_engine.letters.register import FORMATS, STAGED, file_sha256, transfer_folder
 from transfer_engine.store.database import read_session
 from transfer_engine.store.register import LetterFile
@@ -81,7 +82,9 @@ class SweepReport:
 
 def _files(root: Path, folder: Path) -> Iterator[tuple[Path, os.stat_result]]:
     """Every regular file under ``folder``, by directory, without following links."""
-    for directory, _dirs, names in os.walk(folder):
+    for directory, dirs, names in os.walk(folder):
+        if Path(directory) == root and DOCUMENTS in dirs:
+            dirs.remove(DOCUMENTS)  # documents kept as step evidence: the register's own
         for name in sorted(names):
             path = Path(directory) / name
             try:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -40,7 +40,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from transfer_engine.config import Settings, get_settings
+from transfer_engine.dates.clock import utcnow
 from transfer_engine.domain import Regime
+from transfer_engine.engine.evidence import reconcile, reconcile_in
 from transfer_engine.engine.owed_letters import _PENDING
 from transfer_engine.errors import NotFoundError, TransferEngineError, UnavailableError
 from transfer_engine.letters.state_letter import state_letter
@@ -114,6 +116,8 @@ def issue_pending(engine: Engine | None = None, *, transfer_id: int | None = Non
     settings = settings or get_settings()
     report = IssueReport()
     failed: set[int] = set()
+    issued_for: dict[int, tuple[str, date]] = {}  # transfer id: who fired it, and the day
+    issued_letters: dict[int, set[str]] = {}  # transfer id: the letters issued (their names)
     # Most sweeps find nothing owed: find that out without taking the write lock.
     with read_session(engine) as session:
         if not pending(session, transfer_id, limit=1):
@@ -129,6 +133,8 @@ def issue_pending(engine: Engine | None = None, *, transfer_id: int | None = Non
                 taken = (job.id, job.transfer_ref, job.letter)
                 try:
                     report.issued.append(issue_one(session, job, settings))
+                    issued_for[job.transfer_id] = (job.actor, job.letter_date)
+                    issued_letters.setdefault(job.transfer_id, set()).add(job.letter)
                 except NotFoundError:
                     log.warning("%s: the transfer no longer exists; its letter %s is dropped",
                                 job.transfer_ref, job.letter)
@@ -154,7 +160,23 @@ def issue_pending(engine: Engine | None = None, *, transfer_id: int | None = Non
                 session.connection().execute(
                     _PENDING.update().where(_PENDING.c.id == job_id)
                     .values(attempts=_PENDING.c.attempts + 1, last_error=str(exc)[:2000]))
+    _judge_evidence(engine, issued_for, issued_letters, report)
     return report
+
+
+def _judge_evidence(engine: Engine | None, issued_for: dict[int, tuple[str, date]],
+                    issued_letters: dict[int, set[str]], report: IssueReport) -> None:
+    """After the letters are committed, judge again the steps they are evidence for (the
+    reg 13 information completes informing the representatives, on the letters' date).
+    Letters no step's evidence names change nothing: no step is read again for them."""
+    for transfer_id, (actor, day) in issued_for.items():
+        try:
+            with write_session(engine) as session:
+                reconcile(session.connection(), transfer_id, actor=actor, today=day,
+                          letters=issued_letters[transfer_id])
+        except UnavailableError as exc:  # judged again at the next change or issue
+            log.error("steps not yet judged against the letters issued: %s", exc)
+            report.errors.append(f"steps not yet judged against the letters issued: {exc}")
 
 
 def _take(session: Session, transfer_id: int | None, skip: set[int]) -> PendingLetter | None:
@@ -174,18 +196,29 @@ def issue_one(session: Session, job: PendingLetter, settings: Settings) -> Issue
 
 
 def _issue(session: Session, context: LetterContext, name: str, day: date, settings: Settings,
-           actor: str) -> tuple[int | None, IssuedLetter]:
-    """Letter ``name`` for ``day``, unless already decided: its notice id and what happened."""
-    if existing_keys(session, [f"letter:{context.id}:{name}:{day}"]):
-        return None, IssuedLetter(context.ref, name, day, "already")
-    notice, messages, problem = _state_letter(session, context, name, day, settings, actor)
+           actor: str, override_reason: str | None = None) -> tuple[int | None, IssuedLetter]:
+    """Letter ``name`` for ``day``, unless already decided: its notice id and what happened.
+
+    Only letters issued use up the day: a letter that could not be made (HR alerted) is issued
+    once put right, the same day; and a recipient who still lacks the letter after the day's
+    issue (their letter was withheld, or they were added since) gets it in a notice of its own.
+    """
+    key = f"letter:{context.id}:{name}:{day}"
+    decided = bool(existing_keys(session, [key]))
+    notice, messages, problem, waiting = _state_letter(session, context, name, day, settings,
+                                                       actor, override_reason)
+    if decided:
+        if problem is not None or not waiting:
+            return None, IssuedLetter(context.ref, name, day, "already")
+        notice = replace(notice, key=f"{key}:more-{utcnow():%H%M%S%f}")
     counted = _Counted(messages) if messages is not None else None
     notice_id = enqueue(session, notice, settings, messages=counted)
+    if problem is not None:
+        # Alerted once a day at most (the alert's own key); the letter stays to be issued.
+        return notice_id, IssuedLetter(context.ref, name, day, "alert", problem=problem)
     if notice_id is None:  # pragma: no cover  (decided by another process meanwhile)
         return None, IssuedLetter(context.ref, name, day, "already")
     log.info("%s: letter %s decided for %s (%s)", context.ref, name, day, notice.kind.value)
-    if problem is not None:
-        return notice_id, IssuedLetter(context.ref, name, day, "alert", problem=problem)
     return notice_id, IssuedLetter(context.ref, name, day, "issued",
                                    recipients=counted.count if counted else 0)
 
@@ -204,24 +237,30 @@ class _Counted:
 
 
 def issue_now(session: Session, transfer: Any, letters: Sequence[str], today: date,
-              settings: Settings | None = None, *, actor: str = "workflow") -> list[int]:
+              settings: Settings | None = None, *, actor: str = "workflow",
+              override_reason: str | None = None) -> list[int]:
     """Issue ``letters`` for ``transfer`` in the caller's transaction (HR's "Issue" button).
 
     Returns the ids of the notices written: none for a letter already decided today.
+    ``override_reason``: HR's written reason for issuing a letter the sense checks refuse.
     """
     settings = settings or get_settings()
     context = letter_context(session, transfer.id)
-    issued = [_issue(session, context, name, today, settings, actor)[0] for name in letters]
+    issued = [_issue(session, context, name, today, settings, actor, override_reason)[0]
+              for name in letters]
+    reconcile_in(session, transfer.id, actor=actor, today=today)
     return [notice_id for notice_id in issued if notice_id is not None]
 
 
 def _state_letter(session: Session, context: LetterContext, name: str, today: date,
-                  settings: Settings, actor: str
-                  ) -> tuple[PlannedNotice, Iterable[PlannedMessage] | None, str | None]:
-    """The notice of one state letter, its messages (rendered as they are written), and the
-    problem that stopped it (then the notice is an alert to the HR owner)."""
+                  settings: Settings, actor: str, override_reason: str | None = None
+                  ) -> tuple[PlannedNotice, Iterable[PlannedMessage] | None, str | None, int]:
+    """The notice of one state letter, its messages (rendered as they are written), the
+    problem that stopped it (then the notice is an alert to the HR owner, keyed apart from the
+    letter's: an alert does not use up the letter's day), and how many lack the letter."""
 
-    outcome = state_letter(session, context.ref, name, today, actor=actor, settings=settings)
+    outcome = state_letter(session, context.ref, name, today, actor=actor, settings=settings,
+                           override_reason=override_reason)
     common: dict[str, Any] = {
         "key": f"letter:{context.id}:{name}:{today}", "planned_for": today,
         "decided_on": today, "transfer_id": context.id, "transfer_ref": context.ref,
@@ -229,9 +268,11 @@ def _state_letter(session: Session, context: LetterContext, name: str, today: da
     if outcome.messages is None:
         problem = outcome.problem or "it cannot be issued"
         alert = _hr_alert(context, name, problem)
+        common["key"] = f"{common['key']}:alert"
         return PlannedNotice(kind=NoticeKind.hr_alert, messages=(alert,), **common), None, \
-            problem
-    return PlannedNotice(kind=NoticeKind.letter, messages=(), **common), outcome.messages, None
+            problem, 0
+    return PlannedNotice(kind=NoticeKind.letter, messages=(), **common), outcome.messages, \
+        None, outcome.waiting
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ Top level, in this order (``<address>`` and ``<time>`` may swap; whitespace betw
 
     <article data-letter="NAME">   optional wrapper; data-letter names the letter in errors
       <header>                     letterhead, required
+        <img src="logo:SHA256" alt="Text">   optional: the sender's logo (see letters.logos)
         <h1>Organisation</h1>      the sender's name
         <address>Line<br>Line</address>   optional: the sender's address
       </header>
@@ -31,7 +32,8 @@ two ``<th>`` is a header row; a ``<th>`` first cell is a row label).
 Inside ``<p>``, ``<li>``, ``<th>`` and ``<td>``: text, ``<strong>``/``<b>``, ``<em>``/``<i>``
 (which may nest) and ``<br>``. Headings, ``<address>`` and ``<time>`` hold text (and ``<br>`` in
 an address). Whitespace collapses as in HTML; ``&nbsp;`` keeps words together. HTML comments are
-ignored. Attributes are ignored apart from ``data-letter`` and ``datetime``. Anything else is a
+ignored. Attributes are ignored apart from ``data-letter``, ``datetime`` and the logo's ``src``
+and ``alt``. Anything else is a
 :class:`LetterFormatError` naming the letter and the line.
 
 Why a hand-written scanner
@@ -57,6 +59,7 @@ from transfer_engine.letters.document import (
     Inline,
     LetterDocument,
     Letterhead,
+    Logo,
     Paragraph,
     Run,
     Signature,
@@ -70,9 +73,10 @@ __all__ = ["parse_letter_html"]
 
 _ELEMENTS = frozenset({
     "article", "header", "h1", "h2", "address", "time", "main", "footer",
-    "p", "strong", "b", "em", "i", "br", "ul", "li", "table", "tr", "th", "td",
+    "p", "strong", "b", "em", "i", "br", "ul", "li", "table", "tr", "th", "td", "img",
 })
-_VOID = frozenset({"br"})
+_VOID = frozenset({"br", "img"})
+_LOGO_SRC = re.compile(r"logo:([0-9a-f]{64})")
 # Elements that hold only other elements: text in them (other than whitespace) is a mistake.
 _CONTAINERS = frozenset({"#root", "article", "header", "main", "footer", "ul", "table", "tr"})
 
@@ -261,17 +265,32 @@ class _Parser:
     def _letterhead(self, node: _Node) -> Letterhead:
         organisation: str | None = None
         address: tuple[str, ...] = ()
+        logo: Logo | None = None
         for child in self._elements(node):
-            if child.name == "h1" and organisation is None:
+            if child.name == "img" and organisation is None and logo is None:
+                logo = self._logo(child)
+            elif child.name == "h1" and organisation is None:
                 organisation = self._flat(child)
             elif child.name == "address" and organisation is not None and not address:
                 address = self._lines(child)
             else:
                 raise self.error(child.offset, f"<{child.name}> is not allowed in <header> "
-                                 "(expected <h1> then optionally <address>)")
+                                 "(expected optionally <img>, then <h1>, then optionally "
+                                 "<address>)")
         if not organisation:
             raise self.error(node.offset, "<header> needs an <h1> naming the organisation")
-        return Letterhead(organisation, address)
+        return Letterhead(organisation, address, logo)
+
+    def _logo(self, node: _Node) -> Logo:
+        """``<img src="logo:SHA256" alt="...">``: a stored logo, never an address to fetch."""
+        found = _LOGO_SRC.fullmatch(node.attr("src") or "")
+        if found is None:
+            raise self.error(node.offset, "<img> in <header> must be a stored logo, "
+                             'src="logo:<its SHA-256>"')
+        alt = " ".join((node.attr("alt") or "").split())
+        if not alt:
+            raise self.error(node.offset, "the logo <img> needs alt text (alt=\"...\")")
+        return Logo(found.group(1), alt)
 
     def _body(self, node: _Node) -> tuple[Block, ...]:
         blocks: list[Block] = []

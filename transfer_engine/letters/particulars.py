@@ -13,9 +13,14 @@ service start. HR records these in a YAML file and imports it::
       service: Learning and Development children's team
       reasons: A more joined-up L&D offer for NCT staff (report section 4).
       transferor_measures: []          # an empty list says "none envisaged"
-      transferee_measures: []
+      transferee_measures: []          # as the transferee gave them under reg 13(4)
+      transferee_own_measures: []      # for the transferee's own letter to its own staff's
+                                       # representatives (reg 13(2)(c))
       pension_note: NCT is an admitted body of the LGPS ...
       agency_workers: There are no agency workers in the service.
+      agency_worker_count: 3           # or the reg 13(2A) items one by one: the letters then
+      agency_worker_places: the north depot   # give these rather than agency_workers
+      agency_worker_work: driving refuse collection vehicles
       meeting_date: 2022-09-21
       meeting_place: Room 2, Sheerness House
       contact_name: the HR transfer team
@@ -51,6 +56,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from transfer_engine.engine.limits import ELI_LATE_REASON
 from transfer_engine.errors import ValidationError
 from transfer_engine.letters.data import encode
 from transfer_engine.letters.recorded_particulars import (
@@ -60,6 +66,7 @@ from transfer_engine.letters.recorded_particulars import (
     representative_scope,
     transfer_scope,
 )
+from transfer_engine.rules.eli import ELI_COLUMNS
 from transfer_engine.store.database import write_session
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.people import Employee, Representative
@@ -74,6 +81,7 @@ __all__ = [
     "TransferParticulars",
     "import_particulars",
     "particulars_file_hint",
+    "record_eli_late_reason",
 ]
 
 
@@ -93,16 +101,46 @@ def _number_as_text(value: Any) -> Any:
     return value
 
 
+class RedundancyGroup(_Strict):
+    """Employees of one description proposed for dismissal (TULRCA s.188(4)(b)-(c))."""
+
+    description: str
+    proposed: Annotated[int, pydantic.Field(ge=0)]
+    employed: Annotated[int, pydantic.Field(ge=0)]  # of that description at the establishment
+
+
 class TransferParticulars(_Strict):
     service: str | None = None
     reasons: str | None = None
     transferor_measures: list[str] | None = None
+    # As the transferee gave them under reg 13(4), for the employees who transfer to it.
     transferee_measures: list[str] | None = None
+    # What the transferee envisages for its own affected employees: its own reg 13(2)(c) letter.
+    transferee_own_measures: list[str] | None = None
+    # Collective redundancies: the s.188(4) disclosure and the HR1 (s.193).
+    redundancy_reasons: str | None = None
+    redundancy_groups: list[RedundancyGroup] | None = None
+    selection_method: str | None = None
+    dismissal_method: str | None = None
+    redundancy_pay_method: str | None = None
+    consultation_start: date | None = None
+    hr1_reference: str | None = None
+    hr1_submitted_on: date | None = None
     measures_reply_by: date | None = None
     pension_note: str | None = None
     agency_workers: str | None = None
+    # Reg 13(2A), item by item: how many agency workers work temporarily for and under the
+    # supervision and direction of the employer, in which parts of its undertaking, doing what
+    # type of work. When the number is recorded the letters state these (see
+    # letters.agency_workers) instead of the sentence in agency_workers.
+    agency_worker_count: Annotated[int | None, pydantic.Field(ge=0, le=1_000_000)] = None
+    agency_worker_places: str | None = None
+    agency_worker_work: str | None = None
     collective_agreements: list[str] | None = None
     eli_check_by: date | None = None
+    # Reg 11(6): the special circumstances that made giving the ELI 28 days before the
+    # transfer not reasonably practicable; the ELI letters print it when they are late.
+    eli_late_reason: str | None = None
     meeting_date: date | None = None
     meeting_time: Annotated[str | None, BeforeValidator(_time_in_quotes)] = None
     meeting_place: str | None = None
@@ -163,13 +201,35 @@ _ENGINE_FIELDS = {
     "employee.date_of_birth": "import the staff list with a date_of_birth column",
     "employee.email": "import the staff list with an email column",
     "transfer.hr_owner": "record the transfer's HR owner",
+    "transfer.proposed_dismissals": "record the number of dismissals as redundant proposed, "
+                                    "and at which establishment (TULRCA s.188)",
+    "transfer.establishment": "record the establishment at which the dismissals are "
+                              "proposed, with their number (TULRCA s.188)",
+    "transfer.first_dismissal": "record the transfer's key date 'first_dismissal'",
 }
+
+
+#: Fields that need saying why they are needed, besides where they are recorded.
+_EXPLAINED = {
+    "transfer.eli_late_reason": (
+        "the ELI is given after the date reg 11(6) sets (28 days before the transfer): record "
+        "the special circumstances that made giving it in time not reasonably practicable, as "
+        "the ELI's late reason (transfer.eli_late_reason in a particulars file)"),
+}
+#: The staff-list columns of the ELI (reg 11(2)): an ELI schedule reads them from the staff list.
+_STAFF_LIST_FIELDS = frozenset(ELI_COLUMNS)
 
 
 def particulars_file_hint(field: str) -> str:
     """Where to record ``field`` (``employee.address`` -> ``employees.<employee_ref>.address``)."""
     if field in _ENGINE_FIELDS:
         return _ENGINE_FIELDS[field]
+    if field in _EXPLAINED:
+        return _EXPLAINED[field]
+    head, _, column = field.partition(".")
+    if head == "employee" and column in _STAFF_LIST_FIELDS:
+        return (f"import the staff list with a {column} column (the employee liability "
+                "information, reg 11(2))")
     head, _, rest = field.partition(".")
     section = _SECTIONS.get(head)
     if section is None or not rest:
@@ -288,3 +348,21 @@ def import_particulars(ref: str, source: Path | Mapping[str, Any], *, actor: str
             "transfer_fields": sorted((parsed.transfer or {}).keys())})
     return ImportReport(ref, len(parsed.transfer or {}), len(parsed.organisations),
                         len(parsed.employees), len(parsed.representatives))
+
+
+def record_eli_late_reason(ref: str, reason: str, *, actor: str,
+                           engine: Engine | None = None) -> None:
+    """Record why the ELI is given late (reg 11(6)); the ELI letters print it, and issuing a
+    late ELI is refused until it is recorded."""
+    problem = ELI_LATE_REASON.problem(reason)
+    if problem is not None:
+        raise ValidationError(field_problems=[problem])
+    text = " ".join(reason.split())
+    with write_session(engine) as session:
+        transfer = get_transfer(session, ref, lock=True)
+        assert transfer.id is not None  # read from the database
+        merge_particulars(session, {transfer_scope(transfer.id): (
+            transfer.id, {"eli_late_reason": text})}, actor=actor)
+        # The reason is the employer's, about the circumstances, and is given to the
+        # transferee: kept whole in the history.
+        audit(session, transfer, actor, "eli-late-reason", data={"reason": text})

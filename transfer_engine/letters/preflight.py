@@ -4,6 +4,9 @@ Issuing is all or nothing *before* anything is written: every recipient's letter
 and rendered once (without the files) and any gap, any template fault and any personal data in
 a representative's letter is collected (:func:`preflight`), so that the whole issue is refused
 with every problem at once (:class:`~transfer_engine.letters.refusal.LetterDataError`).
+Whether the letter makes sense at all (sender and recipient, regime, dates) is checked here too
+(:mod:`transfer_engine.letters.sense_checks`); :meth:`Preflight.settle` refuses it, or records
+a written override.
 ``letters check`` (:func:`check_transfer`) runs the same check for every letter and writes
 nothing. A recipient who already holds the letter (in this edition) is counted, not checked.
 """
@@ -32,9 +35,17 @@ from transfer_engine.letters.context import (
 from transfer_engine.letters.data import to_context
 from transfer_engine.letters.errors import LetterFormatError
 from transfer_engine.letters.gaps import Gaps
-from transfer_engine.letters.refusal import SHOWN, WITHHELD, RecipientProblem
+from transfer_engine.letters.refusal import SHOWN, WITHHELD, LetterDataError, RecipientProblem
+from transfer_engine.letters.sense_checks import (
+    SenseCheckError,
+    SenseProblem,
+    judge,
+    recipient_problems,
+    transfer_problems,
+)
 from transfer_engine.letters.templates import LetterTemplates
 from transfer_engine.letters.text import render_text
+from transfer_engine.letters.typefaces import check_printable
 from transfer_engine.store.database import read_session
 from transfer_engine.store.people import Employee
 from transfer_engine.store.register import Letter
@@ -79,6 +90,21 @@ class Preflight:
     already: int = 0
     problems: list[RecipientProblem] = field(default_factory=list)
     failed: int = 0
+    sense: list[SenseProblem] = field(default_factory=list)   # see letters.sense_checks
+    # Each recipient to issue to: their place among those who lack the letter (failed ones
+    # included), which numbers their reference (letters.references), and how they are named.
+    places: dict[str, int] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def settle(self, letter: str, ref: str, override_reason: str | None) -> list[SenseProblem]:
+        """Refuse the issue for what no reason overrides, then for missing data, then for what
+        makes no sense unless ``override_reason`` covers it; the problems it overrode."""
+        fixed = [p for p in self.sense if not p.overridable]
+        if fixed:
+            raise SenseCheckError(letter, ref, fixed)
+        if self.problems:
+            raise LetterDataError(letter, ref, self.problems, self.failed)
+        return judge(letter, ref, self.sense, override_reason)
 
 
 def held_letters(session: Session, facts: TransferFacts, spec: LetterSpec,
@@ -131,9 +157,10 @@ def selector(recipient: Recipient) -> str:
 
 def preflight(session: Session, facts: TransferFacts, spec: LetterSpec,
               templates: LetterTemplates, *, today: date, wanted: Sequence[str] | None,
-              reissue: bool, withhold: bool = False) -> Preflight:
+              reissue: bool, withhold: bool = False, shown: int = SHOWN) -> Preflight:
     """Compose and render every recipient's letter (no files, nothing written); collect problems.
 
+    ``shown``: how many recipients' problems are kept (all are counted, in ``failed``).
     ``withhold``: a representative's letter that would show an employee's name is not a
     problem that stops the others; it is written to the outbox as withheld instead (entering a
     state cannot be refused for it, and HR sees why).
@@ -142,7 +169,9 @@ def preflight(session: Session, facts: TransferFacts, spec: LetterSpec,
     the template itself (syntax, sandbox), and :class:`~transfer_engine.errors.ValidationError`
     for a letter that does not apply to the transfer.
     """
-    outcome = Preflight()
+    outcome = Preflight(sense=transfer_problems(session, facts, spec, today))
+    if any(not p.overridable for p in outcome.sense):
+        return outcome  # it cannot be sent as addressed: nothing else is worth checking
     checker = FieldChecker(spec)
     guard = PersonalDataGuard(session, facts.id) if to_representatives(spec) else None
     for chunk in _chunks(iter_recipients(session, facts, spec, wanted), CHUNK):
@@ -153,12 +182,14 @@ def preflight(session: Session, facts: TransferFacts, spec: LetterSpec,
             if edition_of(spec, letter.data, held.get(recipient.key, []), reissue) is None:
                 outcome.already += 1
                 continue
+            place = len(outcome.to_issue) + outcome.failed
             problem: RecipientProblem | None = None
             if letter.missing:
                 problem = RecipientProblem(recipient.label, recipient.ref, letter.missing)
             else:
                 try:
                     document = letter.document()
+                    check_printable(document)  # a character no letter font can draw
                 except LetterFormatError as exc:
                     problem = RecipientProblem(recipient.label, recipient.ref,
                                                message=str(exc))
@@ -170,10 +201,16 @@ def preflight(session: Session, facts: TransferFacts, spec: LetterSpec,
                                                    message=WITHHELD)
             if problem is not None:
                 outcome.failed += 1
-                if len(outcome.problems) < SHOWN:
+                if len(outcome.problems) < shown:
                     outcome.problems.append(problem)
             else:
                 outcome.to_issue.append(selector(recipient))
+                outcome.places[selector(recipient)] = place
+                outcome.labels[selector(recipient)] = recipient.label
+            if len(outcome.sense) < SHOWN:
+                outcome.sense.extend(recipient_problems(facts, recipient))
+    if not outcome.to_issue and not outcome.failed:
+        outcome.sense = []  # nothing would be issued, so nothing is refused
     return outcome
 
 
@@ -190,17 +227,19 @@ class LetterReadiness:
     problems: list[RecipientProblem] = field(default_factory=list)
     error: str | None = None   # the letter itself cannot be used (a template fault)
     note: str | None = None    # it does not apply here (e.g. not a TUPE or COSOP move)
+    sense: list[SenseProblem] = field(default_factory=list)  # refused unless overridden
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.failed == 0
+        return self.error is None and self.failed == 0 and not self.sense
 
     def as_json(self) -> dict[str, Any]:
         return {"letter": self.letter, "title": self.title, "recipients": self.recipients,
                 "already_issued": self.already_issued, "ready": self.ready,
                 "cannot_issue": self.failed, "ok": self.ok, "error": self.error,
                 "note": self.note,
-                "problems": [p.as_json() for p in self.problems]}
+                "problems": [p.as_json() for p in self.problems],
+                "sense_checks": [p.as_json() for p in self.sense]}
 
 
 def check_transfer(ref: str, letters: Sequence[str] | None = None, *,
@@ -235,5 +274,6 @@ def check_transfer(ref: str, letters: Sequence[str] | None = None, *,
             readiness.failed = outcome.failed
             readiness.recipients = outcome.already + readiness.ready + outcome.failed
             readiness.problems = outcome.problems
+            readiness.sense = outcome.sense
             out.append(readiness)
     return out

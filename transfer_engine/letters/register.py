@@ -14,7 +14,10 @@ when. For each letter the register keeps:
 ``letters verify`` (:func:`verify`) checks each file against its recorded hash (a file changed
 or removed since is reported), then renders the letter again from the stored data and stored
 sources and checks that every format comes out byte for byte the same. The renderers are
-deterministic (no creation dates, fixed zip timestamps), which is what makes that possible.
+deterministic (the PDF is stamped with the letter's date and typeset in the shipped fonts only;
+the DOCX has fixed zip timestamps), which is what makes that possible; the renderers' versions
+are recorded with each letter (:data:`RENDERERS`), and a letter made by other versions has its
+PDF and DOCX checked against their hashes only.
 
 Files are written under a temporary name (``<file>.part``) in the transaction that records
 them, and renamed into place only once it has committed (a rollback deletes them): a file under
@@ -32,7 +35,7 @@ import logging
 import os
 import re
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -50,12 +53,14 @@ from transfer_engine.config import Settings, get_settings
 from transfer_engine.dates.clock import utcnow
 from transfer_engine.errors import NotFoundError
 from transfer_engine.letters.catalogue import LetterSpec, TemplateBundle, spec_from_bundle
+from transfer_engine.letters.context import UNNUMBERED
 from transfer_engine.letters.data import data_sha256, to_context
 from transfer_engine.letters.document import LetterDocument
-from transfer_engine.letters.docx import DocxRenderer
+from transfer_engine.letters.docx import DOCX_VERSION, DocxRenderer
 from transfer_engine.letters.email_html import HtmlRenderer
 from transfer_engine.letters.errors import LetterFormatError
-from transfer_engine.letters.pdf import PdfRenderer
+from transfer_engine.letters.logos import load_logos
+from transfer_engine.letters.pdf import RENDERER_VERSION, PdfRenderer
 from transfer_engine.letters.renderer import LetterRenderer
 from transfer_engine.letters.templates import LetterTemplates
 from transfer_engine.letters.text import TextRenderer
@@ -64,7 +69,7 @@ from transfer_engine.store.faults import folder_fault
 from transfer_engine.store.queries import get_transfer
 from transfer_engine.store.register import Letter, LetterFile, LetterStatus, LetterTemplateVersion
 
-__all__ = ["FORMATS", "RenderedLetter", "VerifyReport", "render", "verify"]
+__all__ = ["FORMATS", "RENDERERS", "RenderedLetter", "VerifyReport", "render", "verify"]
 
 #: Every format a letter is kept in, by name.
 FORMATS: dict[str, LetterRenderer] = {
@@ -73,6 +78,12 @@ FORMATS: dict[str, LetterRenderer] = {
     "html": HtmlRenderer(),
     "txt": TextRenderer(),
 }
+
+#: The versions of the renderers whose output depends on more than this code (Typst, the letter
+#: program, the fonts; the DOCX writer), recorded with each letter (``Letter.renderer``).
+RENDERERS = f"pdf: {RENDERER_VERSION}; docx: {DOCX_VERSION}"
+#: Formats re-rendered by ``letters verify`` only for letters made by the renderers in use now.
+_VERSIONED = frozenset({"pdf", "docx"})
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -108,21 +119,30 @@ def render_subject(templates: LetterTemplates, spec: LetterSpec, context: dict[s
         subject = " ".join(template.render(context).split())
     except Exception as exc:  # the same faults as the body, already reported by the check
         raise LetterFormatError(spec.name, f"its subject could not be rendered: {exc}") from None
-    # Sample data says so before anything else; the transfer's reference ends every subject,
-    # so that replies and mail rules can be sorted by transfer.
+    # Sample data says so before anything else; a letter's own reference ("LD-NCT/R13/0001",
+    # which starts with the transfer's code) or else the transfer's ends every subject, so
+    # that replies and mail rules can be sorted by transfer.
     prefix = "[sample data] " if context.get("synthetic") else ""
-    reference = getattr(context.get("transfer"), "reference", None)
+    reference = getattr(context.get("letter"), "reference", None)
+    if not reference or reference == UNNUMBERED:
+        reference = getattr(context.get("transfer"), "reference", None)
     return f"{prefix}{subject}" + (f" [{reference}]" if reference else "")
 
 
 def render(templates: LetterTemplates, spec: LetterSpec, data: dict[str, Any],
-           formats: tuple[str, ...] = tuple(FORMATS)) -> RenderedLetter:
-    """Render one letter's stored (or fresh) data into every format."""
+           formats: tuple[str, ...] = tuple(FORMATS),
+           made: Mapping[str, bytes] | None = None) -> RenderedLetter:
+    """Render one letter's stored (or fresh) data into every format.
+
+    ``made``: formats already rendered from this very data and template version elsewhere
+    (a PDF typeset by a worker process, :mod:`~transfer_engine.letters.pdf_workers`).
+    """
     context = to_context(data)
     document = templates.render(spec.name, context)
     subject = render_subject(templates, spec, context)
-    return RenderedLetter(document, subject,
-                          {fmt: FORMATS[fmt].render(document) for fmt in formats})
+    made = made or {}
+    return RenderedLetter(document, subject, {
+        fmt: made[fmt] if fmt in made else FORMATS[fmt].render(document) for fmt in formats})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,6 +218,9 @@ def _discard_staged(session: OrmSession) -> None:
 _VERSION = LetterTemplateVersion.__table__  # type: ignore[attr-defined]
 _LETTER = Letter.__table__  # type: ignore[attr-defined]
 _FILE = LetterFile.__table__  # type: ignore[attr-defined]
+# Built once, the values given as parameters: building an INSERT with .values() for each letter
+# cost more than executing it (SQLAlchemy then reuses the compiled statement from its cache).
+_INSERT_LETTER = insert(_LETTER).returning(_LETTER.c.id)
 
 
 def ensure_version(session: Session, bundle: TemplateBundle,
@@ -249,6 +272,10 @@ class Entry:
     sample_data: bool
     issued_by: str
     supersedes_id: int | None
+    # Its reference and number (letters/references.py), and why it was issued again.
+    reference: str | None = None
+    sequence: int | None = None
+    reissue_reason: str | None = None
 
 
 def record(session: Session, entry: Entry, rendered: RenderedLetter,
@@ -261,16 +288,19 @@ def record(session: Session, entry: Entry, rendered: RenderedLetter,
     """
     settings = settings or get_settings()
     connection = session.connection()
-    letter_id = connection.execute(insert(_LETTER).values(
-        key=entry.key, transfer_id=entry.transfer_id, transfer_ref=entry.transfer_ref,
-        letter=entry.letter, edition=entry.edition, template_version=entry.template_version,
-        recipient_ref=entry.recipient_ref, about_ref=entry.about_ref,
-        recipient_label=entry.recipient_label, recipient_email=entry.recipient_email,
-        audience=entry.audience, subject=rendered.subject, letter_date=entry.letter_date,
-        data=entry.data, data_sha256=data_sha256(entry.data), sample_data=entry.sample_data,
-        issued_at=utcnow(), issued_by=entry.issued_by, status=LetterStatus.issued,
-        supersedes_id=entry.supersedes_id,
-    ).returning(_LETTER.c.id)).scalar_one()
+    letter_id = connection.execute(_INSERT_LETTER, {
+        "key": entry.key, "transfer_id": entry.transfer_id, "transfer_ref": entry.transfer_ref,
+        "letter": entry.letter, "edition": entry.edition,
+        "template_version": entry.template_version, "recipient_ref": entry.recipient_ref,
+        "about_ref": entry.about_ref, "recipient_label": entry.recipient_label,
+        "recipient_email": entry.recipient_email, "audience": entry.audience,
+        "subject": rendered.subject, "letter_date": entry.letter_date, "data": entry.data,
+        "data_sha256": data_sha256(entry.data), "sample_data": entry.sample_data,
+        "issued_at": utcnow(), "issued_by": entry.issued_by, "status": LetterStatus.issued,
+        "supersedes_id": entry.supersedes_id, "renderer": RENDERERS,
+        "reference": entry.reference, "sequence": entry.sequence,
+        "reissue_reason": entry.reissue_reason,
+    }).scalar_one()
     written: dict[str, tuple[str, str]] = {}
     rows = []
     for fmt, data in rendered.files.items():
@@ -375,12 +405,20 @@ def check_letter(session: Session, letter: Letter, files: list[LetterFile], root
                               "(or its sources no longer match their hash)")
         return check
     spec, templates = stored
+    sender = letter.data.get("sender")
+    if isinstance(sender, dict):
+        load_logos(session, [sender.get("logo")])
+    # A letter made by another version of Typst, the letter program, the fonts or the DOCX
+    # writer cannot come out byte for byte the same: its PDF and DOCX are checked against their
+    # recorded hashes above, and only the formats this code alone decides are re-rendered.
+    again = [row for row in files
+             if letter.renderer == RENDERERS or row.format not in _VERSIONED]
     try:
-        rendered = render(templates, spec, letter.data, tuple(r.format for r in files))
+        rendered = render(templates, spec, letter.data, tuple(r.format for r in again))
     except LetterFormatError as exc:
         check.problems.append(f"cannot be rendered again: {exc}")
         return check
-    for row in files:
+    for row in again:
         if rendered.sha256(row.format) != row.sha256:
             check.problems.append(f"{row.format}: rendering the stored data again gives "
                                   "different bytes (the renderer has changed since, or the "

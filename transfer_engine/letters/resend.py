@@ -18,8 +18,9 @@ from transfer_engine.letters.notice_keys import letter_of_key
 from transfer_engine.outbox.queue import PlannedMessage, PlannedNotice, enqueue
 from transfer_engine.store.messages import Notice, OutboxMessage, OutboxStatus
 from transfer_engine.store.queries import audit, get_transfer
+from transfer_engine.store.register import Letter, LetterStatus
 
-__all__ = ["send_again"]
+__all__ = ["send_again", "send_letter_again"]
 
 
 def send_again(session: Session, ref: str, message_id: int, *, actor: str,
@@ -54,3 +55,25 @@ def send_again(session: Session, ref: str, message_id: int, *, actor: str,
                                  letter_id=message.letter_id),)), get_settings())
     audit(session, transfer, actor, "letter-resent",
           data={"message": message.id, "letter": letter, "recipient": message.recipient_ref})
+
+
+def send_letter_again(session: Session, ref: str, letter_id: int, *, actor: str,
+                      today: date) -> int:
+    """Deliver issued letter ``letter_id`` again (the same letter, not a new one): a copy of
+    the last message that delivered it. Returns the id of that message."""
+    transfer = get_transfer(session, ref)
+    letter = session.get(Letter, letter_id)
+    if letter is None or letter.transfer_id != transfer.id:
+        raise NotFoundError(f"{transfer.ref} has no issued letter {letter_id}")
+    label = letter.reference or f"letter {letter_id}"
+    if letter.status != LetterStatus.issued:
+        newer = f" by letter {letter.superseded_by_id}" if letter.superseded_by_id else ""
+        raise ValidationError(f"{label} is {letter.status.value}{newer}; send the letter in "
+                              "force instead")
+    message = session.exec(select(OutboxMessage).where(OutboxMessage.letter_id == letter_id)
+                           .order_by(col(OutboxMessage.id).desc())).first()
+    if message is None or message.id is None:
+        raise ValidationError(f"{label} was never handed to the outbox (it was not sent by "
+                              "email); download its PDF and send it by hand")
+    send_again(session, ref, message.id, actor=actor, today=today)
+    return message.id

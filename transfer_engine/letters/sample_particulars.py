@@ -29,7 +29,7 @@ from transfer_engine.store.people import Employee, Representative
 from transfer_engine.store.queries import key_dates_of
 from transfer_engine.store.transfers import Transfer
 
-__all__ = ["SEED_FACTS", "fill_synthetic"]
+__all__ = ["SEED_FACTS", "fill_synthetic", "synthetic_eli"]
 
 #: What the council reports say about each seed transfer (the reasons quote their sections).
 SEED_FACTS: dict[str, dict[str, Any]] = {
@@ -72,6 +72,7 @@ def _sample_facts(transfer: Transfer, transfer_date: date | None) -> dict[str, A
     facts.update({
         "transferor_measures": [],
         "transferee_measures": [],
+        "transferee_own_measures": [],
         "pension_note": "(Sample data.) The new employer will offer membership of the Local "
                         "Government Pension Scheme, so members may keep contributing to it.",
         "agency_workers": "(Sample data.) No agency workers are working temporarily in the "
@@ -111,7 +112,52 @@ def _sample_employee(employee: Employee, transfer_date: date | None) -> dict[str
         "hours": str((Decimal("37") * employee.fte).normalize()),
         "pension_scheme": "Local Government Pension Scheme (sample)",
         "workplace": "the service's usual office (sample)",
-        "disciplinary": [], "grievances": [], "claims": [],
+    }
+
+
+def synthetic_eli(employee_ref: str, fte: Decimal, transfer_date: date | None,
+                  weekly_pay: Decimal | None = None) -> dict[str, Any]:
+    """Made-up ELI particulars (reg 11(2)(b)-(e)) for a synthetic employee, each labelled as
+    sample data; the same reference always gives the same particulars."""
+    number = sum(ord(c) for c in employee_ref)
+    when = transfer_date or date(2023, 1, 1)
+    start = when - timedelta(days=365 * (2 + number % 12) + number % 200)
+    hours = (Decimal("37") * fte).quantize(Decimal("0.01"))
+    scale = f"Grade {4 + number % 6}, spinal point {10 + number % 20} (sample)"
+    if weekly_pay is not None:
+        scale += f": £{(weekly_pay * 52).quantize(Decimal('0.01')):,} a year"
+    return {
+        "start_date": start,
+        # Some sample employees bring continuous service from an earlier public employer.
+        "continuous_start": start - timedelta(days=365 * (number % 3)),
+        "pay_scale": scale,
+        "pay_interval": "monthly",
+        "weekly_hours": hours,
+        "normal_working_hours": "(sample) Monday to Friday, 9am to 5pm, pro rata; flexible "
+                                "working scheme",
+        "holiday_entitlement": "(sample) 26 days a year rising to 31 after 5 years' service, "
+                               "plus bank holidays, pro rata",
+        "holiday_pay": "(sample) normal pay, including regular overtime and allowances",
+        "sick_pay": "(sample) Green Book scheme: up to 6 months' full and 6 months' half pay "
+                    "after 5 years' service",
+        "other_paid_leave": "(sample) maternity, paternity, adoption and compassionate leave "
+                            "under the Green Book",
+        "pension": "(sample) Local Government Pension Scheme member",
+        "other_benefits": "(sample) none beyond those stated",
+        "notice_by_employer": "(sample) one week for each complete year of service, at least "
+                              "4 weeks and at most 12",
+        "notice_by_employee": "(sample) 4 weeks",
+        "contract_term": "(sample) permanent",
+        "probation": "(sample) 6 months, completed",
+        "place_of_work": "(sample) the service's usual office, Northamptonshire",
+        "work_outside_uk": "(sample) none",
+        "training_entitlement": "(sample) 5 days' paid training a year",
+        "required_training": "(sample) safeguarding and data protection, paid by the employer",
+        "disciplinary": "(sample) none",
+        "grievances": "(sample) none",
+        "claims": "(sample) none brought or expected",
+        "collective_agreements": "(sample) National Joint Council for Local Government Services "
+                                 "(Green Book), as incorporated into contracts",
     }
 
 
@@ -144,6 +190,14 @@ def fill_synthetic(session: Session, transfer: Transfer, *, actor: str) -> None:
             # The ELI schedule must state age (reg 11(2)(a)); made up, like the employee.
             number = sum(ord(c) for c in employee.employee_ref)
             employee.date_of_birth = date(1962 + number % 38, 1 + number % 12, 1 + number % 28)
+            session.add(employee)
+        if employee.synthetic:
+            # The rest of the ELI (reg 11(2)(b)-(e)), where the staff list left it out.
+            made_up = synthetic_eli(employee.employee_ref, employee.fte, transfer_date,
+                                    employee.weekly_pay)
+            for column, value in made_up.items():
+                if getattr(employee, column) is None:
+                    setattr(employee, column, value)
             session.add(employee)
     for rep in session.exec(select(Representative)
                             .where(Representative.transfer_id == tid)).all():

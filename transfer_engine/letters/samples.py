@@ -48,6 +48,7 @@ def _sender() -> SimpleNamespace:
                     "Northampton NN1 1ED"],
         "signatory_name": "Alex Example",
         "signatory_title": "Head of HR Business Partnering",
+        "role": "transferor",
     })
 
 
@@ -104,6 +105,9 @@ def employee_context(index: int, *, seed: int = 2006, measures: int = 2) -> dict
     return {
         "letter_date": date(2026, 1, 12),
         "synthetic": True,
+        # The letter's own reference, as issuing numbers it (letters/references.py).
+        "letter": SimpleNamespace(name="employee-notification",
+                                  reference=f"SCC-ECT/EN/{index % 10000:04d}"),
         "sender": _sender(),
         "transfer": _transfer(measures),
         "employee": SimpleNamespace(**{
@@ -129,6 +133,7 @@ def representative_context(*, measures: int = 3) -> dict[str, Any]:
     return {
         "letter_date": date(2026, 1, 5),
         "synthetic": True,
+        "letter": SimpleNamespace(name="reg13-information", reference="SCC-ECT/R13/0001"),
         "sender": _sender(),
         "transfer": _transfer(measures),
         "representative": SimpleNamespace(**{

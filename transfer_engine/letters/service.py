@@ -23,6 +23,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from transfer_engine.config import Settings, get_settings
@@ -32,24 +33,33 @@ from transfer_engine.letters.compose import ComposedLetter, compose, resolve
 from transfer_engine.letters.context import iter_recipients, load_facts
 from transfer_engine.letters.document import LetterDocument
 from transfer_engine.letters.gaps import Gaps
-from transfer_engine.letters.issue import IssueReport, issue_letters, nobody_receives
+from transfer_engine.letters.issue import (
+    IssueReport,
+    issue_letters,
+    nobody_receives,
+    overridden_data,
+)
+from transfer_engine.letters.issue_check import IssueCheck, check_issue
 from transfer_engine.letters.orphans import find_orphans
 from transfer_engine.letters.owed import LETTER_AUDIENCE, issue_now, issue_pending, pending
 from transfer_engine.letters.owed import IssueReport as OwedLettersReport
 from transfer_engine.letters.particulars import import_particulars, particulars_file_hint
 from transfer_engine.letters.preflight import LetterReadiness, check_transfer, preflight
+from transfer_engine.letters.references import predicted_reference
 from transfer_engine.letters.refusal import LetterDataError
 from transfer_engine.letters.register import FORMATS, VerifyReport, file_sha256
 from transfer_engine.letters.register import verify as verify_register
-from transfer_engine.letters.resend import send_again
-from transfer_engine.store.messages import OutboxMessage
+from transfer_engine.letters.resend import send_again, send_letter_again
+from transfer_engine.store.database import read_session
+from transfer_engine.store.messages import NoticeKind, OutboxMessage
 from transfer_engine.store.queries import audit, definition_of, get_transfer
-from transfer_engine.store.register import Letter, LetterFile
+from transfer_engine.store.register import Letter, LetterFile, LetterStatus
 from transfer_engine.store.transfers import Transfer
 
 __all__ = [
     "LETTER_AUDIENCE",
     "Gaps",
+    "IssueCheck",
     "IssueReport",
     "IssuedLetter",
     "LetterDataError",
@@ -58,6 +68,7 @@ __all__ = [
     "OwedLettersReport",
     "RecipientChoice",
     "VerifyReport",
+    "check_issue",
     "check_transfer",
     "import_particulars",
     "issue_letters",
@@ -71,7 +82,9 @@ __all__ = [
     "preview_file",
     "preview_letter",
     "recipients",
+    "reissue_letter",
     "send_again",
+    "send_letter_again",
     "state_letter_title",
     "state_letters",
     "verify",
@@ -113,7 +126,11 @@ def _compose_one(session: Session, ref: str, letter: str, recipient: str | None,
         raise NotFoundError(f"{ref}: {letter} does not go to {who} (it goes to "
                             f"{spec.recipients})",
                             next_step=NextStep(Action.list_recipients, ref=ref, letter=letter))
-    return compose(session, facts, spec, templates, [found], letter_date=today, gaps=gaps)[0]
+    # The reference it would be issued with (or holds already), so that a preview of a letter
+    # whose data is complete is the letter issued, number and all.
+    reference = predicted_reference(session, facts, spec, found)
+    return compose(session, facts, spec, templates, [found], letter_date=today, gaps=gaps,
+                   references=lambda _: reference)[0]
 
 
 def preview(session: Session, ref: str, letter: str, recipient: str | None = None, *,
@@ -149,6 +166,7 @@ class LetterPreview:
     recipient_label: str
     subject: str
     gaps: tuple[tuple[str, str], ...]   # (field, where it is recorded): what stops issuing
+    sender: str = ""                    # the slug of the organisation the letter is from
 
     @property
     def can_issue(self) -> bool:
@@ -164,7 +182,8 @@ def preview_letter(session: Session, ref: str, letter: str, recipient: str | Non
         letter=composed.spec.name, title=composed.spec.title,
         recipient_ref=composed.recipient.about or composed.recipient.ref,
         recipient_label=composed.recipient.label, subject=document.subject,
-        gaps=tuple((f, particulars_file_hint(f)) for f in composed.missing))
+        gaps=tuple((f, particulars_file_hint(f)) for f in composed.missing),
+        sender=str(composed.data.get("sender", {}).get("slug", "")))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,13 +210,15 @@ def state_letters(session: Session, ref: str) -> list[str]:
 
 
 def issue_state_letter(session: Session, ref: str, letter: str, *, actor: str, today: date,
-                       settings: Settings | None = None) -> int:
+                       settings: Settings | None = None,
+                       override_reason: str | None = None) -> int:
     """Issue a state's letter now, as entering the state does; how many messages it queued.
 
     The same path as the state's own issue (:mod:`transfer_engine.letters.owed`), so a letter
     issued by hand and an automatic one are indistinguishable, and a letter is decided at most
     once a day. Unlike the automatic path, which alerts the HR owner, a letter that cannot be
-    made for someone is refused here, naming the recipients and fields, and nothing is written.
+    made for someone is refused here, naming the recipients and fields, and nothing is written;
+    so is one that makes no sense as it stands, unless ``override_reason`` covers it (audited).
     """
     if letter not in LETTER_AUDIENCE:
         raise ValidationError(f"{letter} is not sent automatically; download it and send it "
@@ -206,19 +227,21 @@ def issue_state_letter(session: Session, ref: str, letter: str, *, actor: str, t
     spec, templates = resolve(facts, letter)
     outcome = preflight(session, facts, spec, templates, today=today, wanted=None,
                         reissue=False, withhold=True)
-    if outcome.problems:
-        raise LetterDataError(letter, ref, outcome.problems, outcome.failed)
+    overridden = outcome.settle(letter, ref, override_reason)
     if not outcome.to_issue and not outcome.already:
         raise ValidationError(nobody_receives(spec, ref, None))
     written = issue_now(session, facts.transfer, [letter], today, settings or get_settings(),
-                        actor=actor)
-    if not written:
-        raise ValidationError(f"{letter} was already issued today; to send one recipient a "
-                              "copy, use “Send again”")
-    count = len(session.exec(select(OutboxMessage.id)
-                             .where(col(OutboxMessage.notice_id).in_(written))).all())
+                        actor=actor, override_reason=override_reason)
+    # Only letters count: an alert to HR (the letter could not be made) is not an issue.
+    count = len(session.exec(select(OutboxMessage.id).where(
+        col(OutboxMessage.notice_id).in_(written),
+        OutboxMessage.kind == NoticeKind.letter)).all())
+    if not count:
+        raise ValidationError(f"{letter} was not issued: everyone it goes to holds it already; "
+                              "to send one recipient a copy, use “Send again”")
     audit(session, facts.transfer, actor, "letter-issued",
-          data={"letter": letter, "recipients": count})
+          data={"letter": letter, "recipients": count,
+                **overridden_data(overridden, override_reason)})
     return count
 
 
@@ -244,6 +267,8 @@ class IssuedLetter:
     supersedes_id: int | None
     superseded_by_id: int | None
     files: dict[str, str]          # format -> sha256
+    reference: str | None = None   # "LD-NCT/R13/0001", as printed on the letter
+    reissue_reason: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "letter": self.letter, "recipient_ref": self.recipient_ref,
@@ -251,7 +276,29 @@ class IssuedLetter:
                 "status": self.status, "letter_date": self.letter_date.isoformat(),
                 "issued_at": self.issued_at.isoformat(), "issued_by": self.issued_by,
                 "template_version": self.template_version, "supersedes": self.supersedes_id,
-                "superseded_by": self.superseded_by_id, "sha256": self.files}
+                "superseded_by": self.superseded_by_id, "sha256": self.files,
+                "reference": self.reference, "reissue_reason": self.reissue_reason}
+
+
+def reissue_letter(ref: str, letter_id: int, *, reason: str | None, actor: str,
+                   today: date | None = None, engine: Engine | None = None,
+                   settings: Settings | None = None,
+                   override_reason: str | None = None) -> IssueReport:
+    """Issue a new letter in place of issued letter ``letter_id``, to the same recipient: it
+    supersedes the old one, says which letter it replaces, and keeps ``reason`` (required) in
+    the register and the audit log."""
+    with read_session(engine) as session:
+        transfer = get_transfer(session, ref)
+        old = session.get(Letter, letter_id)
+        if old is None or old.transfer_id != transfer.id:
+            raise NotFoundError(f"{ref} has no issued letter {letter_id}")
+        if old.status != LetterStatus.issued:
+            raise ValidationError(f"{old.reference or f'letter {letter_id}'} has been "
+                                  f"{old.status.value} already; reissue the letter in force")
+        name, who = old.letter, old.about_ref or old.recipient_ref
+    return issue_letters(ref, name, actor=actor, today=today, recipients=[who], reissue=True,
+                         reissue_reason=reason, engine=engine, settings=settings,
+                         override_reason=override_reason)
 
 
 def issued_letters(session: Session, ref: str, *, letter: str | None = None,
@@ -277,7 +324,8 @@ def issued_letters(session: Session, ref: str, *, letter: str | None = None,
         recipient=r.recipient_label, edition=r.edition, status=r.status.value,
         letter_date=r.letter_date, issued_at=r.issued_at, issued_by=r.issued_by,
         template_version=r.template_version, supersedes_id=r.supersedes_id,
-        superseded_by_id=r.superseded_by_id, files=files.get(r.id or 0, {})) for r in rows]
+        superseded_by_id=r.superseded_by_id, files=files.get(r.id or 0, {}),
+        reference=r.reference, reissue_reason=r.reissue_reason) for r in rows]
 
 
 def issued_file(session: Session, letter_id: int, fmt: str = "pdf",

@@ -8,6 +8,7 @@ underlined and tables as aligned label/value pairs. It keeps full Unicode (UTF-8
 from __future__ import annotations
 
 import textwrap
+from functools import lru_cache
 
 from transfer_engine.letters.document import (
     LINE_BREAK,
@@ -35,11 +36,18 @@ def _fill(runs: Inline, width: int, first: str = "", rest: str = "") -> list[str
         if _fits(part, width - len(indent)):
             lines.append(indent + part)  # what textwrap would give, without its cost
             continue
-        lines.extend(textwrap.wrap(
-            part, width, initial_indent=indent, subsequent_indent=rest,
-            break_long_words=False, break_on_hyphens=False,
-        ) or [rest.rstrip()])
+        lines.extend(_wrap(part, width, indent, rest))
     return lines
+
+
+@lru_cache(maxsize=2_048)
+def _wrap(part: str, width: int, indent: str, rest: str) -> tuple[str, ...]:
+    # Bounded memo: a mail merge wraps the same paragraphs for every recipient, and textwrap
+    # was the plain-text renderer's main cost.
+    return tuple(textwrap.wrap(
+        part, width, initial_indent=indent, subsequent_indent=rest,
+        break_long_words=False, break_on_hyphens=False,
+    ) or [rest.rstrip()])
 
 
 _ODD_SPACE = frozenset("\t\n\x0b\x0c\r")

@@ -15,8 +15,7 @@ from sqlmodel import Session, select
 from transfer_engine.engine.create import create_transfer, parse_transfer_create
 from transfer_engine.engine.inputs import EmployeeRow, RepresentativeCreate
 from transfer_engine.engine.staff import _add_representative, store_employees
-from transfer_engine.letters.sample_particulars import fill_synthetic
-from transfer_engine.rules.schools import employer_change
+from transfer_engine.letters.sample_particulars import fill_synthetic, synthetic_eli
 from transfer_engine.store.database import write_session
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.queries import audit, get_organisation, get_transfer
@@ -56,11 +55,13 @@ def _staff_rows(seed: SeedSpec, prefix: str) -> list[EmployeeRow]:
         for _ in range(int(group.get("count", 1))):
             number += 1
             ref = f"{prefix.upper()}-{number:03d}"
+            fte, pay = Decimal(str(group["fte"])), Decimal(str(group["weekly_pay"]))
             rows.append(EmployeeRow(
                 employee_ref=ref, full_name=f"Sample Employee {ref}",
                 email=f"sample.{ref.lower()}@example.org", role=group["role"],
-                fte=Decimal(str(group["fte"])), weekly_pay=Decimal(str(group["weekly_pay"])),
-                in_scope=bool(group.get("in_scope", True)),
+                fte=fte, weekly_pay=pay, in_scope=bool(group.get("in_scope", True)),
+                # The rest of the ELI (reg 11(2)), made up and labelled "(sample)".
+                **synthetic_eli(ref, fte, seed.key_dates.get("transfer"), pay),
             ))
     return rows
 
@@ -122,23 +123,19 @@ def _create_children(seed: SeedSpec, engine: Engine | None, created: list[str]) 
     child_workflow = library().get(seed.children_workflow)
     for child in seed.children:
         with write_session(engine) as session:
-            transferor = get_organisation(session, seed.transferor)
             school = get_organisation(session, child.transferee)
-            maintaining = (session.get(Organisation, school.maintaining_authority_id)
-                           if school.maintaining_authority_id else None)
-            change = employer_change(transferor, school, maintaining)
-            employer = maintaining if change.regime.value == "COSOP" and maintaining else school
+        # No regime is given: the school's type decides it when the transfer is created, as
+        # for a transfer created any other way (engine.create.settle_regime).
         values = {
             "ref": child.ref, "title": child.title or f"ACSWs into {school.name}",
-            "workflow_id": child_workflow.id, "regime": change.regime,
-            "regime_reason": change.reason, "transferor": seed.transferor,
-            "transferee": employer.slug,
+            "workflow_id": child_workflow.id, "transferor": seed.transferor,
+            "transferee": school.slug,
             "key_dates": {k: v for k, v in seed.key_dates.items()
                           if k in child_workflow.key_dates},
             "parent": seed.ref, "hr_owner": seed.hr_owner,
             "escalation_contact": seed.escalation_contact, "sample_data": True,
         }
-        _create(child.ref, values, engine)
+        regime = _create(child.ref, values, engine).regime
         created.append(child.ref)
         prefix = f"acsw{child.transferee.split('-')[-1]}"
         store_employees(child.ref, _staff_rows(seed, prefix), actor=ACTOR, replace=False,
@@ -147,4 +144,4 @@ def _create_children(seed: SeedSpec, engine: Engine | None, created: list[str]) 
             _representatives(session, child.ref, seed)
             fill_synthetic(session, get_transfer(session, child.ref), actor=ACTOR)
             audit(session, None, ACTOR, "demo-child", data={"child": child.ref,
-                                                            "regime": change.regime.value})
+                                                            "regime": regime.value})

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import make_url, update
+from sqlalchemy import delete, make_url, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -25,7 +25,9 @@ from transfer_engine.config import get_settings
 from transfer_engine.errors import ConfigurationError, ValidationError
 from transfer_engine.ops.scheduler import LAST_DAY, zone
 from transfer_engine.outbox.recovery import BACKUP_TAKEN, hold_after_restore
+from transfer_engine.rules.eli import ELI_COLUMNS
 from transfer_engine.store.database import get_engine, head_revision, write_session
+from transfer_engine.store.liability import EliChange
 from transfer_engine.store.messages import OutboxMessage
 from transfer_engine.store.people import Employee
 from transfer_engine.store.queries import audit, definition_of, key_dates_of
@@ -33,6 +35,8 @@ from transfer_engine.store.register import Letter, LetterFile, LetterParticulars
 from transfer_engine.store.transfers import Transfer
 
 PURGED_NAME = "(personal data purged)"
+#: What stays of an employee's ELI after the purge, so that the history still adds up.
+_KEPT = {"employee_ref", "full_name", "role", "weekly_pay"}
 
 
 def _sqlite_path(engine: Engine) -> Path:
@@ -207,7 +211,13 @@ def purge_personal_data(*, retention_days: int, today: date | None = None, actor
                 employee.email = None
                 employee.date_of_birth = None
                 employee.weekly_pay = Decimal("0")
+                # The rest of the ELI (reg 11(2)) is personal data too; the role stays.
+                for column in ELI_COLUMNS:
+                    if column not in _KEPT:
+                        setattr(employee, column, None)
                 session.add(employee)
+            # Changes notified under reg 11(5) hold the values that changed.
+            session.execute(delete(EliChange).where(col(EliChange.transfer_id) == transfer.id))
             letters = _purge_letters(session, transfer, get_settings().letters_dir)
             audit(session, transfer, actor, "personal-data-purged", data={
                 "employees": len(employees), "letters": letters,

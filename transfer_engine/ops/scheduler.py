@@ -8,6 +8,8 @@ part, and in service nothing planned for a day goes out before its send time.
 
 Each sweep:
 
+0. issues the letters owed by transitions (:mod:`transfer_engine.letters.owed`) first, since a
+   letter can complete a step (its evidence) and so change which notices are due;
 1. decides the notices due by its day (:mod:`transfer_engine.notices.planner`) and writes them with
    outbox messages in one transaction; a notice already decided is skipped by its key;
 2. remembers the day it swept, and says so in the log when days were missed (what was missed
@@ -41,6 +43,7 @@ from sqlmodel import Session, select
 from transfer_engine.config import Settings, get_settings
 from transfer_engine.dates.clock import utcnow
 from transfer_engine.errors import ConfigurationError, TransferEngineError
+from transfer_engine.letters.issue_jobs import run_waiting_jobs
 from transfer_engine.letters.orphans import sweep_orphans
 from transfer_engine.letters.owed import IssuedLetter, issue_pending, pending
 from transfer_engine.notices.planner import due_digests, due_escalations, due_reminders
@@ -230,6 +233,13 @@ def sweep(*, as_of: date | None = None, dry_run: bool = False, engine: Engine | 
                     "planned_for": row.planned_for.isoformat(), "status": row.status.value})
         return report
 
+    # Letters first: state letters owed by transitions whose caller did not issue them (see
+    # state_letters), and letters issued in the background whose process stopped before the
+    # end (web, API). A letter can be a step's evidence and complete it, so the notices are
+    # decided after: a reminder of a step its own letter has just done would only be cancelled.
+    issued = issue_pending(engine, settings=settings, stop=stop)
+    report.letters, report.errors = issued.issued, report.errors + issued.errors
+    run_waiting_jobs(engine, settings)
     with write_session(engine) as session:
         forward = _check_clock(session, clock, report, settings.catch_up_days)
         planned = plan(session, clock.day, settings, report) if forward else []
@@ -258,9 +268,6 @@ def sweep(*, as_of: date | None = None, dry_run: bool = False, engine: Engine | 
                 log.exception("could not record notice %s; it will be tried at the next sweep",
                               notice.key)
                 report.errors.append(f"{notice.key}: {exc}")
-    # State letters owed by transitions whose caller did not issue them (see state_letters).
-    issued = issue_pending(engine, settings=settings, stop=stop)
-    report.letters, report.errors = issued.issued, report.errors + issued.errors
     _sweep_letter_files(engine, settings, report)
     backend = backend or backend_from_settings(settings)
     delivery = deliver_due(backend, today=clock.today, due_by=clock.day, engine=engine,

@@ -53,6 +53,7 @@ from transfer_engine.outbox.queue import address_problem
 from transfer_engine.outbox.recovery import RELEASE_ONCE_CHECKED, recover_in_doubt, worker_id
 from transfer_engine.store.database import write_session
 from transfer_engine.store.messages import Notice, NoticeKind, OutboxMessage, OutboxStatus
+from transfer_engine.store.queries import definition_of
 from transfer_engine.store.transfers import StepInstance, Transfer
 
 log = logging.getLogger("transfer_engine.outbox.worker")
@@ -102,6 +103,9 @@ def _not_relevant(session: Session, row: OutboxMessage, notice: Notice | None) -
         return f"transfer {notice.transfer_ref} no longer exists"
     if notice.kind not in (NoticeKind.reminder, NoticeKind.escalation):
         return None
+    state = definition_of(transfer, session).states.get(transfer.state)
+    if state is not None and state.final:  # cancelled or closed: nothing is due any more
+        return f"{notice.transfer_ref} is {state.label.lower()}"
     step = session.exec(select(StepInstance).where(
         StepInstance.transfer_id == notice.transfer_id,
         StepInstance.step_id == notice.step_id)).first()

@@ -28,6 +28,7 @@ from transfer_engine.errors import (
     StepRef,
     TriggerRef,
 )
+from transfer_engine.rules.evidence import EvidenceFacts, checkable, judge, load_steps
 from transfer_engine.store.people import Employee, Representative
 from transfer_engine.store.transfers import KeyDate, StepInstance, Transfer
 from transfer_engine.workflow.definition import WorkflowDefinition
@@ -41,6 +42,7 @@ class StepView(Protocol):
     status: StepStatus
     due_date: date | None
     done_on: date | None
+    done_by: str | None
     legal_basis: str
 
 
@@ -49,6 +51,7 @@ class TransferView(Protocol):
     @property
     def id(self) -> int | None: ...
     ref: str
+    state: str
     regime: Regime
     regime_reason: str
 
@@ -68,16 +71,23 @@ class GuardContext:
 
     Counts and key dates are read only when a guard asks for them: most triggers need none,
     and every query saved is time saved on each committed transition.
+
+    ``today`` is the day the transfer is looked at (a demo's day); ``occurred_on`` the day the
+    action being recorded happened (today unless the person says otherwise). Whether something
+    was on time, or a key date had come, is judged on the day it happened: a decision minuted on
+    7 September and recorded on the 20th was taken on the 7th.
     """
 
     def __init__(self, connection: Connection, transfer: TransferView,
                  definition: WorkflowDefinition, steps: Mapping[str, StepView], today: date,
-                 note: str | None = None, completing: frozenset[str] = frozenset()) -> None:
+                 note: str | None = None, completing: frozenset[str] = frozenset(),
+                 occurred_on: date | None = None) -> None:
         self.connection = connection
         self.transfer = transfer
         self.definition = definition
         self.steps = steps
         self.today = today
+        self.occurred_on = occurred_on or today
         self.note = note
         self.completing = completing
 
@@ -95,7 +105,24 @@ class GuardContext:
         return self.connection.execute(_REPRESENTATIVES,
                                        {"transfer_id": self.transfer.id}).scalar_one()
 
-    def step_ref(self, step_id: str) -> StepRef:
+    @cached_property
+    def evidence(self) -> EvidenceFacts:
+        """The records step evidence is judged on (read only if a guard needs them)."""
+        assert self.transfer.id is not None
+        return EvidenceFacts(self.connection, self.transfer.id,
+                             load_steps(self.connection, self.transfer.id))
+
+    def lacks_evidence(self, step_id: str) -> str:
+        """What a step recorded as done lacks of its evidence now (empty: nothing, or it was
+        overridden with a written reason): guards read evidence, not only a done flag."""
+        spec = self.definition.steps.get(step_id)
+        row = self.evidence.steps.get(step_id)
+        if spec is None or row is None or not checkable(spec) or row.override_reason:
+            return ""
+        judgement = judge(self.evidence, spec, row)
+        return "" if judgement.holds else judgement.missing
+
+    def step_ref(self, step_id: str, missing: str = "") -> StepRef:
         """The step as a guard failure names it: title, deadline and what completes it."""
         spec = self.definition.steps.get(step_id)
         step = self.steps.get(step_id)
@@ -106,7 +133,8 @@ class GuardContext:
             due_rule=rule.due.text if rule else "",
             completed_by=tuple(TriggerRef(t.name, t.label)
                                for t in self.definition.triggers.values()
-                               if step_id in t.completes))
+                               if step_id in t.completes),
+            missing=missing)
 
 
 # The guard itself: None when it holds, else a failure whose guard name and overridability
@@ -158,22 +186,31 @@ def _date_reached(ctx: GuardContext, key: str) -> GuardFailure | None:
     when = ctx.key_dates.get(key)
     if when is None:
         return _key_date_missing(ctx, key)
-    if ctx.today >= when:
+    if ctx.occurred_on >= when:
         return None
     spec = ctx.definition.key_dates.get(key)
     return _failure(GuardKind.date_not_reached, Action.wait_for_date, key_date=key,
                     key_date_label=spec.label if spec else key, key_date_value=when,
-                    days_to_go=(when - ctx.today).days)
+                    days_to_go=(when - ctx.occurred_on).days,
+                    judged_on=ctx.occurred_on if ctx.occurred_on != ctx.today else None)
 
 
-def _open_steps(ctx: GuardContext, step_ids: Iterable[str]) -> list[str]:
-    missing = []
+def _open_steps(ctx: GuardContext, step_ids: Iterable[str]) -> dict[str, str]:
+    """The steps not done, each with what its evidence lacks when that is known: one still
+    open, or one recorded as done whose evidence no longer holds."""
+    missing: dict[str, str] = {}
     for step_id in step_ids:
         step = ctx.steps.get(step_id)
         if step is None or step.status == StepStatus.not_applicable:
             continue
         if step.status != StepStatus.done and step_id not in ctx.completing:
-            missing.append(step_id)
+            spec = ctx.definition.steps.get(step_id)
+            row = ctx.evidence.steps.get(step_id) if spec and checkable(spec) else None
+            missing[step_id] = (row.evidence_missing or "") if row is not None else ""
+        elif step.status == StepStatus.done:
+            lacking = ctx.lacks_evidence(step_id)
+            if lacking:
+                missing[step_id] = lacking
     return missing
 
 
@@ -181,9 +218,9 @@ def _basis(ctx: GuardContext, step_ids: Iterable[str]) -> str:
     return "; ".join(dict.fromkeys(ctx.steps[s].legal_basis for s in step_ids if s in ctx.steps))
 
 
-def _steps_open(ctx: GuardContext, missing: list[str]) -> GuardFailure:
+def _steps_open(ctx: GuardContext, missing: Mapping[str, str]) -> GuardFailure:
     return _failure(GuardKind.steps_open, Action.complete_steps,
-                    steps=tuple(ctx.step_ref(s) for s in missing),
+                    steps=tuple(ctx.step_ref(s, why) for s, why in missing.items()),
                     legal_basis=_basis(ctx, missing))
 
 
@@ -211,7 +248,7 @@ def _on_time(ctx: GuardContext, step_id: str) -> GuardFailure | None:
     if step.status == StepStatus.done:
         done_on = step.done_on
     elif step_id in ctx.completing:
-        done_on = ctx.today
+        done_on = ctx.occurred_on
     else:
         done_on = None
     if done_on is not None and done_on <= step.due_date:
@@ -224,11 +261,25 @@ def _on_time(ctx: GuardContext, step_id: str) -> GuardFailure | None:
 
 @guard("representatives_recorded")
 def _representatives_recorded(ctx: GuardContext, _: None) -> GuardFailure | None:
-    direct = ctx.steps.get("inform_employees_directly")
-    if ctx.representatives or (direct is not None and direct.status != StepStatus.not_applicable):
+    # Without representatives, the employees are informed directly: under reg 13A (no election
+    # invited, thresholds met) or reg 13(11) (invited, none elected in a reasonable time). That
+    # only lets the trigger fire: informing is done when the information reached each of them
+    # (rules.evidence), never because this guard passed.
+    if ctx.representatives or ctx.evidence.direct_path:
         return None
     return _failure(GuardKind.no_representatives, Action.record_representatives,
                     legal_basis="TUPE reg 13(3), reg 14")
+
+
+@guard("representations_answered")
+def _representations_answered(ctx: GuardContext, _: None) -> GuardFailure | None:
+    # Reg 13(7): the consultation is not over while a representation waits for the reply.
+    waiting = ctx.evidence.unanswered
+    if not waiting:
+        return None
+    return _failure(GuardKind.representations_unanswered, Action.reply_to_representations,
+                    unanswered=len(waiting), reply_due=min(due for _, due in waiting),
+                    legal_basis="TUPE reg 13(7)")
 
 
 @guard("employees_recorded")

@@ -27,6 +27,14 @@ class TimelineEntry:
     done_on: date | None
     done_by: str | None
     note: str
+    owed_by: str | None = None  # transferor, transferee or each employer (the workflow says)
+    # Step evidence (rules.evidence): what shows it done; done without it by an override with
+    # a written reason; reopened because it stopped holding; what an open step still lacks.
+    evidence: str | None = None
+    overridden: bool = False
+    override_reason: str | None = None
+    reopened_reason: str | None = None
+    awaiting: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -53,6 +61,18 @@ def _note(step: StepInstance) -> str:
     return ""
 
 
+def _evidence(step: StepInstance) -> dict[str, Any]:
+    """The step's evidence as the timeline shows it. Summary lists (the dashboard) read steps
+    without these columns: nothing is shown for them there."""
+    done = step.status == StepStatus.done
+    override = getattr(step, "override_reason", None)
+    return {"evidence": getattr(step, "evidence_detail", None) if done else None,
+            "overridden": bool(override) and done,
+            "override_reason": override,
+            "reopened_reason": None if done else getattr(step, "reopened_reason", None),
+            "awaiting": None if done else getattr(step, "evidence_missing", None)}
+
+
 def entries(steps: list[StepInstance], today: date) -> list[TimelineEntry]:
     ordered = sorted(steps, key=lambda s: (s.due_date or date.max, s.position))
     out = []
@@ -65,7 +85,8 @@ def entries(steps: list[StepInstance], today: date) -> list[TimelineEntry]:
             status=step.status.value, due_date=step.due_date,
             working_due_date=step.working_due_date, days_left=days_left,
             late=is_late(step, today), done_on=step.done_on, done_by=step.done_by,
-            note=_note(step),
+            note=_note(step), owed_by=step.owed_by,
+            **_evidence(step),
         ))
     return out
 
@@ -76,6 +97,9 @@ def timeline(session: Session, ref: str, today: date | None = None) -> list[Time
 
 
 def next_deadline(session: Session, transfer: Transfer, today: date) -> TimelineEntry | None:
+    """The soonest open step; none once the transfer is closed or cancelled (it owes nothing)."""
+    if definition_of(transfer, session).states[transfer.state].final:
+        return None
     open_entries = [e for e in entries(list(steps_of(session, transfer).values()), today)
                     if e.status == StepStatus.open.value and e.due_date]
     return open_entries[0] if open_entries else None

@@ -238,6 +238,18 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
 
 
 @contextmanager
+def dry_run_session(engine: Engine | None = None) -> Iterator[Session]:
+    """:func:`write_session` that never commits: what a change would do, worked out by the very
+    code that makes it (a check page's preview), then rolled back, writing nothing."""
+    engine = _writer(engine or get_engine())
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+@contextmanager
 def write_connection(engine: Engine | None = None) -> Iterator[Connection]:
     """:func:`write_session` without the ORM, for the hot path of ``engine.advance``.
 

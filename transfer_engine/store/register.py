@@ -10,7 +10,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from transfer_engine.dates.clock import utcnow
@@ -55,6 +55,22 @@ class LetterTemplateVersion(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class LetterLogo(SQLModel, table=True):
+    """An organisation's letterhead logo (PNG or SVG), kept once by the SHA-256 of its bytes.
+
+    The organisation's particulars name it by that hash (``logo``, with ``logo_alt``), and so
+    does every letter's stored data: a letter re-rendered years later finds exactly the image it
+    was issued with, even after the organisation has changed its logo.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(unique=True)
+    media_type: str
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    stored_at: datetime = Field(default_factory=utcnow)
+    stored_by: str
+
+
 class LetterStatus(enum.StrEnum):
     issued = "issued"
     superseded = "superseded"
@@ -96,6 +112,18 @@ class Letter(SQLModel, table=True):
     status: LetterStatus = LetterStatus.issued
     supersedes_id: int | None = Field(default=None, foreign_key="letter.id")
     superseded_by_id: int | None = Field(default=None, foreign_key="letter.id")
+    # What typeset its PDF and wrote its DOCX (Typst, the letter program and the fonts, by
+    # hash; the DOCX writer's version): ``letters verify`` re-renders only letters made by the
+    # renderers in use now. None: issued before renderer versions were recorded.
+    renderer: str | None = None
+    # The human reference printed on the letter ("LD-NCT/R13/0001": the transfer's code, the
+    # letter's code, its number among that transfer's letters of that kind), the same in the
+    # register, the portal and any letter that supersedes it (letters/references.py). None:
+    # issued before references were numbered.
+    reference: str | None = Field(default=None, index=True, unique=True)
+    sequence: int | None = None
+    # Why HR issued this letter again in place of the one it supersedes (audited too).
+    reissue_reason: str | None = None
 
 
 class LetterFile(SQLModel, table=True):
@@ -111,3 +139,27 @@ class LetterFile(SQLModel, table=True):
     media_type: str
     sha256: str
     size: int
+
+
+class StepDocument(SQLModel, table=True):
+    """A document kept in the register as a step's evidence (a measures letter, minutes...).
+
+    Like a letter's files, the document is kept under the letters folder with its SHA-256 and
+    size; rows are only ever added. ``document_date`` is the date the document bears (the day
+    the step happened); ``attached_at`` when it was recorded.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    transfer_id: int = Field(index=True)
+    transfer_ref: str = Field(index=True)
+    step_id: str
+    description: str
+    filename: str
+    media_type: str
+    # Relative to the letters folder (TRANSFER_ENGINE_LETTERS_DIR).
+    path: str
+    sha256: str
+    size: int
+    document_date: date
+    attached_at: datetime = Field(default_factory=utcnow)
+    attached_by: str

@@ -7,10 +7,13 @@ module to see them.
 
 from transfer_engine.store import (  # noqa: F401  (imported for their tables)
     accounts,
+    issue_jobs,
+    liability,
     messages,
     organisations,
     people,
     register,
+    representations,
     transfers,
     workflows,
 )

@@ -35,6 +35,13 @@ class Transfer(SQLModel, table=True):
     hr_owner: str | None = None
     escalation_contact: str | None = None
     sample_data: bool = False
+    # Set when the regime recorded contradicts what the receiving school's type decides
+    # (rules.schools): what the type gives and the reason given for departing from it.
+    regime_warning: str | None = None
+    # Collective redundancies (TULRCA s.188): how many dismissals as redundant are proposed
+    # at one establishment within 90 days, and which establishment. None: none recorded.
+    proposed_dismissals: int | None = None
+    establishment: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -60,6 +67,8 @@ class StepInstance(SQLModel, table=True):
     step_id: str
     title: str
     legal_basis: str
+    # Which party owes it (transferor, transferee or each), from the workflow.
+    owed_by: str | None = None
     position: int = 0
     status: StepStatus = StepStatus.open
     # The date the law (or the workflow) sets, and the last working day on or before it.
@@ -71,6 +80,23 @@ class StepInstance(SQLModel, table=True):
     done_on: date | None = None
     done_by: str | None = None
     evidence: str | None = None
+    # Step evidence (see transfer_engine.rules.evidence). What completed the step ("reg13-
+    # information to 2 representatives, the last on 2022-09-16"), or, while it is open, what
+    # it still lacks after someone recorded it or after it was reopened.
+    evidence_detail: str | None = None
+    evidence_missing: str | None = None
+    # Who recorded it as done, and the day it happened, when its evidence was not all there yet
+    # (the reg 13 letters still to be issued, say): it is done once the evidence is.
+    recorded_on: date | None = None
+    recorded_by: str | None = None
+    # Done without its evidence, by a person who gave a written reason (audited).
+    override_reason: str | None = None
+    overridden_by: str | None = None
+    overridden_at: datetime | None = None
+    # Done once, then its evidence stopped holding (a representative recorded after informing,
+    # an employee added after the ELI): why, and when it was reopened.
+    reopened_reason: str | None = None
+    reopened_at: datetime | None = None
 
 
 class AuditEntry(SQLModel, table=True):

@@ -1,5 +1,5 @@
-"""The representatives' portal: the notices a union representative may read, and their
-acknowledgement.
+"""The representatives' portal: the notices a union representative may read, their
+acknowledgement, the letter as issued (its document and its PDF), and representations on it.
 
 A representative sees the notices addressed to a representative of their union at an employer
 they are linked to (a :class:`~transfer_engine.store.accounts.UnionRepLink`), on transfers
@@ -7,21 +7,31 @@ where that union is recorded as *recognised* for that employer's staff (reg 13(3
 is never shown if the outbox withheld it, or if its text names an employee of the transfer (a
 second check: representatives are told numbers, never people).
 
-The web app and the API pass the signed-in person as a :class:`Reader`: their user id, and how
-the audit log names them.
+The web app and the API pass the signed-in person as a :class:`Reader`: their user id, their
+name, and how the audit log names them.
+
+A representative may write a representation on a notice they can read (reg 13(6)-(7)); the rule
+that decides what they can read is the only gate, so they can never answer another union's or
+another employer's notice (:mod:`transfer_engine.engine.representations` records it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
+from transfer_engine.config import Settings
 from transfer_engine.domain import RepresentativeKind
+from transfer_engine.engine import representations
 from transfer_engine.errors import NotFoundError
+from transfer_engine.letters.document import LetterDocument
+from transfer_engine.letters.issued import issued_document
 from transfer_engine.letters.notice_keys import letter_of_key
+from transfer_engine.letters.service import issued_file
 from transfer_engine.store.accounts import UnionRepLink, User
 from transfer_engine.store.messages import (
     Notice,
@@ -32,11 +42,15 @@ from transfer_engine.store.messages import (
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.people import Employee, Representative
 from transfer_engine.store.queries import audit
+from transfer_engine.store.register import Letter
+from transfer_engine.store.representations import Representation
 from transfer_engine.store.transfers import Transfer
+from transfer_engine.views.representations import RepresentationView, on_notice
 from transfer_engine.views.sent_messages import STATUS_LABELS
 
-__all__ = ["PortalNotice", "Reader", "acknowledge", "notice_for_rep", "notices_for_rep",
-           "recognised_representatives"]
+__all__ = ["PortalNotice", "Reader", "acknowledge", "notice_document", "notice_for_rep",
+           "notice_pdf", "notice_representations", "notices_for_rep",
+           "recognised_representatives", "represent"]
 
 
 class Reader(Protocol):
@@ -50,6 +64,11 @@ class Reader(Protocol):
     @property
     def actor(self) -> str:
         """How the audit log names them."""
+        ...
+
+    @property
+    def display_name(self) -> str:
+        """Their name, as shown beside what they write."""
         ...
 
 
@@ -71,6 +90,13 @@ class PortalNotice:
     sent_at: datetime | None
     acknowledged_at: datetime | None
     acknowledged_by: str | None
+    # The register entry this notice delivers (its document and PDF), when it is a letter;
+    # and on whose behalf it was sent: the representative record and the employer.
+    letter_id: int | None = None
+    representative_id: int = 0
+    organisation_id: int = 0
+    # The letter's reference, as printed on it and kept in the register ("LD-NCT/R13/0001").
+    reference: str | None = None
 
     @property
     def is_reg13(self) -> bool:
@@ -84,7 +110,8 @@ class PortalNotice:
                 "delivery": self.delivery,
                 "sent_at": self.sent_at.isoformat() if self.sent_at else None,
                 "acknowledged_at": (self.acknowledged_at.isoformat()
-                                    if self.acknowledged_at else None)}
+                                    if self.acknowledged_at else None),
+                "letter_id": self.letter_id, "reference": self.reference}
 
 
 def _names_anyone(body: str, employees: list[Employee]) -> bool:
@@ -136,6 +163,8 @@ def _portal_rows(session: Session, reader: Reader,
         col(NoticeAcknowledgement.outbox_message_id).in_([m.id for m, _ in rows]))).all()}
     ack_users = {u.id: u.display_name for u in session.exec(select(User).where(
         col(User.id).in_([a.user_id for a in acks.values()]))).all()}
+    references = dict(session.exec(select(Letter.id, Letter.reference).where(
+        col(Letter.id).in_([m.letter_id for m, _ in rows if m.letter_id]))).all())
     notices = []
     staff_cache: dict[int, list[Employee]] = {}
     for message, notice in rows:
@@ -159,7 +188,10 @@ def _portal_rows(session: Session, reader: Reader,
             letter=letter_of_key(notice.key), subject=message.subject, body=message.body,
             issued_on=notice.planned_for, delivery=sent, sent_at=message.sent_at,
             acknowledged_at=ack.acknowledged_at if ack else None,
-            acknowledged_by=ack_users.get(ack.user_id) if ack else None))
+            acknowledged_by=ack_users.get(ack.user_id) if ack else None,
+            letter_id=message.letter_id, representative_id=rep.id or 0,
+            organisation_id=rep.organisation_id,
+            reference=references.get(message.letter_id) if message.letter_id else None))
     return notices
 
 
@@ -192,3 +224,40 @@ def acknowledge(session: Session, reader: Reader, message_id: int) -> PortalNoti
             "employer": notice.employer})
         session.flush()
     return notice_for_rep(session, reader, message_id)
+
+
+def notice_document(session: Session, reader: Reader, message_id: int) -> LetterDocument | None:
+    """The letter this notice delivered, as issued (the document its PDF was made from), or
+    None for a notice that is not a letter."""
+    notice = notice_for_rep(session, reader, message_id)
+    if notice.letter_id is None:
+        return None
+    return issued_document(session, notice.letter_id)
+
+
+def notice_pdf(session: Session, reader: Reader, message_id: int,
+               settings: Settings | None = None) -> tuple[Path, str, str]:
+    """The PDF this notice delivered, byte for byte: (path, media type, download name)."""
+    notice = notice_for_rep(session, reader, message_id)
+    if notice.letter_id is None:
+        raise NotFoundError(f"notice {message_id} has no PDF")
+    return issued_file(session, notice.letter_id, "pdf", settings)
+
+
+def notice_representations(session: Session, reader: Reader,
+                           message_id: int) -> list[RepresentationView]:
+    """The representations on a notice this representative may read, with any replies."""
+    notice_for_rep(session, reader, message_id)
+    return on_notice(session, message_id)
+
+
+def represent(session: Session, reader: Reader, message_id: int, text: str | None, *,
+              today: date) -> Representation:
+    """Record this representative's representation on a notice they may read (audited)."""
+    notice = notice_for_rep(session, reader, message_id)
+    return representations.submit(
+        session, representations.NoticeOnRecord(
+            transfer_id=notice.transfer_id, outbox_message_id=notice.id,
+            letter_id=notice.letter_id, representative_id=notice.representative_id,
+            union=notice.union, organisation_id=notice.organisation_id),
+        text, user_id=reader.id, author=reader.display_name, actor=reader.actor, today=today)

@@ -34,10 +34,12 @@ from transfer_engine.errors import (
     UnavailableError,
     ValidationError,
 )
+from transfer_engine.letters.sense_checks import SenseCheckError
 from transfer_engine.ops.scheduler import Runner, zone
 from transfer_engine.store.database import get_engine, init_db
 from transfer_engine.store.faults import database_fault
 from transfer_engine.web import api, csrf, ids, operations, routes, wording
+from transfer_engine.web.addresses import TransferAddresses
 from transfer_engine.web.errors import Forbidden, NotSignedIn, PageNotFound
 from transfer_engine.web.rendering import PageCache, render
 from transfer_engine.web.security import SecurityHeaders, headers_for
@@ -121,6 +123,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.page_cache = PageCache()
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+    # /transfers/ld-to-nct as well as /transfers/7 (web.addresses), before routing.
+    app.add_middleware(TransferAddresses)
 
     assets = settings.assets_dir
     for name in GOVUK_FILES:
@@ -220,6 +224,11 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(ConflictError)
     async def conflict(request: Request, exc: ConflictError) -> Response:
         return _engine_problem(request, 409, exc)
+
+    @app.exception_handler(SenseCheckError)
+    async def letter_refused(request: Request, exc: SenseCheckError) -> Response:
+        return _engine_problem(request, 409, exc, overridable=exc.overridable,
+                               refused_by=[p.as_json() for p in exc.problems])
 
     @app.exception_handler(ValidationError)
     async def invalid(request: Request, exc: ValidationError) -> Response:

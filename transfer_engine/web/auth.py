@@ -287,6 +287,12 @@ def can_edit(session: Session, user: User | Principal, transfer: Transfer) -> bo
     return user.role == Role.hr_officer and can_see(session, user, transfer)
 
 
+def can_cancel(user: User | Principal) -> bool:
+    """Cancelling a transfer is final and stops every deadline: HR administrators only (an HR
+    officer may do everything else on the transfers assigned to them)."""
+    return user.role == Role.hr_admin
+
+
 def assign(session: Session, user: User, transfer: Transfer, *, actor: str) -> None:
     if user.role != Role.hr_officer:
         raise ValidationError(f"{user.username} is a {ROLE_LABELS[user.role]}; only HR officers "

@@ -8,6 +8,7 @@ the same way everywhere. Refusals are audited: who, what, and from which page.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -23,6 +24,7 @@ from transfer_engine.store.transfers import Transfer
 from transfer_engine.web import cookies
 from transfer_engine.web.auth import Principal, can_edit, can_see, digest, session_status
 from transfer_engine.web.errors import Forbidden, NotSignedIn, PageNotFound
+from transfer_engine.web.flash import Envelope, Flash, KeptForm, Kind, decode
 from transfer_engine.web.settings import WebSettings
 
 
@@ -153,18 +155,34 @@ def editable_transfer(request: Request, transfer_id: int,
     return transfer
 
 
-def flash(request: Request, message: str) -> None:
-    """Show ``message`` once, on the next page this browser loads (post/redirect/get)."""
+def flash(request: Request, message: str, *, kind: Kind = "success",
+          items: Sequence[str] = (), form: KeptForm | None = None) -> None:
+    """Show ``message`` once, on the next page this browser loads (post/redirect/get).
+
+    ``kind="warning"`` for bad news (what could not be done, and what to do): it is never shown
+    as a success. ``form``: a refused form, shown again filled in (see :mod:`.flash`).
+    """
+    keep(request, Envelope(Flash(message, kind, tuple(items)) if message else None, form))
+
+
+def keep(request: Request, envelope: Envelope) -> None:
+    """Keep ``envelope`` with this browser's session for its next page."""
     token = session_token(request)
     if token:
         with write_session(engine_of(request)) as session:
             session.execute(update(WebSession).where(col(WebSession.token_hash) == digest(token))
-                            .values(flash=message))
+                            .values(flash=envelope.encode()))
 
 
-def take_flash(request: Request) -> str | None:
-    message = getattr(request.state, "flash", None)
-    if message:
+def kept_form(request: Request, key: str) -> KeptForm | None:
+    """The refused form ``key`` the last POST left for this page, if any (shown once)."""
+    form = decode(getattr(request.state, "flash", None)).form
+    return form if form is not None and form.key == key else None
+
+
+def take_flash(request: Request) -> Flash | None:
+    raw = getattr(request.state, "flash", None)
+    if raw:
         request.state.flash = None
         token = session_token(request)
         if token:
@@ -172,7 +190,7 @@ def take_flash(request: Request) -> str | None:
                 session.execute(update(WebSession)
                                 .where(col(WebSession.token_hash) == digest(token))
                                 .values(flash=None, last_seen_at=utcnow()))
-    return message
+    return decode(raw).flash if raw else None
 
 
 HrStaff = Annotated[Principal, Depends(hr_staff)]

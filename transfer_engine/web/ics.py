@@ -1,7 +1,8 @@
 """A calendar feed of deadlines (iCalendar, RFC 5545) that Outlook and others can subscribe to.
 
-Each applicable step of each transfer the subscriber may see is an all-day event on its last
-working day (the statutory date, when different, is in the description). The UID is stable,
+Each applicable step of each live transfer (not closed or cancelled) the subscriber may see is an
+all-day event on its last working day (the statutory date, when different, is in the
+description). The UID is stable,
 so a moved deadline moves the event rather than adding a second one; SEQUENCE is the
 transfer's version, which only goes up. No personal data is in the feed: it may end up in
 calendars shared more widely than this service.
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from transfer_engine.rules.timeline import TimelineEntry
+from transfer_engine.views.vocabulary import step_status
 
 PRODID = "-//transfer_engine//TUPE deadlines//EN"
 
@@ -74,7 +76,10 @@ def calendar(items: Iterable[FeedItem], *, name: str = "TUPE deadlines") -> str:
             if entry.status == "not-applicable" or entry.working_due_date is None:
                 continue
             day = entry.working_due_date
-            state = "Done: " if entry.status == "done" else ("LATE: " if entry.late else "")
+            # The same words as the pages (Done, Done late, Late); open steps need no more.
+            status = step_status(entry)
+            state = (f"{status.label}: "
+                     if status.key in ("done", "done-late", "overridden", "late") else "")
             details = [entry.title, f"Legal basis: {entry.legal_basis}"]
             if entry.due_date and entry.due_date != day:
                 details.append(f"Statutory date {entry.due_date.isoformat()} ({entry.note}); "

@@ -23,7 +23,16 @@ from starlette.responses import HTMLResponse
 
 from transfer_engine.engine import limits
 from transfer_engine.store.accounts import Role
+from transfer_engine.views.parties import owed_by_words
+from transfer_engine.views.times import time_text
+from transfer_engine.views.vocabulary import (
+    DUE_SOON_DAYS,
+    DUE_SOON_WORDS,
+    regime_words,
+    step_status,
+)
 from transfer_engine.web import cookies, csrf
+from transfer_engine.web.addresses import transfer_path
 from transfer_engine.web.auth import Principal
 from transfer_engine.web.deps import principal_or_none, settings_of, take_flash
 
@@ -46,10 +55,9 @@ def short_date(value: date | None) -> str:
 
 
 def date_time(value: datetime | None) -> str:
-    """``7 Sep 2022, 14:05 UTC`` (stored times are UTC; saying so avoids guessing)."""
-    if value is None:
-        return ""
-    return f"{short_date(value.date())}, {value.strftime('%H:%M')} UTC"
+    """``7 Sep 2022, 3:05pm BST``: stored in UTC, shown in UK time with its zone (see
+    :mod:`transfer_engine.views.times`)."""
+    return time_text(value)
 
 
 def money(value: Decimal | int | float | str | None, pence: bool | None = None) -> str:
@@ -78,6 +86,14 @@ templates.env.filters.update(long_date=long_date, short_date=short_date, date_ti
                              money=money, days_text=days_text)
 # The engine's input limits, so that a form's hint says what the engine will check.
 templates.env.globals["limits"] = limits
+# A transfer's address by its reference (/transfers/ld-to-nct; see web.addresses).
+templates.env.globals["transfer_path"] = transfer_path
+# Who owes a step, in words (the timeline and the transfer page).
+templates.env.globals["owed_by_words"] = owed_by_words
+# One vocabulary for where a step stands, on every page (transfer_engine.views.vocabulary).
+templates.env.globals["regime_words"] = regime_words
+templates.env.globals.update(step_status_of=step_status, due_soon_days=DUE_SOON_DAYS,
+                             due_soon_words=DUE_SOON_WORDS)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from transfer_engine.config import SHIPPED_GOVUK, Settings, get_settings
 from transfer_engine.errors import ConfigurationError
+from transfer_engine.letters.issue_jobs import BACKGROUND_ABOVE
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -82,7 +83,16 @@ class WebSettings:
     # interpreter lock so badly that twenty clients wait twice as long (bench/web_bench.py).
     # Run more processes (serve --workers) to use more cores.
     threads: int = field(default_factory=_threads)
+    # A letter to more recipients than this is issued in the background, with a progress page
+    # (letters/issue_jobs.py), rather than inside the request.
+    background_above: int = BACKGROUND_ABOVE
     service_name: str = "Manage staff transfers"
+    # Changes waiting on their check page (an uploaded staff list, a new key date), kept
+    # between the check and the confirmation. Personal data: readable by this service only;
+    # every process serving the app must see the same folder (as with the letters folder).
+    uploads_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("TRANSFER_ENGINE_UPLOADS_DIR")
+                                     or "uploads"))
     # /metrics answers a request with `Authorization: Bearer <this>` from anywhere; without it
     # set, only a request from this machine (not relayed by a proxy).
     metrics_token: str | None = field(

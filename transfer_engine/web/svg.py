@@ -231,13 +231,18 @@ def _short(day: date) -> str:
     return f"{day.day} {day.strftime('%b')} {day.year}"
 
 
+#: The smallest text in the timeline. The page shows the picture only where it is drawn at
+#: full size (see app.css, .app-timeline-picture), so this is the smallest size on screen.
+TIMELINE_TEXT = 14
+
+
 def timeline(entries: Sequence[TimelineEntry], today: date, key_dates: dict[str, date], *,
              key_labels: dict[str, str] | None = None, ident: str = "timeline") -> str:
     """Every applicable deadline on one date axis, with a line for today and the key dates.
 
     Shapes carry the meaning: a hollow circle is open, a filled circle done, a red diamond
-    with the word "late" is overdue, and a done-late step joins its due date to the day it was
-    done.
+    with the word "late" is open after its date, and a done-late step joins its due date to
+    the day it was done. Step titles are given in full, over as many lines as they need.
     """
     rows = [e for e in entries if e.status != "not-applicable" and e.working_due_date]
     key_labels = key_labels or {}
@@ -247,9 +252,13 @@ def timeline(entries: Sequence[TimelineEntry], today: date, key_dates: dict[str,
     last = max(days) + timedelta(days=10)
     span = (last - first).days or 1
 
-    label_w, chart_x, chart_w, row_h, top = 330.0, 340.0, 600.0, 26.0, 58.0
+    label_w, chart_x, chart_w, top = 330.0, 340.0, 600.0, 58.0
+    line_h = TIMELINE_TEXT + 3
+    titles = [_wrap(e.title, 38, lines=6) for e in rows]
+    heights = [max(28.0, line_h * len(lines) + 10) for lines in titles]
+    tops = [top + sum(heights[:i]) for i in range(len(rows))]
     width = chart_x + chart_w + 20
-    height = top + row_h * max(len(rows), 1) + 70
+    height = top + (sum(heights) if rows else 28.0) + 76
 
     def x_of(day: date) -> float:
         return chart_x + chart_w * (day - first).days / span
@@ -258,21 +267,22 @@ def timeline(entries: Sequence[TimelineEntry], today: date, key_dates: dict[str,
     description = (
         f"{len(rows)} deadlines from {_short(first + timedelta(days=7))} to "
         f"{_short(last - timedelta(days=10))}; today is {_short(today)}. "
-        + (f"Overdue: {', '.join(e.title for e in late)}." if late else "Nothing is overdue.")
+        + (f"Late: {', '.join(e.title for e in late)}." if late else "Nothing is late.")
     )
     parts = [_open(width, height, "Deadlines on a timeline", description, ident)]
 
-    bottom = top + row_h * max(len(rows), 1)
+    bottom = top + (sum(heights) if rows else 28.0)
     # Banded rows help the eye follow a step across to its date.
     for i in range(0, len(rows), 2):
-        parts.append(f'<rect x="0" y="{top + i * row_h:.1f}" width="{width:.1f}" '
-                     f'height="{row_h:.1f}" fill="{LIGHT}"/>')
+        parts.append(f'<rect x="0" y="{tops[i]:.1f}" width="{width:.1f}" '
+                     f'height="{heights[i]:.1f}" fill="{LIGHT}"/>')
     # Axis: a line and label at the start of each month.
     for month in _month_starts(first, last):
         x = x_of(month)
         parts.append(f'<line x1="{x:.1f}" y1="{top - 8:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" '
                      f'stroke="{MID}" stroke-width="1"/>')
-        parts.append(_text(x + 3, top - 14, month.strftime("%b %Y"), size=12, fill=GREY))
+        parts.append(_text(x + 3, top - 14, month.strftime("%b %Y"), size=TIMELINE_TEXT,
+                           fill=GREY))
     # Key dates (decision, transfer) and today, as labelled vertical lines.
     for name, day in key_dates.items():
         if not first <= day <= last:
@@ -281,20 +291,22 @@ def timeline(entries: Sequence[TimelineEntry], today: date, key_dates: dict[str,
         parts.append(f'<line x1="{x:.1f}" y1="{top - 8:.1f}" x2="{x:.1f}" y2="{bottom + 6:.1f}" '
                      f'stroke="{BLACK}" stroke-width="2"/>')
         parts.append(_text(x, bottom + 20, key_labels.get(name, name.replace("_", " ")),
-                           size=12, anchor="middle", weight="bold"))
+                           size=TIMELINE_TEXT, anchor="middle", weight="bold"))
     x_today = x_of(today)
     parts.append(f'<line x1="{x_today:.1f}" y1="{top - 30:.1f}" x2="{x_today:.1f}" '
                  f'y2="{bottom + 6:.1f}" stroke="{BLUE}" stroke-width="3" '
                  f'stroke-dasharray="6 4"/>')
     anchor = "end" if x_today > chart_x + chart_w * 0.8 else "start"
     parts.append(_text(x_today + (-6 if anchor == "end" else 6), top - 34,
-                       f"Today {_short(today)}", size=13, anchor=anchor, weight="bold",
+                       f"Today {_short(today)}", size=TIMELINE_TEXT, anchor=anchor, weight="bold",
                        fill=BLUE))
 
     for i, entry in enumerate(rows):
-        y = top + i * row_h + row_h / 2
-        title = _wrap(entry.title, 48, lines=1)[0]
-        parts.append(_text(label_w - 6, y + 4, title, size=12, anchor="end"))
+        y = tops[i] + heights[i] / 2
+        top_line = y + 5 - (len(titles[i]) - 1) * line_h / 2
+        for n, line in enumerate(titles[i]):
+            parts.append(_text(label_w - 6, top_line + n * line_h, line, size=TIMELINE_TEXT,
+                               anchor="end"))
         assert entry.working_due_date is not None
         x = x_of(entry.working_due_date)
         if entry.status == "done" and entry.done_on:
@@ -303,11 +315,12 @@ def timeline(entries: Sequence[TimelineEntry], today: date, key_dates: dict[str,
                 parts.append(f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{xd:.1f}" y2="{y:.1f}" '
                              f'stroke="{RED}" stroke-width="3"/>')
                 parts.append(_diamond(x, y))
-                parts.append(_text(xd + 9, y + 4, "done late", size=11, weight="bold"))
+                parts.append(_text(xd + 9, y + 5, "done late", size=TIMELINE_TEXT,
+                                   weight="bold"))
             parts.append(f'<circle cx="{xd:.1f}" cy="{y:.1f}" r="6" fill="{BLACK}"/>')
         elif entry.late:
             parts.append(_diamond(x, y))
-            parts.append(_text(x + 10, y + 4, "late", size=11, weight="bold"))
+            parts.append(_text(x + 10, y + 5, "late", size=TIMELINE_TEXT, weight="bold"))
         else:
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="#ffffff" '
                          f'stroke="{BLACK}" stroke-width="2"/>')
@@ -316,14 +329,14 @@ def timeline(entries: Sequence[TimelineEntry], today: date, key_dates: dict[str,
     y = height - 22
     parts.append(f'<circle cx="{chart_x:.1f}" cy="{y:.1f}" r="6" fill="#ffffff" '
                  f'stroke="{BLACK}" stroke-width="2"/>')
-    parts.append(_text(chart_x + 10, y + 4, "open (due date)", size=12))
-    parts.append(f'<circle cx="{chart_x + 130:.1f}" cy="{y:.1f}" r="6" fill="{BLACK}"/>')
-    parts.append(_text(chart_x + 140, y + 4, "done", size=12))
-    parts.append(_diamond(chart_x + 200, y))
-    parts.append(_text(chart_x + 210, y + 4, "late", size=12))
-    parts.append(f'<line x1="{chart_x + 260:.1f}" y1="{y - 8:.1f}" x2="{chart_x + 260:.1f}" '
+    parts.append(_text(chart_x + 10, y + 5, "open (due date)", size=TIMELINE_TEXT))
+    parts.append(f'<circle cx="{chart_x + 150:.1f}" cy="{y:.1f}" r="6" fill="{BLACK}"/>')
+    parts.append(_text(chart_x + 160, y + 5, "done", size=TIMELINE_TEXT))
+    parts.append(_diamond(chart_x + 230, y))
+    parts.append(_text(chart_x + 240, y + 5, "late", size=TIMELINE_TEXT))
+    parts.append(f'<line x1="{chart_x + 300:.1f}" y1="{y - 8:.1f}" x2="{chart_x + 300:.1f}" '
                  f'y2="{y + 8:.1f}" stroke="{BLUE}" stroke-width="3" stroke-dasharray="4 3"/>')
-    parts.append(_text(chart_x + 268, y + 4, "today", size=12))
+    parts.append(_text(chart_x + 308, y + 5, "today", size=TIMELINE_TEXT))
     parts.append("</svg>")
     return "".join(parts)
 

@@ -5,14 +5,16 @@ these dataclasses; neither computes deadlines or guards itself.
 
 Red, amber, green: red when any open step is past its statutory date; amber when one falls due
 within :data:`AMBER_DAYS` (counted to its last working day); green otherwise; grey once the
-transfer has reached a final state.
+transfer has reached a final state (closed or cancelled): then nothing is due any more, so it has
+no next deadline, no overdue step and nothing on the dashboard's lists. The words for each are
+:mod:`transfer_engine.views.vocabulary`'s.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -23,17 +25,19 @@ from sqlmodel import Session, col, select
 
 from transfer_engine.domain import StepStatus
 from transfer_engine.engine.advance import check_guards, valid_triggers
-from transfer_engine.errors import GuardFailure
+from transfer_engine.errors import GuardFailure, GuardKind
 from transfer_engine.rules.exposure import Exposure, exposure, exposures
 from transfer_engine.rules.timeline import TimelineEntry, entries
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.queries import definition_of, key_dates_of, steps_of
 from transfer_engine.store.transfers import AuditEntry, KeyDate, StepInstance, Transfer
+from transfer_engine.views.tasks import TaskList, task_list
+from transfer_engine.views.vocabulary import DUE_SOON_DAYS, TRANSFER_STATUS, is_due_soon
 from transfer_engine.web.auth import Principal, can_edit, visible_transfer_ids
 from transfer_engine.workflow.definition import WorkflowDefinition
 
-AMBER_DAYS = 14
-RAG_LABELS = {"red": "Overdue", "amber": "Due soon", "green": "On track", "grey": "Finished"}
+AMBER_DAYS = DUE_SOON_DAYS
+RAG_LABELS = {key: status.label for key, status in TRANSFER_STATUS.items()}
 
 
 @dataclass
@@ -96,13 +100,13 @@ def summarise(session: Session, transfer: Transfer, organisations: dict[int, str
 def _summary(transfer: Transfer, steps: list[Any], transfer_date: date | None,
              risk: Exposure, organisations: dict[int, str], today: date) -> TransferSummary:
     definition = definition_of(transfer)
-    timeline = entries(steps, today)
+    final = definition.states[transfer.state].final
+    # A closed or cancelled transfer owes nothing more: its open steps are no deadlines.
+    timeline = [] if final else entries(steps, today)
     open_entries = [e for e in timeline if e.status == StepStatus.open.value and e.due_date]
     overdue = [e for e in open_entries if e.late]
-    due_soon = [e for e in open_entries if not e.late and e.days_left is not None
-                and e.days_left <= AMBER_DAYS]
+    due_soon = [e for e in open_entries if is_due_soon(e)]
     upcoming = [e for e in open_entries if not e.late]
-    final = definition.states[transfer.state].final
     return TransferSummary(
         id=transfer.id or 0, ref=transfer.ref, title=transfer.title, state=transfer.state,
         state_label=definition.states[transfer.state].label, final=final,
@@ -119,7 +123,8 @@ _STEP_COLUMNS = (col(StepInstance.transfer_id), col(StepInstance.step_id),
                  col(StepInstance.title), col(StepInstance.legal_basis),
                  col(StepInstance.position), col(StepInstance.status), col(StepInstance.due_date),
                  col(StepInstance.working_due_date), col(StepInstance.done_on),
-                 col(StepInstance.done_by), col(StepInstance.not_applicable_reason))
+                 col(StepInstance.done_by), col(StepInstance.not_applicable_reason),
+                 col(StepInstance.owed_by))
 
 
 def summaries(session: Session, transfers: list[Transfer], organisations: dict[int, str],
@@ -150,7 +155,7 @@ def summaries(session: Session, transfers: list[Transfer], organisations: dict[i
 
 @dataclass
 class Attention:
-    """A step on the "needs attention" list: overdue, or due soon."""
+    """A step on one of the dashboard's lists: overdue, or due soon."""
 
     transfer: TransferSummary
     entry: TimelineEntry
@@ -158,15 +163,33 @@ class Attention:
 
 @dataclass
 class Dashboard:
+    """What the dashboard shows. Its figures are the lengths of its lists (never counted
+    separately), so a figure always matches the list under it."""
+
     rows: list[TransferSummary]
     children: dict[int, list[TransferSummary]]
-    attention: list[Attention]
+    overdue: list[Attention]
+    due_soon: list[Attention]
     money_at_risk: Decimal
-    counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def all_rows(self) -> list[TransferSummary]:
         return self.rows + [c for group in self.children.values() for c in group]
+
+    @property
+    def attention(self) -> list[Attention]:
+        """Every step overdue or due soon, soonest first."""
+        return self.overdue + self.due_soon
+
+    @property
+    def on_track(self) -> list[TransferSummary]:
+        """Transfers still running with nothing overdue or due soon."""
+        return [s for s in self.all_rows if s.rag == "green"]
+
+    @property
+    def live(self) -> list[TransferSummary]:
+        """Transfers not yet closed or cancelled."""
+        return [s for s in self.all_rows if not s.final]
 
     def pages(self) -> int:
         return max(1, -(-len(self.rows) // PAGE_SIZE))
@@ -244,12 +267,15 @@ def _build_dashboard(session: Session, principal: Principal, today: date) -> Das
     for summary in every:
         if summary.parent_id is not None and summary.parent_id in ids:
             children[summary.parent_id].append(summary)
-    attention = [Attention(s, e) for s in every for e in s.overdue + s.due_soon]
-    attention.sort(key=lambda a: (a.entry.working_due_date or date.max, a.transfer.ref))
-    counts = {rag: sum(1 for s in every if s.rag == rag) for rag in RAG_LABELS}
+    def soonest(items: list[Attention]) -> list[Attention]:
+        return sorted(items, key=lambda a: (a.entry.working_due_date or date.max,
+                                            a.transfer.ref, a.entry.title))
+
+    overdue = soonest([Attention(s, e) for s in every for e in s.overdue])
+    due_soon = soonest([Attention(s, e) for s in every for e in s.due_soon])
     # A programme's exposure already adds up its children's.
     money = sum((s.exposure.total for s in rows), Decimal("0"))
-    return Dashboard(rows, dict(children), attention, money, counts)
+    return Dashboard(rows, dict(children), overdue, due_soon, money)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,6 +334,17 @@ class TransferPage:
     children: list[TransferSummary]
     parent: Transfer | None
     editable: bool
+    # The steps as a task list by phase, each with its status and action (views.tasks).
+    tasks: TaskList | None = None
+
+    @property
+    def other_actions(self) -> list[TriggerOption]:
+        """Actions that complete no open step (cancelling; moving on once a step was done
+        another way, by an override say): the task list cannot show them against a step, so
+        the page lists them apart."""
+        shown = {task.action.trigger for task in (self.tasks.tasks.values() if self.tasks else ())
+                 if task.action is not None and task.action.trigger}
+        return [o for o in self.triggers if o.name not in shown]
 
     @property
     def key_date_labels(self) -> dict[str, str]:
@@ -330,11 +367,15 @@ def trigger_options(session: Session, transfer: Transfer, today: date) -> list[T
                       if s in steps and steps[s].status == StepStatus.open]
         if dest is None and trigger.completes and not open_steps:
             continue
+        failures = check_guards(session, transfer, name, today=today, steps=steps)
+        if any(f.kind == GuardKind.wrong_regime for f in failures):
+            # For another regime (a school whose employer does not change is offered no TUPE
+            # action, and the other way round): it can never apply here, so it is not offered.
+            continue
         options.append(TriggerOption(
             name=name, label=trigger.label, description=trigger.description, dest=dest,
             dest_label=definition.states[dest].label if dest else None,
-            failures=check_guards(session, transfer, name, today=today, steps=steps),
-            completes=list(trigger.completes)))
+            failures=failures, completes=list(trigger.completes)))
     # Ending a transfer is never the obvious next thing to do: it goes last.
     options.sort(key=lambda o: o.dest is not None and definition.states[o.dest].final
                  and o.name != "close")
@@ -374,4 +415,5 @@ def transfer_page(session: Session, principal: Principal, transfer: Transfer,
         transfer=transfer, summary=summarise(session, transfer, organisations, today),
         definition=definition, key_dates=key_dates_of(session, transfer), timeline=timeline,
         steps=steps, triggers=trigger_options(session, transfer, today), children=children,
-        parent=parent, editable=can_edit(session, principal, transfer))
+        parent=parent, editable=can_edit(session, principal, transfer),
+        tasks=task_list(session, transfer, today))

@@ -18,6 +18,8 @@ from transfer_engine.errors import (
     TransferEngineError,
     ValidationError,
 )
+from transfer_engine.letters.sense_checks import SenseCheckError, SenseProblem
+from transfer_engine.views.vocabulary import regime_words
 from transfer_engine.web.rendering import long_date
 
 #: How a page names each engine field, and what to enter in it ("Enter ...").
@@ -25,6 +27,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "evidence": ("Evidence", "the evidence that the step was done, such as a letter "
                              "reference, minutes or an email"),
     "done_on": ("The date it was done", "the date it was done"),
+    "occurred_on": ("Date it happened", "the date it happened"),
     "reason": ("Why the date moved", "why the date moved; it is kept in the history"),
     "new_date": ("The new date", "the new date"),
     "override_reason": ("Special circumstances", "the special circumstances that made it "
@@ -33,6 +36,9 @@ FIELDS: dict[str, tuple[str, str]] = {
     "objected_on": ("The date of the objection", "the date of the objection"),
     "release_reason": ("Reason for releasing", "a reason for releasing it: what was checked, "
                                                "such as the recipient saying it never arrived"),
+    "text": ("Representation", "your representation: what you want the employer to consider"),
+    "reasons": ("Reasons", "the reasons for not accepting all of the representation; the "
+                           "representative sees them"),
 }
 
 
@@ -48,6 +54,9 @@ def field_error(problem: FieldProblem) -> str:
         return f"{label} must be {problem.limit} characters or fewer"
     if problem.code == "in_future":
         return f"{label} must be today or in the past"
+    if problem.earliest is not None:  # before_possible, before_prerequisite
+        return (f"{label} must be on or after {long_date(problem.earliest)}, "
+                f"{problem.earliest_because}")
     return f"{label} {problem.message}"
 
 
@@ -83,7 +92,25 @@ def next_step(step: NextStep) -> str:
                 "versions”.")
     if step.action == Action.migrate_workflow:
         return "An HR administrator can move a transfer on to it under “Workflow versions”."
+    if step.action == Action.override_letter_checks:
+        return ("Put it right and issue it again; or, if it is right all the same, give the "
+                "special circumstances in the box below and issue it: they are kept in the "
+                "history.")
     return ""
+
+
+def sense_refusal(exc: SenseCheckError) -> str:
+    """Why a letter was not issued, as a line above the list of its problems."""
+    if exc.overridable:
+        return ("This letter was not issued, because of what is listed with it. " + next_step(
+            NextStep(Action.override_letter_checks, ref=exc.ref, letter=exc.letter)))
+    return "This letter cannot be issued as it stands, because of what is listed with it."
+
+
+def sense_problem(problem: SenseProblem) -> str:
+    """One thing that makes a letter wrong, as a sentence."""
+    text = problem.message[:1].upper() + problem.message[1:]
+    return f"{problem.recipient}: {problem.message}" if problem.recipient else text
 
 
 def describe(exc: TransferEngineError) -> str:
@@ -115,6 +142,9 @@ def guard_reason(failure: GuardFailure) -> str:
     elif kind == GuardKind.date_not_reached:
         days = failure.days_to_go or 0
         text = (f"The {key} is {long_date(failure.key_date_value)}, "
+                f"{days} day{'s' if days != 1 else ''} after {long_date(failure.judged_on)}"
+                if failure.judged_on else
+                f"The {key} is {long_date(failure.key_date_value)}, "
                 f"in {days} day{'s' if days != 1 else ''}")
     elif kind == GuardKind.step_late and failure.steps:
         step = failure.steps[0]
@@ -126,8 +156,9 @@ def guard_reason(failure: GuardFailure) -> str:
     elif kind == GuardKind.no_employees:
         text = "No employee in scope of the transfer is recorded"
     elif kind == GuardKind.wrong_regime:
-        text = (f"This transfer is under {failure.regime} ({failure.regime_reason}); this "
-                f"action is for {' or '.join(failure.regimes)}")
+        text = (f"This transfer is under {regime_words(failure.regime)} "
+                f"({failure.regime_reason}); this action is for "
+                f"{' or '.join(regime_words(r) for r in failure.regimes)}")
     elif kind == GuardKind.note_missing:
         text = "This needs a reason"
     elif kind == GuardKind.children_not_ready and failure.child_states:
@@ -136,6 +167,15 @@ def guard_reason(failure: GuardFailure) -> str:
     elif kind == GuardKind.children_not_ready:
         text = "Not done in the programme's transfers: " + ", ".join(
             f"{c.ref} ({', '.join(c.open_steps)})" for c in failure.children)
+    elif kind == GuardKind.representations_unanswered:
+        waiting = (f"{failure.unanswered} representations from the representatives are"
+                   if failure.unanswered != 1 else
+                   "A representation from the representatives is")
+        text = (f"{waiting} waiting for a reply; the oldest reply was due by "
+                f"{long_date(failure.reply_due)}")
+    elif kind == GuardKind.already_done:
+        text = "Already done: " + "; ".join(
+            f"{s.title or s.id} on {long_date(s.done_on)} by {s.done_by}" for s in failure.steps)
     else:  # pragma: no cover - every kind is worded above
         text = failure.reason
     return f"{text} ({failure.legal_basis})" if failure.legal_basis else text
@@ -173,6 +213,11 @@ def guard_remedy(failure: GuardFailure) -> str:
         return "Give the reason in the box below."
     if action == Action.advance_children:
         return "Advance each transfer of the programme first (listed on this page)."
+    if action == Action.nothing_to_do:
+        return "Nothing more to do: it was not recorded again. The history shows it."
+    if action == Action.reply_to_representations:
+        return ("Reply to each representation on the Representations page, with your reasons "
+                "for rejecting any of it.")
     return ""  # pragma: no cover - every action a guard names is worded above
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from transfer_engine.dates.deadlines import Deadline
 from transfer_engine.domain import Regime
+from transfer_engine.workflow.evidence_names import NOTE, Evidence
 from transfer_engine.workflow.schema import KeyDateSpec, OrganisationSpec, SeedSpec, StateSpec
 
 # ---------------------------------------------------------------------------------------------
@@ -21,6 +22,7 @@ class Rule:
     due: Deadline
     legal_basis: str
     applies_when: Mapping[str, Any] | None
+    title: str | None = None  # the step's title under this rule, when it differs
 
 
 @dataclass(frozen=True)
@@ -45,15 +47,38 @@ class Step:
     audience: str
     description: str
     position: int
+    not_before: Deadline | None = None  # the earliest it can happen (e.g. on transfer)
+    owed_by: str | None = None  # transferor, transferee or each (workflow.schema.OWED_BY)
+    # What completes it (workflow.evidence_names): all must hold. A dated note by default.
+    evidence: tuple[Evidence, ...] = (NOTE,)
+    # Where it falls in the transfer (workflow.schema.PHASES), for the transfer page's task list.
+    phase: str = "decide"
+
+    def earliest(self, key_dates: Mapping[str, date]) -> date | None:
+        """The first day the step can happen; None when any day can (or its key date is not
+        recorded yet)."""
+        if self.not_before is None or self.not_before.key not in key_dates:
+            return None
+        return self.not_before.resolve(key_dates[self.not_before.key])
 
     def rule_for(self, transfer_date: date | None) -> Rule | None:
         """The rule in force on the transfer date (the latest that took effect by then)."""
+        in_force = self.rules_for(transfer_date)
+        return in_force[0] if in_force else None
+
+    def rules_for(self, transfer_date: date | None) -> tuple[Rule, ...]:
+        """Every rule that took effect on the latest date on or before the transfer date, in
+        file order: alternatives by condition (``applies_when``), such as TULRCA s.188's 30
+        days for 20-99 proposed dismissals and 45 days for 100 or more."""
         candidates = [
             r for r in self.rules
             if r.effective_from is None or transfer_date is None
             or r.effective_from <= transfer_date
         ]
-        return max(candidates, key=lambda r: r.effective_from or date.min, default=None)
+        if not candidates:
+            return ()
+        latest = max(r.effective_from or date.min for r in candidates)
+        return tuple(r for r in candidates if (r.effective_from or date.min) == latest)
 
 
 @dataclass(frozen=True)
@@ -65,6 +90,10 @@ class Trigger:
     guards: tuple[GuardUse, ...]
     completes: tuple[str, ...]
     description: str
+    letters: tuple[str, ...] = ()  # issued after it fires, as a state's letters are
+    # The trigger fired on each child transfer after this one (a programme's decision that
+    # holds for its schools), or None.
+    cascade: str | None = None
 
 
 @dataclass(frozen=True)

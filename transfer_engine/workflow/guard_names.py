@@ -30,7 +30,10 @@ GUARDS: dict[str, GuardSignature] = _signatures(
     ("steps_due_done", "key-date", "every step due on or before the named key date is done"),
     ("on_time", "step", "the named step was done by its statutory due date"),
     ("representatives_recorded", "none",
-     "the transferor's affected employees have representatives, or reg 13A applies"),
+     "the transferor's affected employees have representatives, or reg 13A or reg 13(11) "
+     "lets it inform each of them directly"),
+    ("representations_answered", "none",
+     "every representation the representatives made has the employer's reply (reg 13(7))"),
     ("employees_recorded", "none", "at least one employee in scope is recorded"),
     ("regime_is", "regime-list", "the transfer's legal regime is one of those named"),
     ("note_given", "none", "a note saying why is given"),

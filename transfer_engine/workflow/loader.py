@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,12 +27,13 @@ from pydantic import BaseModel
 
 from transfer_engine.config import get_settings
 from transfer_engine.dates.deadlines import Deadline, DeadlineSyntaxError
-from transfer_engine.domain import Regime
+from transfer_engine.domain import OrganisationKind, Regime
 from transfer_engine.errors import NotFoundError, WorkflowError
 from transfer_engine.validation import field_problems
 from transfer_engine.workflow import strict_yaml
 from transfer_engine.workflow.definition import GuardUse, Rule, Step, Trigger, WorkflowDefinition
 from transfer_engine.workflow.document import content_sha256, resolved_document
+from transfer_engine.workflow.evidence_names import parse_evidence
 from transfer_engine.workflow.guard_names import GUARDS
 from transfer_engine.workflow.schema import (
     KeyDateSpec,
@@ -46,8 +48,16 @@ from transfer_engine.workflow.schema import (
 # ---------------------------------------------------------------------------------------------
 # Loading.
 
-_CONDITIONS = {"all_of", "any_of", "not", "regime_in", "no_representatives",
-               "transferor_headcount_below", "transferring_below"}
+# Conditions on the sectors of the two employers (OrganisationKind values), e.g. for pensions.
+_KIND_CONDITIONS = {"transferor_kind_in", "transferee_kind_in"}
+_CONDITIONS = {*_KIND_CONDITIONS, "all_of", "any_of", "not", "regime_in", "no_representatives",
+               "transferor_headcount_below", "transferring_below",
+               "proposed_dismissals_at_least",
+               # reg 13(3) and reg 14: who represents the transferor's affected employees
+               "no_recognised_union", "no_existing_representatives", "election_invited",
+               "election_failed", "step_applies"}
+#: Every condition a step's ``applies_when`` may use (workflows/README.md documents each one).
+CONDITIONS: frozenset[str] = frozenset(_CONDITIONS)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -151,6 +161,32 @@ class WorkflowLibrary:
                 errors.append(exc)
         if errors:
             raise _combine(errors)
+        errors = [e for e in map(self._check_cascades, self._files) if e is not None]
+        if errors:
+            raise _combine(errors)
+
+    def _check_cascades(self, workflow_id: str) -> WorkflowError | None:
+        """A trigger that cascades to a programme's child transfers must name a trigger of the
+        children's workflow (the seed's ``children_workflow``), and only a programme (a
+        workflow whose transfer has children) may cascade."""
+        definition = self._resolved[workflow_id]
+        cascading = {n: t.cascade for n, t in definition.triggers.items() if t.cascade}
+        if not cascading:
+            return None
+        seed = definition.seed
+        children_id = seed.children_workflow if seed else None
+        if children_id is None:
+            # A workflow for programmes created another way: its children's workflow is known
+            # only when they are, so a child without the trigger is reported then.
+            return None
+        if children_id not in self._files:
+            return WorkflowError(definition.source, [
+                f"transfer.children_workflow: no workflow {children_id!r}"])
+        child = self.get(children_id)
+        problems = [f"triggers.{name}.cascade.trigger: {target!r} is not a trigger of the "
+                    f"children's workflow {children_id} ({', '.join(child.triggers)})"
+                    for name, target in cascading.items() if target not in child.triggers]
+        return WorkflowError(definition.source, problems) if problems else None
 
     def ids(self) -> list[str]:
         return list(self._files)
@@ -226,10 +262,13 @@ def _build(path: Path, layers: list[WorkflowFile]) -> WorkflowDefinition:
         problems.append(f"initial: {initial!r} is not one of the states ({', '.join(states)})")
 
     built_steps: dict[str, Step] = {}
+    phase = "decide"  # a step that names no phase is in the phase of the step before it
     for position, (step_id, step) in enumerate(steps.items()):
+        phase = step.phase or phase
         built = _build_step(step_id, step, position, key_dates, reminders or [], problems)
         if built:
-            built_steps[step_id] = built
+            built_steps[step_id] = replace(built, phase=phase)
+    _check_steps_named(built_steps, problems)
 
     non_final = [name for name, state in states.items() if not state.final]
     built_triggers: dict[str, Trigger] = {}
@@ -251,7 +290,8 @@ def _build(path: Path, layers: list[WorkflowFile]) -> WorkflowDefinition:
         built_triggers[name] = Trigger(
             name=name, label=trigger.label, sources=tuple(sources), dest=trigger.dest,
             guards=tuple(u for u in uses if u is not None), completes=tuple(trigger.completes),
-            description=trigger.description,
+            description=trigger.description, letters=tuple(trigger.letters),
+            cascade=trigger.cascade.trigger if trigger.cascade else None,
         )
 
     for name, state in states.items():
@@ -305,6 +345,40 @@ def _check_condition(where: str, condition: Mapping[str, Any], problems: list[st
                 _check_condition(f"{where}.{key}[{i}]", item, problems)
         elif key == "not":
             _check_condition(f"{where}.not", value, problems)
+        elif key in _KIND_CONDITIONS:
+            kinds = [k.value for k in OrganisationKind]
+            if not isinstance(value, list) or not value:
+                problems.append(f"{where}.{key}: needs a list of organisation kinds, e.g. "
+                                "[council]")
+            else:
+                problems.extend(f"{where}.{key}: {item!r} is not an organisation kind; use "
+                                f"{', '.join(kinds)}" for item in value if item not in kinds)
+
+
+def _steps_named(condition: Any) -> list[Any]:
+    """The steps a condition names with ``step_applies``, at any depth."""
+    if isinstance(condition, Mapping):
+        return [v for k, v in condition.items() if k == "step_applies"] + [
+            n for k, v in condition.items() if k != "step_applies" for n in _steps_named(v)]
+    if isinstance(condition, list):
+        return [n for c in condition for n in _steps_named(c)]
+    return []
+
+
+def _check_steps_named(steps: Mapping[str, Step], problems: list[str]) -> None:
+    """``step_applies: X`` must name a step of the workflow whose own conditions name no step
+    (the engine plans those first, then the steps that depend on them)."""
+    for step_id, step in steps.items():
+        for named in dict.fromkeys(n for r in step.rules for n in _steps_named(r.applies_when)):
+            target = steps.get(named) if isinstance(named, str) else None
+            if target is None:
+                problems.append(f"steps.{step_id}.applies_when: step_applies names {named!r}, "
+                                "which is not a step of this workflow; name one of its steps, "
+                                f"or remove {step_id} too")
+            elif any(_steps_named(r.applies_when) for r in target.rules):
+                problems.append(f"steps.{step_id}.applies_when: step_applies names {named!r}, "
+                                "whose own conditions name another step; name a step whose "
+                                "conditions read only the facts")
 
 
 def _build_step(step_id: str, step: StepSpec, position: int, key_dates: Mapping[str, Any],
@@ -342,7 +416,7 @@ def _build_step(step_id: str, step: StepSpec, position: int, key_dates: Mapping[
         rules.append(Rule(
             effective_from=None if rule.effective_from == date.min else rule.effective_from,
             due=deadline, legal_basis=last_basis,
-            applies_when=rule.applies_when or step.applies_when,
+            applies_when=rule.applies_when or step.applies_when, title=rule.title,
         ))
     if step.applies_when:
         _check_condition(f"{where}.applies_when", step.applies_when, problems)
@@ -353,8 +427,27 @@ def _build_step(step_id: str, step: StepSpec, position: int, key_dates: Mapping[
         id=step_id, title=step.title, rules=tuple(rules),
         reminders=tuple(sorted(set(reminders), reverse=True)), regimes=frozenset(step.regimes),
         exposure=step.exposure, audience=step.audience, description=step.description,
-        position=position,
+        evidence=parse_evidence(f"{where}.evidence", step.evidence, problems),
+        owed_by=step.owed_by, position=position,
+        not_before=_not_before(where, step.not_before, key_dates, problems),
     )
+
+
+def _not_before(where: str, text: str | None, key_dates: Mapping[str, Any],
+                problems: list[str]) -> Deadline | None:
+    """The earliest a step can happen, written like a deadline ('on transfer')."""
+    if text is None:
+        return None
+    try:
+        earliest = Deadline.parse(text)
+    except DeadlineSyntaxError as exc:
+        problems.append(f"{where}.not_before: {exc}")
+        return None
+    if earliest.key not in key_dates:
+        problems.append(f"{where}.not_before: {text!r} counts from {earliest.key!r}, which is "
+                        f"not a key date ({', '.join(key_dates)})")
+        return None
+    return earliest
 
 
 def _build_guard(where: str, raw: str | dict[str, Any], key_dates: Mapping[str, Any],

@@ -14,8 +14,16 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import delete
 from sqlmodel import col, select
 
+from transfer_engine.dates.clock import utcnow
 from transfer_engine.errors import ValidationError
-from transfer_engine.store.accounts import ApiToken, Role, UnionRepLink, User, WebSession
+from transfer_engine.store.accounts import (
+    ApiToken,
+    CalendarFeedToken,
+    Role,
+    UnionRepLink,
+    User,
+    WebSession,
+)
 from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.queries import audit
@@ -30,8 +38,9 @@ from transfer_engine.web.auth import (
     set_password,
     unassign,
 )
-from transfer_engine.web.deps import Administrator, engine_of, flash
+from transfer_engine.web.deps import Administrator, engine_of, flash, kept_form
 from transfer_engine.web.errors import PageNotFound
+from transfer_engine.web.flash import KeptForm
 from transfer_engine.web.rendering import render
 
 router = APIRouter()
@@ -51,7 +60,10 @@ def users(request: Request, principal: Administrator) -> Response:
 
 @router.get("/admin/users/new")
 def new_user_form(request: Request, principal: Administrator) -> Response:
-    return render(request, "admin_user_new.html", {"labels": ROLE_LABELS})
+    kept = kept_form(request, "/admin/users/new")
+    return render(request, "admin_user_new.html", {
+        "labels": ROLE_LABELS, "errors": kept.errors if kept else {},
+        "values": kept.values if kept else {}})
 
 
 @router.post("/admin/users/new")
@@ -72,11 +84,10 @@ def new_user(request: Request, principal: Administrator,
                 user_id = user.id
         except ValidationError as exc:
             errors["username"] = str(exc).capitalize()
-    if errors:
-        return render(request, "admin_user_new.html", {
-            "labels": ROLE_LABELS, "errors": errors,
-            "values": {"username": username, "display_name": display_name, "role": role}},
-            status_code=422)
+    if errors:  # post/redirect/get: the form comes back filled in, with its errors
+        flash(request, "", form=KeptForm("/admin/users/new", errors=errors, values={
+            "username": username, "display_name": display_name, "role": role}))
+        return RedirectResponse("/admin/users/new", status_code=303)
     assert user_id is not None  # given when create_user saved the account
     return _user_page(request, user_id, new_password=password, created=True)
 
@@ -104,7 +115,18 @@ def _user_page(request: Request, user_id: int, status_code: int = 200,
 
 @router.get("/admin/users/{user_id}")
 def user_page(request: Request, principal: Administrator, user_id: int) -> Response:
+    kept = kept_form(request, f"/admin/users/{user_id}")
+    if kept is not None:
+        return _user_page(request, user_id, errors=kept.errors, values=kept.values)
     return _user_page(request, user_id)
+
+
+def _refused(request: Request, user_id: int, errors: dict[str, str],
+             values: dict[str, Any] | None = None) -> Response:
+    """Back to the user's page, the refused form with its error (post/redirect/get)."""
+    flash(request, "", form=KeptForm(f"/admin/users/{user_id}", errors=errors,
+                                     values=values or {}))
+    return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
 
 
 def _load(session: Any, user_id: int) -> User:
@@ -125,8 +147,7 @@ def add_assignment(request: Request, principal: Administrator, user_id: int,
                 raise PageNotFound()
             assign(session, user, transfer, actor=principal.actor)
     except ValidationError as exc:
-        return _user_page(request, user_id, status_code=422,
-                          errors={"transfer_id": str(exc).capitalize()})
+        return _refused(request, user_id, errors={"transfer_id": str(exc).capitalize()})
     flash(request, f"Assigned to {transfer.ref}.")
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
 
@@ -155,8 +176,8 @@ def add_union(request: Request, principal: Administrator, user_id: int,
                 raise ValidationError("select the employer whose staff the union represents")
             link_union(session, user, union, organisation, actor=principal.actor)
     except ValidationError as exc:
-        return _user_page(request, user_id, status_code=422,
-                          errors={"union": str(exc).capitalize()}, values={"union": union})
+        return _refused(request, user_id, errors={"union": str(exc).capitalize()},
+                        values={"union": union})
     flash(request, f"Linked to {union.strip()} at {organisation.name}.")
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
 
@@ -178,21 +199,81 @@ def remove_union(request: Request, principal: Administrator, user_id: int,
 @router.post("/admin/users/{user_id}/active")
 def set_active(request: Request, principal: Administrator, user_id: int,
                active: Annotated[str, Form()]) -> Response:
-    if user_id == principal.id:
-        return _user_page(request, user_id, status_code=422,
-                          errors={"_self": "You cannot deactivate your own account"})
+    if active != "yes":  # deactivating is confirmed on its own page first
+        return RedirectResponse(f"/admin/users/{user_id}/deactivate", status_code=303)
     with write_session(engine_of(request)) as session:
         user = _load(session, user_id)
-        user.active = active == "yes"
+        user.active = True
         session.add(user)
-        if not user.active:  # signed out at once, everywhere
-            session.execute(delete(WebSession).where(col(WebSession.user_id) == user.id))
-        audit(session, None, principal.actor,
-              "user-activated" if user.active else "user-deactivated",
-              data={"user": user.username})
-    flash(request, "Account reactivated." if active == "yes" else
-          "Account deactivated: they are signed out and their API tokens stop working.")
+        audit(session, None, principal.actor, "user-activated", data={"user": user.username})
+    flash(request, "Account reactivated.")
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+
+
+@router.get("/admin/users/{user_id}/deactivate")
+def deactivate_page(request: Request, principal: Administrator, user_id: int) -> Response:
+    """Deactivating an account, confirmed on a page naming the person and what they lose."""
+    if user_id == principal.id:
+        flash(request, "You cannot deactivate your own account. Ask another HR administrator.",
+              kind="warning")
+        return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+    with read_session(engine_of(request)) as session:
+        user = _load(session, user_id)
+        losses = what_they_lose(session, user)
+    return render(request, "admin_user_deactivate.html", {
+        "user": user, "labels": ROLE_LABELS, "losses": losses})
+
+
+@router.post("/admin/users/{user_id}/deactivate")
+def deactivate(request: Request, principal: Administrator, user_id: int) -> Response:
+    if user_id == principal.id:
+        flash(request, "You cannot deactivate your own account. Ask another HR administrator.",
+              kind="warning")
+        return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+    with write_session(engine_of(request)) as session:
+        user = _load(session, user_id)
+        name = user.display_name
+        user.active = False
+        session.add(user)
+        # Signed out at once, everywhere; their tokens are refused while inactive.
+        session.execute(delete(WebSession).where(col(WebSession.user_id) == user.id))
+        audit(session, None, principal.actor, "user-deactivated", data={"user": user.username})
+    flash(request, f"{name}'s account is deactivated: they are signed out, and their API "
+                   "tokens and calendar feed stop working.")
+    return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+
+
+def what_they_lose(session: Any, user: User) -> list[str]:
+    """What deactivating ``user`` takes away, in words, for the confirmation page."""
+    now = utcnow()
+    sessions = len(session.exec(select(WebSession.id).where(
+        WebSession.user_id == user.id, col(WebSession.expires_at) > now)).all())
+    tokens = len(session.exec(select(ApiToken.id).where(
+        ApiToken.user_id == user.id, col(ApiToken.revoked_at).is_(None))).all())
+    feeds = len(session.exec(select(CalendarFeedToken.id).where(
+        CalendarFeedToken.user_id == user.id, col(CalendarFeedToken.revoked_at).is_(None))).all())
+    losses = ["They can no longer sign in."]
+    if sessions:
+        losses.append(f"They are signed out now ({sessions} signed-in "
+                      f"session{'s' if sessions != 1 else ''}).")
+    if tokens:
+        losses.append(f"Their {tokens} API token{'s' if tokens != 1 else ''} stop"
+                      f"{'s' if tokens == 1 else ''} working.")
+    if feeds:
+        losses.append("Their calendar feed of deadlines stops updating.")
+    if user.role == Role.hr_officer:
+        assigned = assignments_of(session, user)
+        if assigned:
+            losses.append("They lose access to the transfers assigned to them: "
+                          + ", ".join(t.title for t in assigned) + ".")
+    elif user.role == Role.union_rep:
+        if links_of(session, user):
+            losses.append("They no longer see the notices sent to their union in the portal.")
+    elif user.role == Role.hr_admin:
+        losses.append("They can no longer manage users or see every transfer.")
+    losses.append("Their assignments and what they did stay recorded: reactivating the account "
+                  "gives them back.")
+    return losses
 
 
 @router.post("/admin/users/{user_id}/password")

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from transfer_engine.rules.timeline import entries
 from transfer_engine.store.accounts import Role
 from transfer_engine.store.database import read_session
-from transfer_engine.store.queries import steps_of
+from transfer_engine.store.queries import definition_of, steps_of
 from transfer_engine.web.auth import Principal, user_for_calendar_token
 from transfer_engine.web.deps import engine_of, settings_of
 from transfer_engine.web.downloads import content_disposition
@@ -30,10 +30,13 @@ def feed(request: Request, token: str) -> Response:
         if user is None or user.role == Role.union_rep:
             raise PageNotFound()
         principal = Principal.of(user)
+        # A closed or cancelled transfer owes nothing more: its deadlines leave the feed (their
+        # events disappear from subscribed calendars at the next refresh).
         items = [FeedItem(transfer_id=t.id or 0, ref=t.ref, title=t.title, version=t.version,
                           updated_at=t.updated_at, url=f"{base}/transfers/{t.id}",
                           entries=entries(list(steps_of(session, t).values()), today))
-                 for t in visible_transfers(session, principal)]
+                 for t in visible_transfers(session, principal)
+                 if not definition_of(t, session).states[t.state].final]
     return Response(calendar(items, name=f"TUPE deadlines ({principal.display_name})"),
                     media_type="text/calendar; charset=utf-8",
                     headers={"content-disposition": content_disposition("tupe-deadlines.ics",

@@ -11,7 +11,7 @@ from transfer_engine.store.accounts import Role
 from transfer_engine.store.database import read_session
 from transfer_engine.web.deps import SignedIn, engine_of, hr_staff, settings_of
 from transfer_engine.web.rendering import render_cached
-from transfer_engine.web.views import AMBER_DAYS, dashboard, dashboard_key
+from transfer_engine.web.views import dashboard, dashboard_key
 
 router = APIRouter()
 
@@ -29,7 +29,6 @@ def home(request: Request, principal: SignedIn, page: int = 1) -> Response:
         with read_session(engine_of(request)) as session:
             board = dashboard(session, principal, today)
         number = min(max(page, 1), board.pages())
-        return {"board": board, "amber_days": AMBER_DAYS, "page": number,
-                "rows": board.page(number)}
+        return {"board": board, "page": number, "rows": board.page(number)}
 
     return render_cached(request, "dashboard.html", (key, page), context)

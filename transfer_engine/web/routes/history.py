@@ -1,94 +1,92 @@
-"""The audit log: one transfer's history, and (for administrators) everything."""
+"""The audit log: one transfer's history, and (for administrators) everything: filtered by who,
+by kind of action and by a range of days (and, in the whole log, by transfer), a page at a
+time, in plain English and UK time (transfer_engine.views.history)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
 
 from transfer_engine.store.database import read_session
-from transfer_engine.store.transfers import AuditEntry, Transfer
-from transfer_engine.views.audit_privacy import EMPLOYEE_KEYS, without_personal_data
+from transfer_engine.store.transfers import Transfer
+from transfer_engine.views.audit_privacy import EMPLOYEE_KEYS
+from transfer_engine.views.history import HistoryFilter, history
+from transfer_engine.views.vocabulary import ACTION_LABELS
+from transfer_engine.web.auth import Principal
 from transfer_engine.web.deps import Administrator, HrStaff, VisibleTransfer, engine_of
-from transfer_engine.web.ids import MAX_ID
+from transfer_engine.web.forms import parse_date_fields
 from transfer_engine.web.rendering import render
 
 router = APIRouter()
 
-ACTIONS = {
-    "created": "Created", "advance": "Advanced", "override": "Guard overridden",
-    "step-done": "Step marked as done", "rescheduled": "Key date changed",
-    "employees-imported": "Staff list imported", "employee-updated": "Employee changed",
-    "representative-added": "Representative added", "access-denied": "Access refused",
-    "eli-exported": "ELI downloaded", "letter-issued": "Letter issued",
-    "letter-resent": "Letter sent again", "notice-acknowledged": "Notice acknowledged",
-    "officer-assigned": "Officer assigned", "officer-unassigned": "Officer unassigned",
-    "signed-in": "Signed in", "signed-out": "Signed out", "sign-in-failed": "Sign-in failed",
-    "sign-in-throttled": "Sign-in refused (too many attempts)", "user-added": "User added",
-    "password-changed": "Password changed", "api-token-issued": "API token issued",
-    "api-token-revoked": "API token revoked", "calendar-feed-issued": "Calendar link issued",
-    "user-deactivated": "User deactivated", "user-activated": "User reactivated",
-    "union-link-added": "Union link added", "union-link-removed": "Union link removed",
-    "workflow-migrated": "Workflow version changed",
-    "workflow-versions-stored": "Workflow versions kept",
-}
 # Keys that name employees (by reference): replaced for people who may not see personal data
 # (see transfer_engine.views.audit_privacy, which also catches "employee:<ref>" recipients).
 PERSONAL_KEYS = EMPLOYEE_KEYS
+# The engine's action names, in words (kept here under its old name for callers).
+ACTIONS = ACTION_LABELS
 
 
-def describe(entry: AuditEntry, personal: bool) -> str:
-    """One line of what changed, from the entry's data."""
-    d: dict[str, Any] = dict(entry.data or {})
-    if not personal:
-        d = without_personal_data(d)
-    if entry.action == "advance":
-        done = (f"; done: {', '.join(d['completed_steps'])}" if d.get("completed_steps")
-                else "")
-        note = f" ({d['note']})" if d.get("note") else ""
-        return f"{d.get('trigger', '')}{done}{note}"
-    if entry.action == "override":
-        return f"{d.get('trigger')}: {d.get('reason')}"
-    if entry.action == "rescheduled":
-        return f"{d.get('key_date')} {d.get('old')} → {d.get('new')}: {d.get('reason')}"
-    if entry.action == "workflow-migrated":
-        moved = [f"{m['step']} {m['old_due'] or 'none'} → {m['new_due'] or 'none'}"
-                 for m in (d.get("report") or {}).get("deadlines", [])]
-        return (f"{d.get('workflow')} version {d.get('from_version')} → {d.get('to_version')}"
-                + (f"; deadlines: {', '.join(moved)}" if moved else ""))
-    if entry.action == "step-done":
-        return f"{d.get('step')} on {d.get('done_on')}: {d.get('evidence')}"
-    if entry.action == "employees-imported":
-        return (f"{d.get('rows')} row(s) from {d.get('source')}, {d.get('in_scope')} in scope"
-                + (f", replacing {d.get('replaced')}" if d.get("replaced") else ""))
-    if entry.action == "access-denied":
-        return f"{d.get('method')} {d.get('path')} (role {d.get('role')})"
-    return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in d.items()
-                     if not isinstance(v, (list, dict)))
+def _filter(request: Request, transfer_id: int | None) -> tuple[HistoryFilter, dict[str, str],
+                                                                 dict[str, dict[str, str]]]:
+    """The filter a history page's query asks for, the errors in it, and the form's values."""
+    query = request.query_params
+    errors: dict[str, str] = {}
+    days: dict[str, date | None] = {}
+    values: dict[str, dict[str, str]] = {}
+    for name, what in (("from", "the first day"), ("to", "the last day")):
+        parts = {part: query.get(f"{name}-{part}", "")[:10] for part in ("day", "month", "year")}
+        values[name] = parts
+        days[name], error = parse_date_fields(parts["day"], parts["month"], parts["year"], what)
+        if error:
+            errors[name] = error
+    if days["from"] and days["to"] and days["from"] > days["to"]:
+        errors["to"] = "The last day must be the same as or after the first day"
+    wanted_transfer = transfer_id
+    if transfer_id is None and query.get("transfer", "").isdigit():
+        wanted_transfer = int(query["transfer"][:12])
+    wanted = HistoryFilter(transfer_id=wanted_transfer, actor=query.get("who") or None,
+                           action=query.get("action") or None,
+                           since=None if errors else days["from"],
+                           until=None if errors else days["to"])
+    return wanted, errors, values
+
+
+def _page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    return int(raw) if raw.isdigit() and len(raw) <= 9 else 1
+
+
+def _links(request: Request, pages: int) -> dict[int, str]:
+    """The address of each page, keeping the filters."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    return {n: f"{request.url.path}?{urlencode([*kept, ('page', str(n))])}"
+            for n in range(1, pages + 1)}
+
+
+def _render(request: Request, template: str, principal: Principal,
+            transfer: Transfer | None, context: dict[str, Any]) -> Response:
+    wanted, errors, values = _filter(request, transfer.id if transfer else None)
+    with read_session(engine_of(request)) as session:
+        found = history(session, wanted, page=_page_number(request),
+                        personal=principal.personal_data)
+    return render(request, template, {
+        **context, "history": found, "wanted": wanted, "errors": errors, "dates": values,
+        "links": _links(request, found.pages)}, status_code=400 if errors else 200)
 
 
 @router.get("/transfers/{transfer_id}/history")
-def history(request: Request, transfer: VisibleTransfer, principal: HrStaff) -> Response:
-    with read_session(engine_of(request)) as session:
-        entries = session.exec(select(AuditEntry).where(AuditEntry.transfer_id == transfer.id)
-                               .order_by(col(AuditEntry.id).desc())).all()
-    rows = [(e, ACTIONS.get(e.action, e.action), describe(e, principal.personal_data))
-            for e in entries]
-    return render(request, "history.html", {"t": transfer, "rows": rows, "section": "history"})
+def transfer_history(request: Request, transfer: VisibleTransfer,
+                     principal: HrStaff) -> Response:
+    return _render(request, "history.html", principal, transfer,
+                   {"t": transfer, "section": "history"})
 
 
 @router.get("/admin/audit")
 def audit_log(request: Request, principal: Administrator, page: int = 1) -> Response:
-    size = 100
-    # Past the last page shows an empty page; the offset must stay a number the database takes.
-    page = min(max(page, 1), MAX_ID // size)
-    with read_session(engine_of(request)) as session:
-        entries = session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc())
-                               .offset((page - 1) * size).limit(size + 1)).all()
-        refs = {t.id: t.ref for t in session.exec(select(Transfer)).all()}
-    rows = [(e, ACTIONS.get(e.action, e.action), describe(e, True), refs.get(e.transfer_id))
-            for e in entries[:size]]
-    return render(request, "audit.html", {"rows": rows, "page": page,
-                                           "more": len(entries) > size})
+    # ``page`` is declared so that a number too large for the database is refused first
+    # (ids.within_range); the page itself reads it with the filters.
+    return _render(request, "audit.html", principal, None, {})

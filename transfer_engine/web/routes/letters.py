@@ -18,16 +18,20 @@ administrators only.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from transfer_engine.errors import NotFoundError, TransferEngineError, ValidationError
 from transfer_engine.letters import service
+from transfer_engine.letters.sense_checks import SenseCheckError
 from transfer_engine.outbox.recovery import release as release_held
 from transfer_engine.store.database import read_session, write_session
+from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.queries import audit
 from transfer_engine.store.transfers import Transfer
+from transfer_engine.views.evidence import step_evidence
 from transfer_engine.views.sent_messages import transfer_messages
 from transfer_engine.web import wording
 from transfer_engine.web.auth import can_edit
@@ -41,9 +45,13 @@ from transfer_engine.web.deps import (
 )
 from transfer_engine.web.downloads import content_disposition
 from transfer_engine.web.rendering import render
+from transfer_engine.web.routes import letter_issue
+from transfer_engine.web.routes.letter_data import gap_links
 
 router = APIRouter()
 
+#: How many of the letters issued the page lists (newest first; `letters list` has them all).
+ISSUED_SHOWN = 200
 #: What a letter downloads as (the files issuing registers, except the plain text).
 DOWNLOADS = ("html", "pdf", "docx")
 #: The policy of the letter's HTML in the preview's frame: its own inline styles and nothing
@@ -56,7 +64,8 @@ LETTER_FRAME_HEADERS = {
 
 
 def _page(request: Request, transfer: Transfer, *, errors: dict[str, str] | None = None,
-          status_code: int = 200) -> Response:
+          status_code: int = 200, refused: dict[str, SenseCheckError] | None = None,
+          values: dict[str, str] | None = None) -> Response:
     with read_session(engine_of(request)) as session:
         fresh = session.get(Transfer, transfer.id)
         assert fresh is not None
@@ -65,10 +74,15 @@ def _page(request: Request, transfer: Transfer, *, errors: dict[str, str] | None
         messages = transfer_messages(session, fresh)
         editable = can_edit(session, request.state.principal, fresh)
         owed = service.pending(session, fresh.id)
+        issued = service.issued_letters(session, fresh.ref, limit=ISSUED_SHOWN)
+        # The steps these letters are evidence for: done, overridden, reopened or waiting.
+        evidence = [e for e in step_evidence(session, fresh.ref) if e.letters]
     return render(request, "letters.html", {
         "t": fresh, "letters": letters, "messages": messages, "editable": editable,
-        "owed": owed,
+        "owed": owed, "evidence": evidence, "issued": issued,
         "automatic": service.LETTER_AUDIENCE, "section": "letters", "errors": errors or {},
+        "refused": refused or {}, "values": values or {},
+        "sense_problem": wording.sense_problem,
         "title_of": service.state_letter_title},
         status_code=status_code)
 
@@ -94,8 +108,12 @@ def preview(request: Request, transfer_id: int, letter: str, to: str,
         summary = service.preview_letter(session, transfer.ref, letter, to,
                                          today=settings_of(request).today(),
                                          gaps=service.Gaps.mark)
+        transferee = session.get(Organisation, transfer.transferee_id)
+    # Each gap links to the form that records it, which comes back here once saved.
+    back = f"/transfers/{transfer.id}/letters/{letter}/preview?to={quote(to, safe='')}"
     return render(request, "letter_preview.html", {
-        "t": transfer, "letter": letter, "to": to, "preview": summary, "section": "letters"})
+        "t": transfer, "letter": letter, "to": to, "preview": summary, "section": "letters",
+        "gaps": gap_links(transfer, summary, back, transferee.slug if transferee else "")})
 
 
 @router.get("/transfers/{transfer_id}/letters/{letter}/preview/letter.html")
@@ -132,20 +150,45 @@ def download(request: Request, transfer_id: int, letter: str, fmt: str, to: str,
 
 
 @router.post("/transfers/{transfer_id}/letters/{letter}/issue")
-def issue(request: Request, transfer_id: int, letter: str, principal: PersonalData) -> Response:
+def issue(request: Request, transfer_id: int, letter: str, principal: PersonalData,
+          override_reason: Annotated[str, Form()] = "") -> Response:
+    """Issue a state's letter now, to everyone whose letter can be made (the check page lists
+    who cannot, and why): at once for a few, in the background for many
+    (:mod:`transfer_engine.letters.issue_jobs`); then the run's page says exactly how many were
+    issued and who was not. A letter the sense checks refuse is shown with why, and a box for
+    the special circumstances appears: issuing it then records the override."""
     transfer = find_transfer(request, principal, transfer_id)
     require_edit(request, principal, transfer)
+    _state_letter(request, transfer, letter)
+    reason = override_reason.strip() or None
     try:
-        with write_session(engine_of(request)) as session:
-            count = service.issue_state_letter(session, transfer.ref, letter,
-                                               actor=principal.actor,
-                                               today=settings_of(request).today())
+        job = letter_issue.start(request, transfer, letter, principal.actor, reason)
+    except SenseCheckError as exc:
+        return _page(request, transfer, status_code=422, refused={letter: exc},
+                     values={f"override-{letter}": override_reason},
+                     errors={f"issue-{letter}": wording.sense_refusal(exc)})
+    except ValidationError as exc:
+        if any(p.field == "override_reason" for p in exc.field_problems):
+            again = _refusal_of(request, transfer, letter)
+            return _page(request, transfer, status_code=422,
+                         refused={letter: again} if again else None,
+                         values={f"override-{letter}": override_reason},
+                         errors={f"override-{letter}": wording.describe(exc)})
+        return _page(request, transfer, status_code=422,
+                     errors={f"issue-{letter}": wording.describe(exc)})
     except TransferEngineError as exc:
         return _page(request, transfer, status_code=422,
                      errors={f"issue-{letter}": wording.describe(exc)})
-    flash(request, f"Issued {letter} to {count} recipient{'s' if count != 1 else ''}: the "
-                   "scheduler sends them (see below).")
-    return RedirectResponse(f"/transfers/{transfer.id}/letters", status_code=303)
+    return letter_issue.after_start(request, transfer, job)
+
+
+def _refusal_of(request: Request, transfer: Transfer, letter: str) -> SenseCheckError | None:
+    """Why the sense checks refuse ``letter`` today (to show again beside a reason that was
+    refused itself), or None if they no longer do."""
+    found = [r for r in service.check_transfer(transfer.ref, [letter],
+                                               today=settings_of(request).today(),
+                                               engine=engine_of(request)) if r.sense]
+    return SenseCheckError(letter, transfer.ref, found[0].sense) if found else None
 
 
 @router.post("/transfers/{transfer_id}/messages/{message_id}/resend")

@@ -1,0 +1,317 @@
+"""Reg 14 elections, the reg 13(11) and reg 13A routes, and objections dated before the transfer
+(reg 4(7)) that count from their date."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import Cli
+from tests.web_fixtures import WebEnv
+from transfer_engine.store.database import read_session
+from transfer_engine.store.queries import get_transfer
+
+TRANSFER_DATE = "2025-06-01"
+HEADER = "employee_ref,full_name,role,fte,weekly_pay,in_scope,objected_on\n"
+
+
+def _transfer(cli: Cli, ref: str, headcount: int = 300) -> None:
+    """A contractor's catering staff back in house from 1 June 2025, nobody representing them."""
+    cli("organisations", "add", f"{ref}-co", "--name", f"Contractor for {ref} Ltd", "--kind",
+        "company", "--headcount", str(headcount))
+    cli("organisations", "add", f"{ref}-council", "--name", f"Council for {ref}", "--kind",
+        "council", "--headcount", "4000")
+    cli("create", ref, "--title", f"Catering back in house ({ref})", "--from", f"{ref}-co",
+        "--to", f"{ref}-council", "--transfer-date", TRANSFER_DATE, "--decision-date",
+        "2025-02-03", "--regime-reason", "service provision change back in house, reg 3(1)(b)")
+
+
+def _staff(tmp_path: Path, count: int, objections: dict[int, str] | None = None) -> Path:
+    objections = objections or {}
+    path = tmp_path / "staff.csv"
+    path.write_text(HEADER + "".join(
+        f"C{i:03},Sample Cook {i},Cook,1,400,yes,{objections.get(i, '')}\n"
+        for i in range(1, count + 1)), encoding="utf-8")
+    return path
+
+
+def _timeline(cli: Cli, ref: str, *as_of: str) -> dict[str, dict[str, Any]]:
+    return {row["step"]: row for row in cli.json("timeline", ref, *as_of)}
+
+
+def _route(cli: Cli, ref: str, as_of: str) -> dict[str, Any]:
+    return cli.json("elections", "show", ref, "--as-of", as_of)["parties"][0]
+
+
+def _blocked_by(cli: Cli, ref: str, trigger: str, as_of: str) -> list[str]:
+    status = cli.json("status", ref, "--as-of", as_of)
+    found = [t for t in status["triggers"] if t["trigger"] == trigger]
+    return [b["guard"] for b in found[0]["blocked_by"]] if found else []
+
+
+# ---------------------------------------------------------------------------------------------
+# Objections (reg 4(7)-(8))
+
+
+def test_an_objection_dated_on_or_after_the_transfer_is_refused_at_import_by_row_and_column(
+    database, cli: Cli, tmp_path: Path
+) -> None:
+    _transfer(cli, "late-objection")
+    path = _staff(tmp_path, 4, {2: "2025-05-31", 3: TRANSFER_DATE, 4: "2025-07-01"})
+    code, _, err = cli("import-employees", "late-objection", str(path), ok=False)
+    assert code == 1 and "Traceback" not in err
+    assert "row 4, column 'objected_on'" in err and "row 5, column 'objected_on'" in err
+    assert "row 3," not in err  # the day before the transfer is in time
+    assert "must be made before the transfer" in err and TRANSFER_DATE in err
+    assert cli.json("employees", "late-objection") == []  # nothing was imported
+
+
+def test_recording_an_objection_after_the_transfer_is_refused_and_in_time_is_offered_a_letter(
+    database, cli: Cli, tmp_path: Path
+) -> None:
+    _transfer(cli, "objecting")
+    cli("import-employees", "objecting", str(_staff(tmp_path, 3)))
+    code, _, err = cli("record-objection", "objecting", "C002", "--on", "2025-06-02",
+                       "--as-of", "2025-06-05", ok=False)
+    assert code != 0 and "before the transfer" in err and "Traceback" not in err
+    assert {e["employee_ref"]: e["objected_on"] for e in cli.json("employees", "objecting")
+            }["C002"] is None
+    _, out, _ = cli("record-objection", "objecting", "C002", "--on", "2025-05-12",
+                    "--as-of", "2025-05-14")
+    assert "letters issue objecting objection-acknowledgement --recipient employee:C002" in out
+    staff = {e["employee_ref"]: e for e in cli.json("employees", "objecting")}
+    assert staff["C002"]["objected_on"] == "2025-05-12" and staff["C002"]["in_scope"] is True
+
+
+def test_an_objection_counts_from_its_date_for_reg_12_and_reg_13a(
+    database, cli: Cli, tmp_path: Path
+) -> None:
+    # 11 cooks from a contractor of 300; three object on 20 May 2025, before the transfer.
+    # From 1 July 2024 reg 13A applies where fewer than 10 transfer: so from 20 May, not before.
+    _transfer(cli, "counting")
+    cli("import-employees", "counting", str(_staff(tmp_path, 11,
+                                                   {9: "2025-05-20", 10: "2025-05-20",
+                                                    11: "2025-05-20"})))
+    # The ELI (due 4 May) is late on both dates; only the objections' date differs.
+    before = cli.json("status", "counting", "--as-of", "2025-05-10")["exposure"]
+    after = cli.json("status", "counting", "--as-of", "2025-05-21")["exposure"]
+    assert Decimal(before["reg12_minimum"]) == 500 * 11
+    assert Decimal(after["reg12_minimum"]) == 500 * 8
+    assert "11 transferring" in " ".join(before["reasons"])
+    assert _route(cli, "counting", "2025-05-10")["route"] is None
+    assert _route(cli, "counting", "2025-05-21")["route"] == "each-employee-reg-13a"
+
+
+def test_the_transfer_date_cannot_move_to_or_before_a_recorded_objection(
+    database, cli: Cli, tmp_path: Path
+) -> None:
+    _transfer(cli, "moving")
+    cli("import-employees", "moving", str(_staff(tmp_path, 3, {2: "2025-05-12"})))
+    code, _, err = cli("reschedule", "moving", "transfer", "2025-05-12", "--reason",
+                       "the contractor asked to hand over earlier", "--as-of", "2025-05-01",
+                       ok=False)
+    assert code != 0 and "2025-05-12" in err and "reg 4(7)" in err
+    assert cli.json("status", "moving")["key_dates"]["transfer"] == TRANSFER_DATE
+    cli("reschedule", "moving", "transfer", "2025-05-13", "--reason",
+        "the contractor asked to hand over earlier", "--as-of", "2025-05-01")
+
+
+# ---------------------------------------------------------------------------------------------
+# Elections (reg 14) and the reg 13(11) route
+
+
+def _invite(cli: Cli, ref: str, seats: str = "3") -> None:
+    cli("elections", "invite", ref, "--seats", seats, "--term", "until three months after the "
+        "transfer", "--invited-on", "2025-03-03", "--nominations-close", "2025-03-10",
+        "--as-of", "2025-03-04")
+
+
+def test_elected_representatives_only_through_a_recorded_election(
+    database, cli: Cli, tmp_path: Path
+) -> None:
+    _transfer(cli, "electing")
+    cli("import-employees", "electing", str(_staff(tmp_path, 20)))
+    steps = _timeline(cli, "electing", "--as-of", "2025-03-01")
+    # 20 transfer from an employer of 300: reg 13A is not available, an election is needed.
+    assert steps["inform_employees_directly"]["status"] == "not-applicable"
+    assert [steps[s]["due_date"] for s in ("election_invitation", "election_nominations",
+                                           "election_ballot", "election_result")] == [
+        "2025-03-16", "2025-03-23", "2025-03-30", "2025-04-06"]
+    assert "reg 14(1)(a)-(d)" in steps["election_invitation"]["legal_basis"]
+    assert "reg 14(1)(g)-(h)" in steps["election_ballot"]["legal_basis"]
+    rep = ("add-representative", "electing", "--org", "electing-co", "--kind", "elected",
+           "--name", "Sam Cook", "--email", "sam@example.org")
+    code, _, err = cli(*rep, ok=False)
+    err = " ".join(err.split())
+    assert code != 0 and "must be elected at an election recorded here" in err
+    assert "recorded as an existing representative" in err and "Traceback" not in err
+    assert cli.json("elections", "show", "electing")["parties"][0]["elected"] == 0
+
+    _invite(cli, "electing")
+    cli("elections", "nominations", "electing", "--closed-on", "2025-03-10", "--candidates", "4",
+        "--as-of", "2025-03-12")
+    cli("elections", "ballot", "electing", "--held-on", "2025-03-24", "--as-of", "2025-03-25")
+    # Two of the three seats at the count; the third elected is added afterwards.
+    cli("elections", "result", "electing", "--result-on", "2025-03-26",
+        "--elected", "Pat Baker <pat@example.org>", "--elected", "Lee Chef <lee@example.org>",
+        "--as-of", "2025-03-27")
+    _, out, _ = cli(*rep)
+    assert "2025-03-26" in out
+    code, _, err = cli("add-representative", "electing", "--org", "electing-co", "--kind",
+                       "elected", "--name", "One Too Many", "--email", "x@example.org",
+                       ok=False)
+    assert code != 0 and "all 3 seat(s)" in err
+    steps = _timeline(cli, "electing", "--as-of", "2025-03-27")
+    assert {s: steps[s]["done_on"] for s in ("election_invitation", "election_nominations",
+                                              "election_ballot", "election_result")} == {
+        "election_invitation": "2025-03-03", "election_nominations": "2025-03-10",
+        "election_ballot": "2025-03-24", "election_result": "2025-03-26"}
+    party = _route(cli, "electing", "2025-03-27")
+    assert party["route"] == "elected-representatives" and party["elected"] == 3
+    # Before the result, nobody was elected yet.
+    assert _route(cli, "electing", "2025-03-25")["route"] is None
+    assert "representatives_recorded" not in _blocked_by(cli, "electing", "inform_representatives",
+                                                         "2025-04-01")
+    history = [h for h in cli.json("history", "electing") if h["action"] == "election-result"]
+    assert history and "Pat Baker" not in str(history)
+
+
+def test_an_existing_representative_needs_a_note_of_authority(database, cli: Cli) -> None:
+    _transfer(cli, "forum")
+    base = ("add-representative", "forum", "--org", "forum-co", "--kind", "existing", "--name",
+            "Staff Forum Chair", "--email", "forum@example.org")
+    code, _, err = cli(*base, ok=False)
+    assert code != 0 and "authority" in err and "Traceback" not in err
+    cli(*base, "--authority", "Chair of the elected staff forum; its terms of reference cover "
+                              "consultation on transfers (para 4)")
+    assert _route(cli, "forum", "2025-03-01")["route"] == "existing-representatives"
+    # An election is not needed, and is refused, where they have representatives.
+    code, _, err = cli("elections", "invite", "forum", "--seats", "2", "--term", "a year",
+                       "--invited-on", "2025-03-03", "--nominations-close", "2025-03-10",
+                       "--as-of", "2025-03-04", ok=False)
+    assert code != 0 and "reg 13(3)(b)(i)" in err
+
+
+def test_when_none_are_elected_each_employee_is_informed_under_reg_13_11(
+    database, cli: Cli, tmp_path: Path
+) -> None:
+    _transfer(cli, "no-takers")
+    cli("import-employees", "no-takers", str(_staff(tmp_path, 20)))
+    cli("advance", "no-takers", "approve", "--as-of", "2025-03-04")
+    _invite(cli, "no-takers")
+    cli("elections", "nominations", "no-takers", "--closed-on", "2025-03-10", "--candidates",
+        "0", "--as-of", "2025-03-12")
+    assert "representatives_recorded" in _blocked_by(cli, "no-takers", "inform_representatives",
+                                                     "2025-03-12")
+    assert _timeline(cli, "no-takers")["inform_employees_no_election"]["status"] == \
+        "not-applicable"
+    code, _, err = cli("elections", "none-elected", "no-takers", "--on", "2025-03-05",
+                       "--as-of", "2025-03-20", ok=False)
+    assert code != 0 and "close of nominations" in err
+    _, out, _ = cli("elections", "none-elected", "no-takers", "--on", "2025-03-17",
+                    "--as-of", "2025-03-20")
+    assert "reg 13(11)" in out
+    steps = _timeline(cli, "no-takers", "--as-of", "2025-03-20")
+    fallback = steps["inform_employees_no_election"]
+    assert fallback["status"] == "open" and fallback["due_date"] == "2025-04-20"
+    assert "reg 13(11)" in fallback["legal_basis"]
+    # The stages that never came are closed by the failure, not left due.
+    assert steps["election_ballot"]["status"] == "done"
+    assert steps["election_result"]["done_on"] == "2025-03-17"
+    party = _route(cli, "no-takers", "2025-03-20")
+    assert party["route"] == "each-employee-reg-13-11" and party["to_each_employee"] is True
+    assert "representatives_recorded" not in _blocked_by(cli, "no-takers",
+                                                         "inform_representatives", "2025-03-20")
+
+
+def test_reg_13a_is_not_available_once_an_election_was_invited(
+    database, cli: Cli, tmp_path: Path
+) -> None:
+    # 8 transfer from an employer of 300 (from 1 July 2024: fewer than 10 transfer).
+    _transfer(cli, "small-team")
+    cli("import-employees", "small-team", str(_staff(tmp_path, 8)))
+    steps = _timeline(cli, "small-team")
+    assert steps["inform_employees_directly"]["status"] == "open"
+    assert steps["election_invitation"]["status"] == "not-applicable"
+    assert _route(cli, "small-team", "2025-03-01")["route"] == "each-employee-reg-13a"
+    _invite(cli, "small-team", seats="1")
+    steps = _timeline(cli, "small-team")
+    assert steps["inform_employees_directly"]["status"] == "not-applicable"
+    assert steps["election_invitation"]["done_on"] == "2025-03-03"
+    assert steps["election_nominations"]["status"] == "open"
+    party = _route(cli, "small-team", "2025-03-05")
+    assert party["route"] is None and party["election"] == "invited"
+    assert "under way" in party["explanation"]
+    # As of the day before the invitation, reg 13A was still open to the employer.
+    assert _route(cli, "small-team", "2025-03-02")["route"] == "each-employee-reg-13a"
+    code, _, err = cli("elections", "invite", "small-team", "--seats", "1", "--term", "a year",
+                       "--invited-on", "2025-03-04", "--nominations-close", "2025-03-11",
+                       "--as-of", "2025-03-05", ok=False)
+    assert code != 0 and "under way" in err
+
+
+def test_election_dates_cannot_be_in_the_future_or_out_of_order(
+    database, cli: Cli, tmp_path: Path
+) -> None:
+    _transfer(cli, "dates")
+    cli("import-employees", "dates", str(_staff(tmp_path, 12)))
+    code, _, err = cli("elections", "invite", "dates", "--seats", "2", "--term", "a year",
+                       "--invited-on", "2025-03-10", "--nominations-close", "2025-03-01",
+                       "--as-of", "2025-03-11", ok=False)
+    assert code != 0 and "cannot be before the invitation" in err
+    code, _, err = cli("elections", "invite", "dates", "--seats", "2", "--term", "a year",
+                       "--invited-on", "2025-03-10", "--nominations-close", "2025-03-17",
+                       "--as-of", "2025-03-09", ok=False)
+    assert code != 0 and "today or in the past" in err
+    code, _, err = cli("elections", "ballot", "dates", "--held-on", "2025-03-20", ok=False)
+    assert code != 0 and "no election" in err and "record the invitation" in err
+    assert cli.json("elections", "show", "dates")["parties"][0]["elections"] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# The API
+
+
+ADMIN, VIEWER = "admin@example.org", "viewer@example.org"
+
+
+def test_elections_and_objections_over_the_api(web: WebEnv, cli: Cli, tmp_path: Path) -> None:
+    ld = web.ids["ld-to-nct"]
+    api = web.api(ADMIN)
+    seen = api.get(f"/api/v1/transfers/{ld}/representation").json()
+    assert seen["parties"][0]["route"] == "recognised-union"
+    refused = api.post(f"/api/v1/transfers/{ld}/elections", json={
+        "seats": 2, "term": "a year", "invited_on": "2022-09-12",
+        "nominations_close_on": "2022-09-19"})
+    assert refused.status_code == 422 and "recognised trade union" in refused.json()["detail"]
+
+    _transfer(cli, "api-team")
+    cli("import-employees", "api-team", str(_staff(tmp_path, 12)))
+    with read_session(web.engine) as session:
+        team = get_transfer(session, "api-team").id
+    # The web app judges deadlines as of 20 September 2022 in these tests.
+    invited = api.post(f"/api/v1/transfers/{team}/elections", json={
+        "seats": 2, "term": "until the transfer", "invited_on": "2022-09-12",
+        "nominations_close_on": "2022-09-19"})
+    assert invited.status_code == 200 and invited.json()["stage"] == "invited"
+    assert web.api(VIEWER).post(f"/api/v1/transfers/{team}/elections/nominations", json={
+        "closed_on": "2022-09-19", "candidates": 1}).status_code == 403
+    api.post(f"/api/v1/transfers/{team}/elections/nominations",
+             json={"closed_on": "2022-09-19", "candidates": 1}).raise_for_status()
+    result = api.post(f"/api/v1/transfers/{team}/elections/result", json={
+        "result_on": "2022-09-20", "unopposed": True,
+        "elected": [{"name": "Sam Cook", "email": "sam@example.org"}]})
+    assert result.status_code == 200 and len(result.json()["representative_ids"]) == 1
+    party = api.get(f"/api/v1/transfers/{team}/representation").json()["parties"][0]
+    assert party["route"] == "elected-representatives"
+    assert party["elections"][0]["ballot_on"] is None and party["elections"][0]["result_on"]
+
+    late = api.post(f"/api/v1/transfers/{team}/employees/C001/objection",
+                    json={"objected_on": "2025-06-01"})
+    assert late.status_code == 422
+    assert web.api(VIEWER).post(f"/api/v1/transfers/{team}/employees/C001/objection",
+                                json={"objected_on": "2022-09-15"}).status_code == 403
+    ok = api.post(f"/api/v1/transfers/{team}/employees/C001/objection",
+                  json={"objected_on": "2022-09-15"})
+    assert ok.status_code == 200 and ok.json()["acknowledge_with"] == "objection-acknowledgement"
