@@ -30,7 +30,7 @@ from transfer_engine.letters.errors import UnsupportedCharacterError
 from transfer_engine.letters.gaps import Gaps
 from transfer_engine.letters.issue import issue_letters
 from transfer_engine.letters.particulars import import_particulars
-from transfer_engine.letters.register import RENDERERS
+from transfer_engine.letters.register import renderers
 from transfer_engine.letters.samples import employee_context, representative_context
 from transfer_engine.letters.typography import NBSP, prepare
 from transfer_engine.store.database import read_session, write_session
@@ -191,7 +191,7 @@ def test_issued_letters_show_the_exact_names_and_verify_byte_for_byte(
     assert len(report.issued) == 6
     root = tmp_path / "letters"
     for row in letters(demo, transfer_ref=SEND):
-        assert row.renderer == RENDERERS
+        assert row.renderer == renderers()
         files = files_of(demo, row.id)
         pdf = (root / files["pdf"].path).read_bytes()
         name = unicodedata.normalize("NFC", NAMES[row.recipient_ref.split(":")[1]])
@@ -372,6 +372,13 @@ def test_an_svg_logo_and_refusals(demo: Engine, cli, tmp_path: Path) -> None:
     assert code != 0 and "must be a PNG or an SVG file" in flat(out + err)
     code, out, err = cli("letters", "logo", sender, str(logo), ok=False)
     assert code != 0 and "needs alt text" in flat(out + err)
+    # A PNG cut short (only its signature and part of its header) is refused when it is set,
+    # rather than failing later, when a DOCX letter reads the image's size from it.
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(_png()[:20])
+    code, out, err = cli("letters", "logo", sender, str(broken), "--alt", "X", ok=False)
+    assert code != 0 and "damaged or cut short" in flat(out + err)
+    assert "Traceback" not in out + err
     assert cli("letters", "logo", sender, "--remove")[0] == 0
     with read_session(demo) as session:
         data, _, _ = service.preview_file(session, SEND, "employee-notification",

@@ -28,7 +28,15 @@ from transfer_engine.letters import (
     render_text,
 )
 from transfer_engine.letters import pdf as pdf_module
-from transfer_engine.letters.document import BulletList, Heading, Paragraph, Run, Table
+from transfer_engine.letters.document import (
+    BulletList,
+    Heading,
+    Letterhead,
+    Paragraph,
+    Run,
+    Signature,
+    Table,
+)
 from transfer_engine.letters.samples import employee_context, representative_context
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates" / "letters"
@@ -141,6 +149,26 @@ def test_docx_reads_back_with_python_docx(templates: LetterTemplates) -> None:
     assert rows["Basic salary"].startswith("£31,000.00 a year")
     assert document.core_properties.title == letter.subject
     assert any("regulation 13" in t for t in texts)
+
+
+def test_docx_keeps_the_last_paragraph_with_the_closing_under_an_address() -> None:
+    # Five paragraphs and a three-line letterhead address: only the fifth paragraph may be
+    # kept with the closing, whatever the address's length.
+    letter = LetterDocument(
+        name="sample", letterhead=Letterhead("Sample Council", ("1 High Street", "Town",
+                                                                "AB1 2CD")),
+        date="12 January 2026", recipient=("A Reader",), subject="Sample subject",
+        blocks=tuple(Paragraph((Run(f"Paragraph {n} of the letter."),)) for n in range(1, 6)),
+        signature=Signature("Yours sincerely,", ("Alex Example", "Director")))
+
+    document = docx.Document(io.BytesIO(render_docx(letter)))
+
+    # Typography ties "Paragraph" to its number: compare the text as a reader sees it.
+    kept = [flat(p.text) for p in document.paragraphs
+            if p.text.startswith("Paragraph") and p.paragraph_format.keep_with_next]
+    assert kept == ["Paragraph 5 of the letter."]
+    closing = next(p for p in document.paragraphs if p.text == "Yours sincerely,")
+    assert closing.paragraph_format.keep_with_next
 
 
 def test_docx_is_a_well_formed_package(templates: LetterTemplates) -> None:

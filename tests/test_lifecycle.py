@@ -1,6 +1,9 @@
 """Each seed transfer driven through its whole lifecycle with `advance`, and its history."""
 
+from datetime import date
+
 import pytest
+from sqlalchemy.engine import Engine
 
 from tests.conftest import Cli
 from tests.lifecycle import (
@@ -11,6 +14,8 @@ from tests.lifecycle import (
     SCHOOL_TRANSFER,
     SEND_IASS,
 )
+from transfer_engine.engine.advance import advance
+from transfer_engine.letters.owed import issue_pending
 
 
 def drive(cli: Cli, ref: str, sequence: list[tuple[str, str]]) -> None:
@@ -70,3 +75,22 @@ def test_status_lists_what_can_be_done_now_and_why_not(demo, cli: Cli) -> None:
     assert blocked["kind"] == "steps_open" and blocked["satisfied_by"] == "complete_steps"
     assert [s["id"] for s in blocked["steps"]] == ["measures"]
     assert blocked["steps"][0]["completed_by"][0]["name"] == "record_measures"
+
+
+def test_cancelling_from_the_cli_drops_the_letters_earlier_states_left_owed(
+    demo: Engine, cli: Cli
+) -> None:
+    # Fired as an embedded caller would: the consulting state's letters are owed, not issued.
+    for trigger, as_of in LD_TO_NCT[:4]:
+        result = advance("ld-to-nct", trigger, actor="test", note="evidence",
+                         today=date.fromisoformat(as_of), engine=demo)
+    assert result.to_state == "consulting" and result.letters
+    cli("advance", "ld-to-nct", "cancel", "--note", "the council withdrew the decision",
+        "--as-of", "2022-09-20")
+    assert cli.json("status", "ld-to-nct")["state"] == "cancelled"
+    # Nothing owed is left for a later sweep to issue for the cancelled transfer.
+    assert issue_pending(demo).issued == []
+    dropped = [h for h in cli.json("history", "ld-to-nct")
+               if h["action"] == "owed-letters-dropped"]
+    assert len(dropped) == 1
+    assert dropped[0]["data"]["letters"] == sorted(set(result.letters))

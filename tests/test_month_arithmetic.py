@@ -135,3 +135,32 @@ def test_a_transfer_on_30_november_2023_shows_its_claims_window_ending_29_februa
     window = {row["step"]: row for row in cli.json("timeline", "leap-year")}["claims_window"]
     assert window["due_date"] == "2024-02-29"
     assert "reg 15(12)" in window["legal_basis"]
+
+
+def test_the_longest_deadlines_from_the_outermost_key_dates_are_real_dates() -> None:
+    for text in ("1200 months after transfer less 366 days", "1200 months before transfer",
+                 "5200 weeks after transfer", "36600 working days before transfer",
+                 "36600 days after transfer less 366 days"):
+        for key_date in (date(1990, 1, 1), date(2199, 12, 31)):
+            Deadline.parse(text).resolve(key_date)  # raises if the date does not exist
+    with pytest.raises(DeadlineSyntaxError, match="at most 1200 months"):
+        Deadline.parse("1201 months beginning with transfer")
+    with pytest.raises(DeadlineSyntaxError, match="at most 36600 working days"):
+        Deadline.parse("36601 working days after decision")
+
+
+def test_a_transfer_date_no_transfer_could_have_is_refused_with_a_message(
+        database, cli: Cli) -> None:
+    cli("organisations", "add", "council", "--name", "A Council", "--kind", "council")
+    cli("organisations", "add", "contractor", "--name", "Contractor Ltd", "--kind", "company")
+    create = ("create", "far-off", "--title", "Cleaning contract out", "--from", "council",
+              "--to", "contractor", "--regime-reason", "outsourcing of a service, reg 3(1)(b)(ii)")
+    code, _, err = cli(*create, "--transfer-date", "9999-12-20", ok=False)
+    assert code != 0 and "Traceback" not in err
+    assert "9999-12-20 is not a plausible date for a transfer" in " ".join(err.split())
+    cli(*create, "--transfer-date", "2023-11-30")
+    code, _, err = cli("reschedule", "far-off", "transfer", "9999-12-20", "--reason",
+                       "the contract was extended", ok=False)
+    assert code != 0 and "Traceback" not in err
+    assert "between 1990-01-01 and 2199-12-31" in " ".join(err.split())
+    assert cli.json("status", "far-off")["key_dates"]["transfer"] == "2023-11-30"

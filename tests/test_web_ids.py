@@ -12,6 +12,7 @@ from httpx2 import Response
 
 from tests.web_fixtures import WebEnv
 from transfer_engine.web import api, routes
+from transfer_engine.web.forms import parse_date_fields, whole_number
 from transfer_engine.web.ids import MAX_ID, int_parameters
 
 HUGE = "99999999999999999999999"
@@ -122,3 +123,52 @@ def test_an_unexpected_error_is_the_apps_page_with_headers(web: WebEnv) -> None:
     client = TestClient(web.app, raise_server_exceptions=False)
     _check(client.get("/broken-for-test"), 500, api=False, where="page")
     _check(client.get("/api/v1/broken-for-test"), 500, api=True, where="api")
+
+
+def test_digits_a_number_cannot_be_read_from_are_refused_not_a_500(web: WebEnv) -> None:
+    """"²" (or "٣") is a digit to Python's str.isdigit but not a number int() reads: a page
+    number, a filter, a version or a count written with one is refused like any other
+    non-number, never an error page."""
+    assert [whole_number(t) for t in ("12", " 7 ", "²", "٣", "1e3", "", "9" * 10)] == [
+        12, 7, None, None, None, None, None]
+    ld = web.ids["ld-to-nct"]
+    admin = web.as_role("hr_admin")
+    for path in (f"/transfers/{ld}/history?page=²", f"/transfers/{ld}/history?page=٣",
+                 "/admin/audit?transfer=²"):
+        response = admin.get(path)
+        _check(response, 200, api=False, where=path)
+        assert "entries" in response.text or "entry" in response.text, path
+    # A page number the route declares is checked before it: the app's "bad request" page.
+    _check(admin.get("/admin/audit?page=²"), 400, api=False, where="audit page")
+    # The first page, as for any page number that is not one.
+    assert admin.get(f"/transfers/{ld}/history?page=²").text == \
+        admin.get(f"/transfers/{ld}/history?page=x").text
+    officer = web.as_role("hr_officer")
+    # A count of rows that is not a number: no rows (the form's other errors still shown).
+    rows = officer.post(f"/transfers/{ld}/letter-data/redundancies",
+                        {"redundancy_groups-rows": "²"})
+    assert rows.status_code in (303, 422), rows.status_code
+    # A version that is not a number is no version: the step is still overridden.
+    step = "claims_window"
+    override = officer.post(f"/transfers/{ld}/steps/{step}/override", {
+        "override_reason": "The claims register was checked at the meeting of the board",
+        "version": "²", "occurred_on-day": "²", "occurred_on-month": "9",
+        "occurred_on-year": "2022"})
+    assert override.status_code == 422, override.status_code
+    assert "must be a real date" in override.text
+
+
+def test_a_date_too_large_to_be_one_is_the_date_error(web: WebEnv) -> None:
+    ld = web.ids["ld-to-nct"]
+    officer = web.as_role("hr_officer")
+    sent = officer.post(f"/transfers/{ld}/steps/claims_window/done", {
+        "version": web.version("ld-to-nct"), "evidence": "Claims register checked, ref CR-9",
+        "done_on-day": "99999999999999999999", "done_on-month": "9", "done_on-year": "2022"})
+    page = officer.follow(sent)
+    assert page.status_code == 422  # the step's page, its form with the error
+    assert "The date it was done must be a real date, like 27 3 2023" in page.text
+    # However the boxes hold it: too many digits for a day, or a year that no date has.
+    for day, month, year in (("99999999999999999999", "1", "2022"), ("1", "1", "99999"),
+                             ("1", "99999999999", "2022"), ("9" * 400, "9" * 400, "9999")):
+        assert parse_date_fields(day, month, year, "the date")[1] in (
+            "The date must be a real date, like 27 3 2023", "Year must include 4 numbers")

@@ -28,7 +28,7 @@ from transfer_engine.letters.recorded_particulars import (
     transfer_scope,
 )
 from transfer_engine.letters.salutations import Treatment, follow_name
-from transfer_engine.store.database import read_session
+from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.people import Employee, Representative
 from transfer_engine.store.transfers import AuditEntry
 
@@ -398,3 +398,35 @@ def test_the_agency_workers_statement_of_reg_13_2a() -> None:
     # Some agency workers, but not where or what: a gap, not half a statement.
     assert agency_workers_statement({"agency_worker_count": 4,
                                      "agency_worker_work": "cleaning"}) is None
+
+
+def test_a_representative_of_another_transfer_is_not_found(web: WebEnv) -> None:
+    """The form's key names one of this transfer's representatives: another transfer's is
+    "not found", its name never shown, whether the form is opened or sent (with errors)."""
+    ld = web.ids["ld-to-nct"]
+    other = next(i for ref, i in web.ids.items() if ref != "ld-to-nct")
+    with write_session(web.engine) as session:
+        mine = session.exec(select(Representative).where(
+            Representative.transfer_id == ld)).first()
+        assert mine is not None
+        foreign = Representative(transfer_id=other, organisation_id=mine.organisation_id,
+                                 kind=mine.kind, name="Rep Of Another Transfer",
+                                 email="another@example.org")
+        session.add(foreign)
+        session.flush()
+        foreign_key, own_key = str(foreign.id), str(mine.id)
+    officer = web.as_role("hr_officer")
+    # This transfer's own representative: its form, and a bad value refused on it.
+    assert officer.get(f"/transfers/{ld}/letter-data/representative?key={own_key}"
+                       ).status_code == 200
+    own = officer.post(f"/transfers/{ld}/letter-data/representative?key={own_key}",
+                       {"salutation": "x" * 5000})
+    assert own.status_code == 422 and mine.name in own.text
+    for key in (foreign_key, "²", "9" * 30):
+        path = f"/transfers/{ld}/letter-data/representative?key={key}"
+        shown = officer.get(path)
+        sent = officer.post(path, {"salutation": "x" * 5000})
+        for response in (shown, sent):
+            assert response.status_code == 404, (key, response.status_code)
+            assert "Rep Of Another Transfer" not in response.text
+    assert _audits(web) == []

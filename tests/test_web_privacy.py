@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from tests.web_fixtures import WebEnv
+from transfer_engine.domain import StepStatus
 from transfer_engine.store.database import read_session
 from transfer_engine.store.people import Employee
+from transfer_engine.store.transfers import StepInstance
 from transfer_engine.views.audit_privacy import KnownEmployees, without_personal_data
 
 
@@ -130,3 +132,30 @@ def test_texts_and_keyed_data_name_no_known_employee() -> None:
     data = {"added": ["E1", "E10"], "changed": {"E1": ["role"]}, "note": "about employee:E10"}
     assert without_personal_data(data, known) == {
         "added": "2 employees", "changed": "an employee", "note": "about an employee"}
+
+
+def test_a_viewers_step_page_counts_the_employees_its_texts_name(web: WebEnv) -> None:
+    """A step's note and the reason it was done without its evidence are in the history too:
+    the step's page hides the employees in them as History does."""
+    ld = web.ids["ld-to-nct"]
+    refs, names = _employees(web)
+    name = "Sample Employee LD-001"
+    assert name in names
+    officer = web.as_role("hr_officer")
+    with read_session(web.engine) as session:
+        step = next(row.step_id for row in session.exec(select(StepInstance).where(
+            StepInstance.transfer_id == ld, StepInstance.status == StepStatus.open)
+            .order_by(col(StepInstance.position))).all())
+    done = officer.post(f"/transfers/{ld}/steps/{step}/override", {
+        "override_reason": f"{name} was told at a meeting; a letter was impossible",
+        "version": str(web.version("ld-to-nct")),
+        "occurred_on-day": "20", "occurred_on-month": "9", "occurred_on-year": "2022"})
+    assert done.status_code == 303, done.text[:300]
+    # HR read the reason as written, so the check below could fail ...
+    hr_page = officer.get(f"/transfers/{ld}/steps/{step}").text
+    assert f"The reason given: {name} was told" in hr_page
+    # ... a viewer reads that an employee was told, not who.
+    page = web.as_role("viewer").get(f"/transfers/{ld}/steps/{step}")
+    assert page.status_code == 200
+    assert "The reason given: an employee was told at a meeting" in page.text
+    assert _leaks(page.text, refs, names) == []

@@ -220,3 +220,21 @@ def test_the_app_will_not_start_without_govuk_frontend(web: WebEnv, tmp_path: Pa
 
 def test_csrf_module_covers_every_unsafe_method() -> None:
     assert {"POST", "PUT", "PATCH", "DELETE"} <= csrf.UNSAFE
+
+
+def test_not_signed_in_says_nothing_of_whether_a_reference_exists(web: WebEnv) -> None:
+    """The sign-in redirect is the same for a transfer's reference and for one that names
+    nothing: where to go next is the path as typed, never the transfer's id."""
+    assert "ld-to-nct" in web.ids
+    answers = {}
+    for ref in ("ld-to-nct", "no-such-ref"):
+        for rest in ("", "/history?page=2"):
+            path = f"/transfers/{ref}{rest}"
+            response = web.browser().get(path)
+            assert response.status_code == 303, path
+            answers[path] = response.headers["location"]
+            assert answers[path] == f"/sign-in?next={path}"
+    assert not any(f"/transfers/{web.ids['ld-to-nct']}" in a or "/transfers/0" in a
+                   for a in answers.values())
+    # Signed in, the reference still leads to the transfer.
+    assert web.as_role("hr_admin").get("/transfers/ld-to-nct").status_code == 200

@@ -50,6 +50,23 @@ def test_shipped_workflows_are_valid(cli: Cli) -> None:
      "steps_done: 'measure' is not one of"),
     ("initial: proposed", "initial: drafted", "initial: 'drafted' is not one of the states"),
     ("    exposure: reg12", "    exposure: reg-12", "steps.eli.exposure: must be"),
+    # Counts so large their due dates would not exist are refused, not a traceback later.
+    ("    due: 5 weeks before transfer", "    due: 999999 months after decision",
+     "steps.notify_employees.due: '999999 months after decision': 999999 months is too long; "
+     "a deadline may count at most 1200 months"),
+    ("    due: 5 weeks before transfer", "    due: 5 weeks before transfer less 99999 days",
+     "'less 99999 days' is too many"),
+    # A condition's value has the type the condition reads.
+    ("    applies_when:\n      no_representatives: true",
+     "    applies_when:\n      no_representatives: 'maybe'",
+     "applies_when.no_representatives: 'maybe' is not yes or no"),
+    ("            - election_invited: false", "            - election_invited: 0",
+     "all_of[1].election_invited: 0 is not yes or no"),
+    ("        - election_failed: true", "        - election_failed",
+     "all_of[0]: 'election_failed' is not a condition"),
+    ("    applies_when:\n      no_representatives: true",
+     "    applies_when:\n      not: [no_representatives]",
+     "applies_when.not: ['no_representatives'] is not a condition"),
 ])
 def test_broken_base_workflow_reports_file_key_and_fault(
     cli: Cli, folder: Path, old: str, new: str, expected: str
@@ -59,6 +76,23 @@ def test_broken_base_workflow_reports_file_key_and_fault(
     assert code == 1
     assert "tupe-base.yaml" in err
     assert expected in err
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("proposed_dismissals_at_least: 100", "proposed_dismissals_at_least: true",
+     "proposed_dismissals_at_least: True is not a count"),
+    ("proposed_dismissals_at_least: 20", "proposed_dismissals_at_least: -20",
+     "proposed_dismissals_at_least: -20 is not a count"),
+    ("proposed_dismissals_at_least: 20", "proposed_dismissals_at_least: '20'",
+     "proposed_dismissals_at_least: '20' is not a count"),
+])
+def test_a_condition_that_counts_needs_a_whole_number(
+    cli: Cli, folder: Path, old: str, new: str, expected: str
+) -> None:
+    _break(folder, "collective-redundancies.yaml", old, new)
+    code, err = _validate(cli, folder)
+    assert code == 1
+    assert "collective-redundancies.yaml" in err and expected in " ".join(err.split())
 
 
 def test_yaml_syntax_error_names_the_line(cli: Cli, folder: Path) -> None:

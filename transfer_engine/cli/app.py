@@ -108,6 +108,18 @@ def parse_date(value: str | None, option: str) -> date | None:
     return None  # unreachable
 
 
+def as_of_date(value: str | None) -> date:
+    """The day given with ``--as-of`` (deadlines are judged as if it were today), or today."""
+    return parse_date(value, "--as-of") or date.today()
+
+
+def required_date(value: str, option: str) -> date:
+    """A date from an option typer makes required (so never None)."""
+    parsed = parse_date(value, option)
+    assert parsed is not None
+    return parsed
+
+
 def fail(message: str, code: int = 1) -> None:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
     raise typer.Exit(code)

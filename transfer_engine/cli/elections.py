@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import typer
 
@@ -12,11 +11,12 @@ from transfer_engine.cli.app import (
     JsonOption,
     actor,
     app,
+    as_of_date,
     console,
     guarded,
-    parse_date,
     print_json,
     print_table,
+    required_date,
 )
 from transfer_engine.engine import elections as engine_elections
 from transfer_engine.engine.staff import update_employee
@@ -35,16 +35,6 @@ OrgOption = typer.Option(None, "--org", help="The employer arranging it (default
 ACKNOWLEDGEMENT = "objection-acknowledgement"
 
 
-def _today(as_of: str | None) -> date:
-    return parse_date(as_of, "--as-of") or date.today()
-
-
-def _required_date(value: str, option: str) -> date:
-    parsed = parse_date(value, option)
-    assert parsed is not None  # typer makes the option required
-    return parsed
-
-
 @elections_app.command("invite")
 @guarded
 def invite(
@@ -61,9 +51,9 @@ def invite(
     """Record the invitation to the affected employees to elect representatives."""
     election = engine_elections.invite_election(ref, {
         "organisation": organisation, "seats": seats, "term": term,
-        "invited_on": _required_date(invited_on, "--invited-on"),
-        "nominations_close_on": _required_date(nominations_close, "--nominations-close")},
-        actor=actor(), today=_today(as_of))
+        "invited_on": required_date(invited_on, "--invited-on"),
+        "nominations_close_on": required_date(nominations_close, "--nominations-close")},
+        actor=actor(), today=as_of_date(as_of))
     console.print(f"{ref}: election invited on {election.invited_on} for {election.seats} "
                   f"seat(s); nominations close {election.nominations_close_on}. Reg 13A's "
                   "direct informing is no longer available.", highlight=False)
@@ -79,9 +69,9 @@ def nominations(
     as_of: str = AsOfOption,
 ) -> None:
     """Record the close of nominations (reg 14(1)(e)-(f))."""
-    engine_elections.close_nominations(ref, _required_date(closed_on, "--closed-on"),
+    engine_elections.close_nominations(ref, required_date(closed_on, "--closed-on"),
                                        candidates=candidates, actor=actor(),
-                                       organisation=organisation, today=_today(as_of))
+                                       organisation=organisation, today=as_of_date(as_of))
     console.print(f"{ref}: nominations closed on {closed_on} with {candidates} candidate(s).",
                   highlight=False)
 
@@ -95,8 +85,8 @@ def ballot(
     as_of: str = AsOfOption,
 ) -> None:
     """Record the ballot (reg 14(1)(g)-(h))."""
-    engine_elections.record_ballot(ref, _required_date(held_on, "--held-on"), actor=actor(),
-                                   organisation=organisation, today=_today(as_of))
+    engine_elections.record_ballot(ref, required_date(held_on, "--held-on"), actor=actor(),
+                                   organisation=organisation, today=as_of_date(as_of))
     console.print(f"{ref}: ballot held on {held_on}.", highlight=False)
 
 
@@ -128,9 +118,9 @@ def result(
 ) -> None:
     """Record the result: those elected become the employees' representatives from its date."""
     people = engine_elections.declare_result(ref, {
-        "result_on": _required_date(result_on, "--result-on"),
+        "result_on": required_date(result_on, "--result-on"),
         "elected": [_person(p) for p in elected], "unopposed": unopposed},
-        actor=actor(), organisation=organisation, today=_today(as_of))
+        actor=actor(), organisation=organisation, today=as_of_date(as_of))
     console.print(f"{ref}: {len(people)} representative(s) elected, from {result_on}: "
                   + ", ".join(p.name for p in people), highlight=False)
 
@@ -144,8 +134,8 @@ def none_elected(
     as_of: str = AsOfOption,
 ) -> None:
     """Record that no representatives were elected within a reasonable time (reg 13(11))."""
-    engine_elections.record_none_elected(ref, _required_date(on, "--on"), actor=actor(),
-                                         organisation=organisation, today=_today(as_of))
+    engine_elections.record_none_elected(ref, required_date(on, "--on"), actor=actor(),
+                                         organisation=organisation, today=as_of_date(as_of))
     console.print(f"{ref}: no representatives elected. Under TUPE reg 13(11), give the reg "
                   "13(2) information to each affected employee (step "
                   "inform_employees_no_election; letter employee-notification).",
@@ -156,7 +146,7 @@ def none_elected(
 @guarded
 def show(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
     """Who represents each party's affected employees, by which route, and its elections."""
-    today = _today(as_of)
+    today = as_of_date(as_of)
     with read_session() as session:
         summary = representation_summary(session, get_transfer(session, ref), today)
     if as_json:
@@ -182,8 +172,8 @@ def record_objection(
 ) -> None:
     """Record an employee's objection to transferring (reg 4(7)-(8)): they leave the
     transferring headcount, the ELI and the reg 12 figures from its date."""
-    today = _today(as_of)
-    objected_on = _required_date(on, "--on")
+    today = as_of_date(as_of)
+    objected_on = required_date(on, "--on")
     update_employee(ref, employee_ref, in_scope=None, objected_on=objected_on, actor=actor(),
                     today=today)
     console.print(f"{ref}: {employee_ref} objected on {objected_on} (TUPE reg 4(7)); they do not "

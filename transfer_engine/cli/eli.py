@@ -13,7 +13,6 @@ A typical run for a transfer::
 from __future__ import annotations
 
 import os
-from datetime import date
 from pathlib import Path
 
 import typer
@@ -23,9 +22,9 @@ from transfer_engine.cli.app import (
     JsonOption,
     actor,
     app,
+    as_of_date,
     console,
     guarded,
-    parse_date,
     print_json,
     print_table,
 )
@@ -48,10 +47,6 @@ CHANGE_NOTICE = "eli-change"
 _LABELS = {item.column: item.label for item in ELI_ITEMS}
 
 
-def _as_of(value: str | None) -> date:
-    return parse_date(value, "--as-of") or date.today()
-
-
 @eli_app.command("check")
 @guarded
 def check(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
@@ -60,7 +55,7 @@ def check(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> None
     Exits with status 1 while the ELI is not complete.
     """
     with read_session() as session:
-        report = eli_gaps(session, get_transfer(session, ref), as_of=_as_of(as_of))
+        report = eli_gaps(session, get_transfer(session, ref), as_of=as_of_date(as_of))
     if as_json:
         print_json(report.as_json())
     else:
@@ -96,7 +91,7 @@ def export(
         raise ValidationError(f"--format {fmt!r}: use {' or '.join(ELI_FORMATS)}")
     with write_session() as session:
         export_file = export_eli(session, get_transfer(session, ref), fmt=fmt,
-                                 as_of=_as_of(as_of), actor=actor())
+                                 as_of=as_of_date(as_of), actor=actor())
         # Written before the export is recorded, so that a file that cannot be written leaves
         # no record of an export; readable by its owner only, as it holds personal data.
         descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -156,7 +151,7 @@ def notify_changes(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption
     if not waiting:
         console.print(f"{ref}: no change to the ELI given waits to be notified; nothing issued.")
         return
-    report = service.issue_letters(ref, CHANGE_NOTICE, actor=actor(), today=_as_of(as_of))
+    report = service.issue_letters(ref, CHANGE_NOTICE, actor=actor(), today=as_of_date(as_of))
     if as_json:
         print_json({**report.as_json(), "changes": waiting})
         return

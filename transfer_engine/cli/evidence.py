@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
@@ -12,6 +11,7 @@ from transfer_engine.cli.app import (
     JsonOption,
     actor,
     app,
+    as_of_date,
     console,
     fail,
     guarded,
@@ -24,10 +24,6 @@ from transfer_engine.engine.overrides import override_step
 from transfer_engine.letters.documents import DESCRIPTION, MAX_DOCUMENT_BYTES, attach_document
 from transfer_engine.store.database import read_session
 from transfer_engine.views.evidence import step_evidence
-
-
-def _today(as_of: str | None) -> date:
-    return parse_date(as_of, "--as-of") or date.today()
 
 
 @app.command("evidence")
@@ -68,7 +64,7 @@ def attach(
         return
     document = attach_document(ref, step, data, file.name, description=description,
                                actor=actor(), document_date=parse_date(on, "--on"),
-                               today=_today(as_of))
+                               today=as_of_date(as_of))
     if as_json:
         print_json({"ref": ref, "step": step, "document_id": document.id,
                     "filename": document.filename, "sha256": document.sha256,
@@ -94,7 +90,7 @@ def override(
     """Record a step as done without its evidence, with a written reason (audited, and shown
     as overridden on the timeline and with the letters)."""
     instance = override_step(ref, step, actor=actor(), reason=reason,
-                             occurred_on=parse_date(on, "--on"), today=_today(as_of))
+                             occurred_on=parse_date(on, "--on"), today=as_of_date(as_of))
     if as_json:
         print_json({"ref": ref, "step": step, "done_on": instance.done_on,
                     "overridden": True, "override_reason": instance.override_reason,

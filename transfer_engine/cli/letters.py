@@ -11,7 +11,7 @@ A typical run for a transfer::
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import typer
@@ -24,10 +24,10 @@ from transfer_engine.cli.app import (
     JsonOption,
     actor,
     app,
+    as_of_date,
     console,
     err_console,
     guarded,
-    parse_date,
     print_json,
     print_table,
 )
@@ -51,10 +51,6 @@ letters_app = typer.Typer(help="Letters: templates, check, preview, issue, verif
 app.add_typer(letters_app, name="letters")
 
 FORMAT_CHOICES = ("html", "pdf", "docx", "text")
-
-
-def _today(as_of: str | None) -> date:
-    return parse_date(as_of, "--as-of") or date.today()
 
 
 def _progress() -> Progress:
@@ -86,7 +82,7 @@ def check(
 
     Exits with status 1 when some letter cannot be issued.
     """
-    results = service.check_transfer(ref, letter or None, today=_today(as_of))
+    results = service.check_transfer(ref, letter or None, today=as_of_date(as_of))
     if as_json:
         print_json([r.as_json() for r in results])
     else:
@@ -132,7 +128,7 @@ def preview(
     """Render one letter as it would be issued, without issuing it."""
     if fmt not in FORMAT_CHOICES:
         raise ValidationError(f"--format {fmt!r}: use one of {', '.join(FORMAT_CHOICES)}")
-    today = _today(as_of)
+    today = as_of_date(as_of)
     with read_session() as session:
         if fmt in ("html", "text"):
             document = service.preview(session, ref, letter, recipient, today=today)
@@ -192,7 +188,7 @@ def issue(
     it is right. Recipients who already hold the letter are skipped (run again safely) unless
     --reissue. Exits with status 1 when someone's letter was not issued.
     """
-    today = _today(as_of)
+    today = as_of_date(as_of)
     if check_only:
         result = service.check_issue(ref, letter, today=today, recipients=recipient or None,
                                      reissue=reissue)
@@ -240,7 +236,7 @@ def reissue_command(
     The new letter supersedes the old one and says which letter it replaces.
     """
     report = service.reissue_letter(ref, letter_id, reason=reason, actor=actor(),
-                                    today=_today(as_of), override_reason=override_reason)
+                                    today=as_of_date(as_of), override_reason=override_reason)
     if as_json:
         print_json(report.as_json())
         return
@@ -256,7 +252,7 @@ def send_again_command(
 ) -> None:
     """Deliver an issued letter again: the same letter, not a new one (e.g. it did not arrive)."""
     with write_session() as session:
-        service.send_letter_again(session, ref, letter_id, actor=actor(), today=_today(as_of))
+        service.send_letter_again(session, ref, letter_id, actor=actor(), today=as_of_date(as_of))
     console.print(f"{ref}: letter {letter_id} will be sent again at the scheduler's next "
                   "sweep; the first message stays on record.", highlight=False)
 

@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import typer
 
 from transfer_engine.cli.app import (
@@ -16,9 +14,9 @@ from transfer_engine.cli.app import (
     JsonOption,
     actor,
     app,
+    as_of_date,
     console,
     guarded,
-    parse_date,
     print_json,
     print_table,
 )
@@ -37,7 +35,7 @@ app.add_typer(representations_app, name="representations")
 @guarded
 def list_representations(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
     """Every representation on a transfer, oldest first, with its reply or when one is due."""
-    today = parse_date(as_of, "--as-of") or date.today()
+    today = as_of_date(as_of)
     with read_session() as session:
         transfer = get_transfer(session, ref)
         rows = view.for_transfer(session, transfer.id or 0)
@@ -70,7 +68,7 @@ def reply(
     as_of: str = AsOfOption,
 ) -> None:
     """Reply to a representation; the representative sees it in their portal (audited)."""
-    today = parse_date(as_of, "--as-of") or date.today()
+    today = as_of_date(as_of)
     with write_session() as session:
         transfer = get_transfer(session, ref)
         answer = engine_representations.reply(session, transfer, representation_id, outcome,

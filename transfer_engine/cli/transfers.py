@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
 from typing import Any
 
 import typer
@@ -16,6 +15,7 @@ from transfer_engine.cli.app import (
     JsonOption,
     actor,
     app,
+    as_of_date,
     console,
     err_console,
     fail,
@@ -35,6 +35,7 @@ from transfer_engine.engine.steps import complete_step
 from transfer_engine.errors import GuardKind
 from transfer_engine.letters.owed import IssueReport, issue_pending
 from transfer_engine.rules.exposure import exposure
+from transfer_engine.rules.timeline import entries as timeline_entries
 from transfer_engine.rules.timeline import next_deadline
 from transfer_engine.rules.timeline import timeline as transfer_timeline
 from transfer_engine.store.database import read_session, write_session
@@ -43,12 +44,6 @@ from transfer_engine.store.queries import definition_of, get_transfer, key_dates
 from transfer_engine.store.transfers import AuditEntry, Transfer
 from transfer_engine.views.parties import open_steps_by_party, owed_by_words
 from transfer_engine.views.times import london
-
-
-def _today(as_of: str | None) -> date:
-    return parse_date(as_of, "--as-of") or date.today()
-
-
 
 
 @app.command("create")
@@ -114,7 +109,7 @@ def create(
 @guarded
 def list_transfers(as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
     """Every transfer: state, next deadline, late steps and money at risk."""
-    today = _today(as_of)
+    today = as_of_date(as_of)
     rows: list[dict[str, Any]] = []  # as printed by --json
     with read_session() as session:
         orgs = {o.id: o.slug for o in session.exec(select(Organisation)).all()}
@@ -146,7 +141,7 @@ def list_transfers(as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
 @guarded
 def status(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
     """Where a transfer stands: state, dates, what can be done now and what it could cost."""
-    today = _today(as_of)
+    today = as_of_date(as_of)
     with read_session() as session:
         transfer = get_transfer(session, ref)
         definition = definition_of(transfer)
@@ -154,13 +149,13 @@ def status(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> Non
         risk = exposure(session, ref, today)
         upcoming = next_deadline(session, transfer, today)
         possible: list[dict[str, Any]] = []  # as printed by --json
-        steps = steps_of(session, transfer)
+        steps = steps_of(session, transfer)  # read once: the guards and the timeline share them
         for name in valid_triggers(transfer):
             failures = check_guards(session, transfer, name, today=today, steps=steps)
             possible.append({"trigger": name, "label": definition.triggers[name].label,
                              "ready": not failures, "blocked_by": failures})
         parties = {o.id: o.name for o in session.exec(select(Organisation)).all()}
-        by_party = open_steps_by_party(transfer_timeline(session, ref, today))
+        by_party = open_steps_by_party(timeline_entries(list(steps.values()), today))
     transferor_name = parties.get(transfer.transferor_id)
     transferee_name = parties.get(transfer.transferee_id)
     data = {
@@ -222,7 +217,7 @@ def status(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> Non
 @guarded
 def timeline(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
     """Each step: statutory due date, working due date, days left, late flag, legal basis."""
-    today = _today(as_of)
+    today = as_of_date(as_of)
     with read_session() as session:
         entries = transfer_timeline(session, ref, today)
     if as_json:
@@ -257,7 +252,7 @@ def advance(
     """Fire a trigger: guards, state change, step updates and audit in one transaction."""
     result = advance_transfer(ref, trigger, actor=actor(), note=note,
                               override_reason=override_reason,
-                              expected_version=expect_version, today=_today(as_of),
+                              expected_version=expect_version, today=as_of_date(as_of),
                               occurred_on=parse_date(on, "--on"))
     # The transition is committed; now issue the letters of the state it entered.
     issued = issue_pending(transfer_id=result.transfer_id) if result.letters else IssueReport()
@@ -330,7 +325,7 @@ def done(
 ) -> None:
     """Mark a step done with evidence (steps that no trigger completes)."""
     instance = complete_step(ref, step, actor=actor(), evidence=evidence,
-                             occurred_on=parse_date(on, "--on"), today=_today(as_of))
+                             occurred_on=parse_date(on, "--on"), today=as_of_date(as_of))
     if as_json:
         print_json({"ref": ref, "step": step, "done_on": instance.done_on})
     else:
@@ -353,7 +348,7 @@ def reschedule(
     new = parse_date(new_date, "date")
     assert new is not None
     report = reschedule_transfer(ref, key_date, new, actor=actor(), reason=reason,
-                                 today=_today(as_of))
+                                 today=as_of_date(as_of))
     if as_json:
         print_json({"ref": ref, "key_date": key_date, "old": report.old, "new": report.new,
                     "moved": [{"step": c.step_id, "old_due": c.old_due, "new_due": c.new_due}

@@ -50,6 +50,23 @@ class DeadlineSyntaxError(ValueError):
     """A deadline expression does not follow the grammar in this module's docstring."""
 
 
+# The longest count of each unit a deadline may name: about a century, far beyond any period in
+# a transfer, and small enough that every due date it gives is a real date.
+MAX_COUNT: dict[str, int] = {"months": 1200, "weeks": 5200, "days": 36600, "working days": 36600}
+MAX_LESS_DAYS = 366
+
+
+def _check_size(text: str, count: int, unit: Unit, less: int) -> None:
+    if count > MAX_COUNT[unit]:
+        raise DeadlineSyntaxError(
+            f"{text.strip()!r}: {count} {unit} is too long; a deadline may count at most "
+            f"{MAX_COUNT[unit]} {unit} from its key date")
+    if less > MAX_LESS_DAYS:
+        raise DeadlineSyntaxError(
+            f"{text.strip()!r}: 'less {less} days' is too many; at most {MAX_LESS_DAYS} days may "
+            "be taken off")
+
+
 @dataclass(frozen=True)
 class Deadline:
     """``count`` ``unit`` before (negative) or after (positive) the key date ``key``."""
@@ -80,9 +97,11 @@ class Deadline:
             word = match["period_unit"]
             period_unit: Unit = ("months" if word.startswith("month") else
                                  "weeks" if word.startswith("week") else "days")
+            _check_size(text, int(match["period"]), period_unit, less)
             return cls(key=match["start"], count=int(match["period"]), unit=period_unit,
                        less_days=less + 1, text=text.strip())
         if match["on"]:
+            _check_size(text, 0, "days", less)
             return cls(key=match["on"], less_days=less, text=text.strip())
         unit_word = match["unit"].split()
         unit: Unit
@@ -95,6 +114,7 @@ class Deadline:
         else:
             unit = "days"
         count = int(match["count"])
+        _check_size(text, count, unit, less)
         sign = -1 if match["direction"] == "before" else 1
         return cls(key=match["key"], count=sign * count, unit=unit, less_days=less,
                    text=text.strip())

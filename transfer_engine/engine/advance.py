@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
@@ -43,6 +43,7 @@ from transfer_engine.rules.happened import (
     too_early,
 )
 from transfer_engine.store.database import write_connection
+from transfer_engine.store.messages import PendingLetter
 from transfer_engine.store.queries import definition_of, get_transfer, steps_of
 from transfer_engine.store.transfers import AuditEntry, StepInstance, Transfer
 from transfer_engine.workflow.definition import Trigger, WorkflowDefinition
@@ -187,6 +188,21 @@ _BUMP = (
             state=bindparam("new_state"))
 )
 _AUDIT_INSERT = insert(_AUDIT)
+_PENDING = PendingLetter.__table__  # type: ignore[attr-defined]
+_OWED_ELSE = (
+    select(_PENDING.c.id, _PENDING.c.letter)
+    .where(_PENDING.c.transfer_id == bindparam("tid"),
+           _PENDING.c.letter.not_in(bindparam("keep", expanding=True)))
+)
+_DROP_OWED = delete(_PENDING).where(_PENDING.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def _drop_owed(connection: Connection, transfer_id: int, keep: list[str]) -> list[str]:
+    """Delete the letters owed for this transfer other than ``keep``; their names, one per row."""
+    rows = connection.execute(_OWED_ELSE, {"tid": transfer_id, "keep": keep}).all()
+    if rows:
+        connection.execute(_DROP_OWED, {"ids": [r.id for r in rows]})
+    return [r.letter for r in rows]
 
 
 @dataclass
@@ -280,15 +296,19 @@ def advance(ref: str, trigger_name: str, *, actor: str, note: str | None = None,
         # letters, issued after this commit) stays open, recorded, until it is.
         completed, awaiting = record_completion(
             connection, transfer.id, definition, steps, completed, actor=actor, note=note,
-            occurred_on=occurred_on, now=now)
+            occurred_on=occurred_on, now=now, facts=ctx.evidence_read)
         _bump_row(connection, transfer, version, to_state)
         # The state's letters are owed from this commit and issued after it (see
         # transfer_engine.letters.owed): rendering them here would hold the lock for seconds.
         letters = list(definition.states[to_state].letters) if to_state != from_state else []
         letters += [name for name in trigger.letters if name not in letters]  # e.g. the ELI
+        # An end state (cancelled, closed) owes nothing more: the letters earlier states left
+        # owed and not yet issued are dropped with the state change, whoever fired it.
+        dropped = (_drop_owed(connection, transfer.id, letters)
+                   if definition.states[to_state].final else [])
         record_pending(connection, transfer_id=transfer.id, transfer_ref=transfer.ref,
                        letters=letters, day=today, actor=actor)
-        entries = []
+        entries: list[dict[str, Any]] = []
         if failures:
             entries.append({"action": "override", "data": {
                 "trigger": trigger_name, "reason": override_reason,
@@ -299,6 +319,10 @@ def advance(ref: str, trigger_name: str, *, actor: str, note: str | None = None,
             "letters_due": letters, "as_of": today.isoformat(),
             # The day it happened, as stated; the entry's ``at`` is when it was recorded.
             "occurred_on": occurred_on.isoformat()}})
+        if dropped:
+            entries.append({"action": "owed-letters-dropped", "data": {
+                "letters": sorted(set(dropped)), "count": len(dropped),
+                "reason": f"the transfer entered the end state {to_state!r}"}})
         connection.execute(_AUDIT_INSERT, [
             {"transfer_id": transfer.id, "actor": actor, "at": now,
              "from_state": from_state, "to_state": to_state, **entry} for entry in entries])

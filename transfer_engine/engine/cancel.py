@@ -12,14 +12,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import delete
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
 
 from transfer_engine.engine.advance import AdvanceResult, advance
-from transfer_engine.store.database import write_session
-from transfer_engine.store.messages import PendingLetter
-from transfer_engine.store.queries import audit, get_transfer
 from transfer_engine.workflow.definition import WorkflowDefinition
 
 CANCELLED = "cancelled"
@@ -37,19 +32,8 @@ def is_cancelling(definition: WorkflowDefinition, trigger: str) -> bool:
 def cancel_transfer(ref: str, trigger: str, *, reason: str, actor: str,
                     expected_version: int | None = None, today: date | None = None,
                     engine: Engine | None = None) -> AdvanceResult:
-    """Fire the cancelling ``trigger`` with ``reason`` as its note, then drop the letters owed
-    by earlier states and not yet issued (audited, by letter name)."""
-    result = advance(ref, trigger, actor=actor, note=reason, expected_version=expected_version,
-                     today=today, engine=engine)
-    with write_session(engine) as session:
-        transfer = get_transfer(session, ref)
-        owed = session.exec(select(PendingLetter).where(
-            PendingLetter.transfer_id == transfer.id,
-            col(PendingLetter.letter).not_in(result.letters))).all()
-        if owed:
-            session.execute(delete(PendingLetter).where(
-                col(PendingLetter.id).in_([p.id for p in owed])))
-            audit(session, transfer, actor, "owed-letters-dropped", data={
-                "letters": sorted({p.letter for p in owed}), "count": len(owed),
-                "reason": "the transfer was cancelled"})
-    return result
+    """Fire the cancelling ``trigger`` with ``reason`` as its note. Entering the end state drops
+    the letters owed by earlier states and not yet issued, in the same transaction (audited, by
+    letter name: see :func:`transfer_engine.engine.advance.advance`)."""
+    return advance(ref, trigger, actor=actor, note=reason, expected_version=expected_version,
+                   today=today, engine=engine)

@@ -128,12 +128,15 @@ def record_completion(connection: Connection, transfer_id: int,
                       definition: WorkflowDefinition, steps: Mapping[str, Any],
                       step_ids: Iterable[str], *, actor: str, note: str | None,
                       occurred_on: date, now: datetime | None = None,
+                      facts: EvidenceFacts | None = None,
                       ) -> tuple[list[str], dict[str, str]]:
     """Record ``step_ids`` as done on ``occurred_on`` by ``actor`` (with ``note``).
 
     ``steps`` are the transfer's step rows as the caller read them (``id``, ``step_id`` and
     ``status`` are enough): they are not read again. Only the records the completed steps'
-    evidence names are read (a ``note`` needs none), and each step is written once.
+    evidence names are read (a ``note`` needs none), and each step is written once. ``facts``:
+    the records already read in this transaction for the same transfer and steps (the guards'),
+    so that they are not read twice.
 
     Returns the steps done now, and those left open awaiting evidence with what each lacks.
     """
@@ -143,7 +146,8 @@ def record_completion(connection: Connection, transfer_id: int,
         return [], {}
     # Judged before writing: what is written here (the note, on this row) is known, and
     # nothing else evidence reads changes by recording it.
-    facts = EvidenceFacts(connection, transfer_id, steps)
+    if facts is None:
+        facts = EvidenceFacts(connection, transfer_id, steps)
     recorded = {"b_recorded_on": occurred_on, "b_recorded_by": actor, "b_note": note}
     done: list[str] = []
     awaiting: dict[str, str] = {}

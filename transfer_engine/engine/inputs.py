@@ -29,6 +29,7 @@ from transfer_engine.engine.limits import (
     REGIME_REASON_MIN,
     TITLE_MAX,
     TITLE_MIN,
+    key_date_out_of_range,
 )
 from transfer_engine.engine.plain_text import one_line, several_lines
 from transfer_engine.engine.spreadsheets import excel_serial_date
@@ -87,6 +88,9 @@ class TransferCreate(_Input):
         for name in value:
             if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
                 raise ValueError(f"key date name {name!r} must be lower_case_with_underscores")
+            wrong = key_date_out_of_range(value[name])
+            if wrong is not None:
+                raise ValueError(f"key date {name!r}: {wrong}")
         return value
 
 

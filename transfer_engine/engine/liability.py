@@ -19,6 +19,7 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from transfer_engine.rules.eli import ELI_COLUMNS
+from transfer_engine.rules.objections import transfers_on
 from transfer_engine.store.liability import EliChange
 from transfer_engine.store.people import Employee
 from transfer_engine.store.register import Letter, LetterStatus
@@ -54,10 +55,14 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
-def snapshot(employee: Employee) -> Snapshot:
-    """What the ELI says of ``employee`` now, as text (compared before and after a change)."""
+def snapshot(employee: Employee, *, as_of: date = date.max) -> Snapshot:
+    """What the ELI says of ``employee`` now, as text (compared before and after a change).
+
+    Whether they transfer is judged as of ``as_of`` (the transfer date; by default every
+    objection recorded counts, since one on or after the transfer date is refused)."""
     values: Snapshot = {column: _text(getattr(employee, column)) for column in ELI_COLUMNS}
-    values[TRANSFERRING] = "yes" if employee.in_scope and employee.objected_on is None else "no"
+    transfers = transfers_on(employee.in_scope, employee.objected_on, as_of)
+    values[TRANSFERRING] = "yes" if transfers else "no"
     return values
 
 

@@ -9,6 +9,7 @@ stored and shown again in the history.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from transfer_engine.engine.plain_text import plain_text
 from transfer_engine.errors import FieldProblem
@@ -67,6 +68,18 @@ REGIME_REASON_MIN = 10
 NAME_MIN, NAME_MAX = 2, 200
 #: Dismissals proposed at one establishment (TULRCA s.188): a count, not a typing slip.
 PROPOSED_DISMISSALS_MAX = 1_000_000
+#: A transfer's key dates: wide enough for any real transfer (and its claims window), narrow
+#: enough that every deadline counted from them is a real date.
+KEY_DATE_EARLIEST, KEY_DATE_LATEST = date(1990, 1, 1), date(2199, 12, 31)
+
+
+def key_date_out_of_range(value: date) -> str | None:
+    """What is wrong with ``value`` as a key date, if it is outside the dates a transfer uses."""
+    if KEY_DATE_EARLIEST <= value <= KEY_DATE_LATEST:
+        return None
+    return (f"{value.isoformat()} is not a plausible date for a transfer: it must be between "
+            f"{KEY_DATE_EARLIEST.isoformat()} and {KEY_DATE_LATEST.isoformat()}; check the "
+            "year")
 
 
 def text_problems(*checks: tuple[TextLimit, str | None]) -> list[FieldProblem]:

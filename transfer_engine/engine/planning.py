@@ -14,10 +14,10 @@ from sqlmodel import Session, col, select
 
 from transfer_engine.dates.working_days import last_working_day_on_or_before
 from transfer_engine.domain import RepresentativeKind, StepStatus
-from transfer_engine.rules.objections import transferring_clause
+from transfer_engine.rules.objections import transferring_count
 from transfer_engine.rules.representation import ElectionStage, election_stage, latest_election
 from transfer_engine.store.organisations import Organisation
-from transfer_engine.store.people import Employee, Representative
+from transfer_engine.store.people import Representative
 from transfer_engine.store.queries import definition_of, key_dates_of, steps_of
 from transfer_engine.store.transfers import StepInstance, Transfer
 from transfer_engine.workflow.definition import Rule, Step, WorkflowDefinition
@@ -98,13 +98,10 @@ def _facts(session: Session, transfer: Transfer, as_of: date | None = None) -> F
                Representative.organisation_id == transfer.transferor_id)
         .group_by(col(Representative.kind))
     ).all()}
-    transferring = session.exec(
-        select(func.count()).select_from(Employee)
-        .where(Employee.transfer_id == transfer.id, transferring_clause(as_of))
-    ).one()
+    assert transfer.id is not None  # read from the database
+    transferring = transferring_count(session, transfer.id, as_of)
     # The transferor's latest election (reg 14) decides: a new invitation after a failed one
     # is the election under way.
-    assert transfer.id is not None  # read from the database
     stage = election_stage(latest_election(session, transfer.id, transfer.transferor_id), as_of)
     transferor = session.get(Organisation, transfer.transferor_id)
     transferee = session.get(Organisation, transfer.transferee_id)
@@ -145,21 +142,13 @@ def plan_step(step: Step, key_dates: Mapping[str, date], facts: Facts) -> StepPl
     return StepPlan(rule, rule.due.resolve(anchor) if anchor else None, None)
 
 
-def _names_a_step(condition: Any) -> bool:
-    if isinstance(condition, Mapping):
-        return any(k == "step_applies" or _names_a_step(v) for k, v in condition.items())
-    if isinstance(condition, list):
-        return any(_names_a_step(c) for c in condition)
-    return False
-
-
 def plan_steps(definition: WorkflowDefinition, key_dates: Mapping[str, date],
                facts: Facts) -> dict[str, StepPlan]:
     """Every step's plan. A condition ``step_applies: X`` reads whether step X applies, so the
     steps that name no other step are planned first (the loader refuses a step named by
     ``step_applies`` that names another itself)."""
     first = {s.id: plan_step(s, key_dates, facts) for s in definition.steps.values()
-             if not any(_names_a_step(r.applies_when) for r in s.rules)}
+             if not s.steps_named}
     facts = replace(facts, applicable_steps=frozenset(
         step_id for step_id, plan in first.items() if plan.not_applicable is None))
     return {s.id: first[s.id] if s.id in first else plan_step(s, key_dates, facts)

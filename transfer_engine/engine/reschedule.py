@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from transfer_engine.domain import StepStatus
 from transfer_engine.engine.advance import _bump, _check_version
 from transfer_engine.engine.evidence import reconcile_in
-from transfer_engine.engine.limits import RESCHEDULE_REASON, text_problems
+from transfer_engine.engine.limits import RESCHEDULE_REASON, key_date_out_of_range, text_problems
 from transfer_engine.engine.planning import StepChange, refresh_steps
 from transfer_engine.errors import (
     FieldProblem,
@@ -93,6 +93,10 @@ def _reschedule(session: Session, ref: str, key_date: str, new: date, *, actor: 
     row = session.exec(select(KeyDate).where(KeyDate.transfer_id == transfer.id,
                                              KeyDate.name == key_date)).first()
     old = row.value if row else None
+    wrong = key_date_out_of_range(new)
+    if wrong is not None:
+        raise ValidationError(field_problems=[FieldProblem(
+            "new_date", wrong, key_date, "out_of_range")])
     if old == new:
         raise ValidationError(field_problems=[FieldProblem(
             "new_date", f"is already {new.isoformat()}", key_date, "unchanged")])

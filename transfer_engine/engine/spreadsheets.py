@@ -253,7 +253,7 @@ def _scan(archive: zipfile.ZipFile, part: zipfile.ZipInfo, extent: _Extent, *, s
             if rows > MAX_ROWS + 1:
                 raise _Refused(_too_many_rows(source))
             reference = attributes.get("r", "")
-            row = int(reference) if reference.isdigit() else row + 1
+            row = int(reference) if reference.isascii() and reference.isdigit() else row + 1
             column = 0
         elif local == "c":
             cells += 1

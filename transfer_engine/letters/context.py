@@ -40,6 +40,7 @@ from transfer_engine.letters.recorded_particulars import (
     employee_particulars,
     transfer_particulars,
 )
+from transfer_engine.letters.typography import repeats_name
 from transfer_engine.rules.eli import ELI_COLUMNS, ELI_ITEMS
 from transfer_engine.store.liability import EliChange
 from transfer_engine.store.organisations import Organisation
@@ -95,9 +96,8 @@ class TransferFacts:
         data.update({k: extra[k] for k in keys if k in extra})
         if as_sender and isinstance(data.get("address"), list):
             # The letterhead prints the name above the address: not twice.
-            name = " ".join(organisation.name.split()).casefold()
             data["address"] = [line for line in data["address"]
-                               if " ".join(str(line).split()).casefold() != name]
+                               if not repeats_name(str(line), organisation.name)]
         return data
 
 

@@ -36,6 +36,7 @@ from transfer_engine.letters.document import (
     Paragraph,
     Table,
 )
+from transfer_engine.letters.errors import LetterFormatError
 from transfer_engine.letters.pdf import logo_png
 from transfer_engine.letters.renderer import LetterRenderer
 from transfer_engine.letters.typography import nfc, prepare
@@ -43,7 +44,7 @@ from transfer_engine.letters.typography import nfc, prepare
 __all__ = ["DOCX_VERSION", "DocxRenderer", "render_docx"]
 
 #: Changed whenever the bytes this writer produces for a letter change (recorded with letters).
-DOCX_VERSION = "2"
+DOCX_VERSION = "3"
 
 _WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 _A = "http://schemas.openxmlformats.org/drawingml/2006/main"
@@ -232,9 +233,14 @@ def _table(table: Table) -> str:
     )
 
 
-def _logo(png: bytes, alt: str) -> str:
+def _logo(png: bytes, alt: str, letter: str) -> str:
     """The logo as an inline picture (``rId4``, ``media/logo.png``), 16 mm high, with alt text."""
-    width, height = struct.unpack(">II", png[16:24])  # the PNG's IHDR chunk
+    try:
+        width, height = struct.unpack(">II", png[16:24])  # the PNG's IHDR chunk
+    except struct.error:
+        # Logos are checked when they are set; one stored before that check may be cut short.
+        raise LetterFormatError(letter, "its letterhead logo is not a complete PNG image; set "
+                                "the organisation's logo again") from None
     cy = _LOGO_HEIGHT
     cx = round(cy * width / max(height, 1))
     return (
@@ -257,12 +263,12 @@ def _document(letter: LetterDocument, logo: bytes | None) -> str:
     add = body.append
     head = letter.letterhead
     if logo is not None and head.logo is not None:
-        add(_logo(logo, head.logo.alt))
+        add(_logo(logo, head.logo.alt, letter.name))
     add(_paragraph("Organisation", _text(head.organisation)))
     for index, line in enumerate(head.address):
-        last = index == len(head.address) - 1
+        final_line = index == len(head.address) - 1
         border = ('<w:pBdr><w:bottom w:val="single" w:sz="4" w:space="6" w:color="B8B8B8"/>'
-                  "</w:pBdr>") if last else ""
+                  "</w:pBdr>") if final_line else ""
         add(f'<w:p><w:pPr><w:pStyle w:val="Letterhead"/>{border}</w:pPr>{_text(line)}</w:p>')
     add('<w:p><w:pPr><w:pStyle w:val="Address"/></w:pPr></w:p>')
     for line in letter.recipient:

@@ -325,11 +325,20 @@ def _employee(session: Session, transfer: Transfer, ref: str | None) -> Employee
 
 
 def _representative(session: Session, transfer: Transfer, key: str | None) -> Representative:
-    rep = session.get(Representative, int(key)) if key and key.isdigit() and \
-        len(key) < 10 else None
+    number = _whole(key)
+    rep = session.get(Representative, number) if number is not None else None
     if rep is None or rep.transfer_id != transfer.id:
         raise NotFoundError(f"{transfer.ref} has no representative {key!r}")
     return rep
+
+
+def _whole(text: str | None, max_digits: int = 9) -> int | None:
+    """``text`` as a whole number a column holds, or None: ASCII digits only ("²" is a digit to
+    ``str.isdigit`` but not to ``int``), at most ``max_digits`` of them."""
+    if text is None or not 0 < len(text) <= max_digits or not text.isascii() \
+            or not text.isdigit():
+        return None
+    return int(text)
 
 
 def _decoded(kind: Kind, value: Any) -> Any:
@@ -466,7 +475,7 @@ def _check_groups(f: DataField, rows: Sequence[Mapping[str, Any]],
         for key, text in counts.items():
             label = ("Number proposed for dismissal" if key == "proposed"
                      else "Number employed") + f" in description {number}"
-            if not text.isdigit() or len(text) > 7:
+            if _whole(text, max_digits=7) is None:
                 problems.append(FieldProblem(f"{where}.{key}", "must be a whole number, like 12",
                                              label, "required" if not text else "invalid"))
             else:
@@ -520,7 +529,7 @@ def _agency_workers(section: Section, clean: dict[str, Any],
     count = clean.get("agency_worker_count")
     if count is None:
         return
-    if not str(count).isdigit():
+    if _whole(str(count)) is None:
         problems.append(_problem(section.field("agency_worker_count"),
                                  "must be a whole number, like 3"))
         return

@@ -16,6 +16,7 @@ a pure function of its key.
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -47,6 +48,11 @@ def media_type_of(data: bytes, where: str) -> str:
                               f"may be at most {MAX_BYTES // 1024} KB (export it smaller, or "
                               "as SVG)")
     if data.startswith(_PNG):
+        # A PNG opens with its IHDR chunk: the renderers read the logo's size from it.
+        width, height = struct.unpack(">II", data[16:24]) if len(data) >= 24 else (0, 0)
+        if data[12:16] != b"IHDR" or not (width and height):
+            raise ValidationError(f"{where}: the PNG file is damaged or cut short (it has no "
+                                  "image size); export the logo again")
         return "image/png"
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if (head.startswith((b"<svg", b"<?xml")) and b"<svg" in data[:4096].lower()):

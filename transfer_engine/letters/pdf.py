@@ -11,7 +11,7 @@ How: one fixed Typst program (``letter.typ``) reads the letter model as JSON fro
 letter. The fonts are the shipped ones only (:mod:`~transfer_engine.letters.typefaces`, system
 fonts ignored), and the PDF's timestamp is the letter's date, so the same letter gives the same
 bytes on every machine, which is what lets ``letters verify`` re-render an issued letter and
-compare. :data:`RENDERER_VERSION` (Typst, the program, the fonts) is recorded with each letter.
+compare. :func:`renderer_version` (Typst, the program, the fonts) is recorded with each letter.
 
 One compiler is kept warm per process (fonts loaded once); a lock makes it safe for the web
 app's threads, and a forked worker makes its own.
@@ -45,8 +45,8 @@ from transfer_engine.letters.renderer import LetterRenderer
 from transfer_engine.letters.typefaces import FONT_DIR, check_drawable, fonts_sha256
 from transfer_engine.letters.typography import nfc, prepare
 
-__all__ = ["PDF_STANDARDS", "RENDERER_VERSION", "PdfRenderer", "letter_model", "logo_png",
-           "render_pdf"]
+__all__ = ["PDF_STANDARDS", "PdfRenderer", "letter_model", "logo_png", "render_pdf",
+           "renderer_version"]
 
 PROGRAM = Path(__file__).with_name("letter.typ")
 LOGO_PROGRAM = Path(__file__).with_name("logo.typ")  # an SVG logo drawn as PNG, for the DOCX
@@ -61,13 +61,16 @@ def _program_sha256() -> str:
     return hashlib.sha256(PROGRAM.read_bytes()).hexdigest()
 
 
+@cache
 def renderer_version() -> str:
-    """What typesets PDFs here: recorded with each letter, compared by ``letters verify``."""
+    """What typesets PDFs here: recorded with each letter, compared by ``letters verify``.
+
+    Worked out on first use, not at import: it hashes the fonts (megabytes), which a command
+    that makes no letter should not pay for.
+    """
     return (f"typst {version('typst')}; letter.typ {_program_sha256()[:12]}; "
             f"fonts {fonts_sha256()[:12]}")
 
-
-RENDERER_VERSION = renderer_version()
 
 
 def _runs(runs: Inline) -> list[list[Any]]:

@@ -16,7 +16,7 @@ or removed since is reported), then renders the letter again from the stored dat
 sources and checks that every format comes out byte for byte the same. The renderers are
 deterministic (the PDF is stamped with the letter's date and typeset in the shipped fonts only;
 the DOCX has fixed zip timestamps), which is what makes that possible; the renderers' versions
-are recorded with each letter (:data:`RENDERERS`), and a letter made by other versions has its
+are recorded with each letter (:func:`renderers`), and a letter made by other versions has its
 PDF and DOCX checked against their hashes only.
 
 Files are written under a temporary name (``<file>.part``) in the transaction that records
@@ -38,6 +38,7 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,7 @@ from transfer_engine.letters.docx import DOCX_VERSION, DocxRenderer
 from transfer_engine.letters.email_html import HtmlRenderer
 from transfer_engine.letters.errors import LetterFormatError
 from transfer_engine.letters.logos import load_logos
-from transfer_engine.letters.pdf import RENDERER_VERSION, PdfRenderer
+from transfer_engine.letters.pdf import PdfRenderer, renderer_version
 from transfer_engine.letters.renderer import LetterRenderer
 from transfer_engine.letters.templates import LetterTemplates
 from transfer_engine.letters.text import TextRenderer
@@ -69,7 +70,7 @@ from transfer_engine.store.faults import folder_fault
 from transfer_engine.store.queries import get_transfer
 from transfer_engine.store.register import Letter, LetterFile, LetterStatus, LetterTemplateVersion
 
-__all__ = ["FORMATS", "RENDERERS", "RenderedLetter", "VerifyReport", "render", "verify"]
+__all__ = ["FORMATS", "RenderedLetter", "VerifyReport", "render", "renderers", "verify"]
 
 #: Every format a letter is kept in, by name.
 FORMATS: dict[str, LetterRenderer] = {
@@ -79,9 +80,15 @@ FORMATS: dict[str, LetterRenderer] = {
     "txt": TextRenderer(),
 }
 
-#: The versions of the renderers whose output depends on more than this code (Typst, the letter
-#: program, the fonts; the DOCX writer), recorded with each letter (``Letter.renderer``).
-RENDERERS = f"pdf: {RENDERER_VERSION}; docx: {DOCX_VERSION}"
+
+@cache
+def renderers() -> str:
+    """The versions of the renderers whose output depends on more than this code (Typst, the
+    letter program, the fonts; the DOCX writer), recorded with each letter (``Letter.renderer``).
+    """
+    return f"pdf: {renderer_version()}; docx: {DOCX_VERSION}"
+
+
 #: Formats re-rendered by ``letters verify`` only for letters made by the renderers in use now.
 _VERSIONED = frozenset({"pdf", "docx"})
 
@@ -297,7 +304,7 @@ def record(session: Session, entry: Entry, rendered: RenderedLetter,
         "subject": rendered.subject, "letter_date": entry.letter_date, "data": entry.data,
         "data_sha256": data_sha256(entry.data), "sample_data": entry.sample_data,
         "issued_at": utcnow(), "issued_by": entry.issued_by, "status": LetterStatus.issued,
-        "supersedes_id": entry.supersedes_id, "renderer": RENDERERS,
+        "supersedes_id": entry.supersedes_id, "renderer": renderers(),
         "reference": entry.reference, "sequence": entry.sequence,
         "reissue_reason": entry.reissue_reason,
     }).scalar_one()
@@ -412,7 +419,7 @@ def check_letter(session: Session, letter: Letter, files: list[LetterFile], root
     # writer cannot come out byte for byte the same: its PDF and DOCX are checked against their
     # recorded hashes above, and only the formats this code alone decides are re-rendered.
     again = [row for row in files
-             if letter.renderer == RENDERERS or row.format not in _VERSIONED]
+             if letter.renderer == renderers() or row.format not in _VERSIONED]
     try:
         rendered = render(templates, spec, letter.data, tuple(r.format for r in again))
     except LetterFormatError as exc:

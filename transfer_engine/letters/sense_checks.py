@@ -34,6 +34,7 @@ from transfer_engine.errors import Action, NextStep, ValidationError
 from transfer_engine.letters.catalogue import LetterSpec
 from transfer_engine.letters.context import Recipient, TransferFacts
 from transfer_engine.letters.data import to_context
+from transfer_engine.letters.templates import long_date
 from transfer_engine.store.transfers import Transfer
 
 __all__ = ["SenseCheck", "SenseCheckError", "SenseProblem", "judge", "recipient_problems",
@@ -58,10 +59,6 @@ class SenseCheck(enum.StrEnum):
 
 #: Refusals that no reason can override: the letter cannot be right as addressed.
 _FIXED = frozenset({SenseCheck.programme, SenseCheck.wrong_regime})
-
-
-def _day(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
 
 
 @dataclass(frozen=True)
@@ -166,22 +163,22 @@ def transfer_problems(session: Session, facts: TransferFacts, spec: LetterSpec,
     if transfer_date is not None and spec.stage == "proposed" and letter_date >= transfer_date:
         problems.append(SenseProblem(
             SenseCheck.dated_after_transfer,
-            f"it is about a proposed transfer, but it would be dated {_day(letter_date)}, on or "
-            f"after the transfer date ({_day(transfer_date)}). If it should carry the date it "
-            "was due to be sent, issue it as of that date",
+            f"it is about a proposed transfer, but it would be dated {long_date(letter_date)}, "
+            f"on or after the transfer date ({long_date(transfer_date)}). If it should carry the "
+            "date it was due to be sent, issue it as of that date",
             letter_date=letter_date, transfer_date=transfer_date))
     if transfer_date is not None and spec.stage == "transferred" and letter_date < transfer_date:
         problems.append(SenseProblem(
             SenseCheck.dated_before_transfer,
-            f"it says the transfer has happened, but it would be dated {_day(letter_date)}, "
-            f"before the transfer date ({_day(transfer_date)})",
+            f"it says the transfer has happened, but it would be dated {long_date(letter_date)}, "
+            f"before the transfer date ({long_date(transfer_date)})",
             letter_date=letter_date, transfer_date=transfer_date))
     meeting = _meeting_date(facts)
     if meeting is not None and "transfer.meeting_date" in spec.fields and meeting < letter_date:
         problems.append(SenseProblem(
             SenseCheck.meeting_passed,
-            f"it proposes a meeting on {_day(meeting)}, before the letter's own date "
-            f"({_day(letter_date)}). Record the new meeting date first",
+            f"it proposes a meeting on {long_date(meeting)}, before the letter's own date "
+            f"({long_date(letter_date)}). Record the new meeting date first",
             letter_date=letter_date, meeting_date=meeting))
     return problems
 

@@ -36,7 +36,7 @@ from transfer_engine.letters.document import (
     TableRow,
 )
 
-__all__ = ["NBSP", "nfc", "prepare", "set_text"]
+__all__ = ["NBSP", "nfc", "prepare", "repeats_name", "set_text"]
 
 NBSP = "\u00a0"
 
@@ -88,7 +88,12 @@ def _block(block: Block) -> Block:
     raise TypeError(f"unknown block {block!r}")  # pragma: no cover  (Block is closed)
 
 
-def _same_name(line: str, organisation: str) -> bool:
+def repeats_name(line: str, organisation: str) -> bool:
+    """Whether an address line only repeats the organisation's name (spacing and case aside).
+
+    The letter data leaves such a line out of a sender's address; the paginated renderers leave
+    it out again, for data made another way (previews from sample data, letters stored earlier).
+    """
     return " ".join(line.split()).casefold() == " ".join(organisation.split()).casefold()
 
 
@@ -97,7 +102,7 @@ def prepare(letter: LetterDocument) -> LetterDocument:
     head = letter.letterhead
     organisation = set_text(head.organisation)
     address = tuple(set_text(line) for line in head.address
-                    if not _same_name(line, head.organisation))
+                    if not repeats_name(line, head.organisation))
     signature = letter.signature
     if signature is not None:
         signature = Signature(set_text(signature.closing),

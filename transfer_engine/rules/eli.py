@@ -21,7 +21,7 @@ ELI use it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -45,7 +45,6 @@ __all__ = [
     "eli_gaps_on",
     "employee_gaps",
     "gaps_of",
-    "transferring_employees",
 ]
 
 
@@ -124,18 +123,6 @@ def age_on(born: date | None, when: date) -> int | None:
     return when.year - born.year - ((when.month, when.day) < (born.month, born.day))
 
 
-def transferring_employees(session: Session, transfer: Transfer,
-                           as_of: date) -> Sequence[Employee]:
-    """The employees who transfer, as it stands on ``as_of``: in scope, and not objecting.
-
-    An objection counts from its date (reg 4(7)): one dated after ``as_of`` does not take the
-    employee out yet. The ELI is owed for these employees only; the transferee has no right to
-    the data of someone who does not transfer.
-    """
-    assert transfer.id is not None  # read from the database
-    return objections.transferring_employees(session, transfer.id, as_of)
-
-
 @dataclass(frozen=True)
 class EmployeeGaps:
     """What one transferring employee's ELI lacks."""
@@ -192,17 +179,22 @@ def gaps_of(employees: Iterable[Particulars], as_of: date) -> EliCompleteness:
 
 def eli_gaps(session: Session, transfer: Transfer, *, as_of: date) -> EliCompleteness:
     """Every gap of every employee who transfers, as it stands on ``as_of``."""
-    return gaps_of(transferring_employees(session, transfer, as_of), as_of)
+    assert transfer.id is not None  # read from the database
+    return eli_gaps_on(session.connection(), transfer.id, as_of=as_of)
 
 
 _EMPLOYEE = Employee.__table__  # type: ignore[attr-defined]
+# Built once: the evidence of the ELI step reads it on every committed transition. Who transfers
+# is the objections rule's (an objection counts from its date), by employee reference.
+_TRANSFERRING = (
+    sa.select(_EMPLOYEE)
+    .where(_EMPLOYEE.c.transfer_id == sa.bindparam("tid"),
+           objections.transferring_clause(sa.bindparam("as_of", type_=sa.Date)))
+    .order_by(_EMPLOYEE.c.employee_ref))
 
 
 def eli_gaps_on(connection: Connection, transfer_id: int, *, as_of: date) -> EliCompleteness:
-    """:func:`eli_gaps` read on a Core connection, in the caller's transaction: the same
-    employees (transferring as of ``as_of``) and the same items."""
-    rows = connection.execute(
-        sa.select(_EMPLOYEE)
-        .where(_EMPLOYEE.c.transfer_id == transfer_id, objections.transferring_clause(as_of))
-        .order_by(_EMPLOYEE.c.employee_ref)).all()
+    """:func:`eli_gaps` read on a Core connection, in the caller's transaction: the employees
+    transferring as of ``as_of`` (see :mod:`transfer_engine.rules.objections`), every item."""
+    rows = connection.execute(_TRANSFERRING, {"tid": transfer_id, "as_of": as_of}).all()
     return gaps_of(rows, as_of)

@@ -26,13 +26,10 @@ from sqlalchemy.engine import Connection
 
 from transfer_engine.domain import StepStatus
 from transfer_engine.rules.eli import EliCompleteness, eli_gaps_on
+from transfer_engine.rules.objections import transfers_on
 from transfer_engine.store.people import Election, Employee, Representative
 from transfer_engine.store.register import Letter, StepDocument
-from transfer_engine.store.representations import (
-    Representation,
-    RepresentationReply,
-    unanswered_representations,
-)
+from transfer_engine.store.representations import RepresentationsState, representations_state
 from transfer_engine.store.transfers import KeyDate, StepInstance
 from transfer_engine.workflow.definition import Step
 from transfer_engine.workflow.evidence_names import Evidence
@@ -125,8 +122,6 @@ _ELECTION = Election.__table__  # type: ignore[attr-defined]
 
 _STEP = StepInstance.__table__  # type: ignore[attr-defined]
 _KEY_DATE = KeyDate.__table__  # type: ignore[attr-defined]
-_REPRESENTATION = Representation.__table__  # type: ignore[attr-defined]
-_REPLY = RepresentationReply.__table__  # type: ignore[attr-defined]
 
 
 # Statements built once, with parameters: building and cache-keying a statement costs more than
@@ -140,10 +135,6 @@ _EMPLOYEES = (sa.select(_EMP.c.employee_ref, _EMP.c.objected_on)
               .order_by(_EMP.c.employee_ref))
 _TRANSFER_DATE = sa.select(_KEY_DATE.c.value).where(_KEY_DATE.c.transfer_id == _TID,
                                                     _KEY_DATE.c.name == "transfer")
-_ANSWERED = (sa.select(sa.func.count())
-             .select_from(_REPLY.join(_REPRESENTATION,
-                                      _REPRESENTATION.c.id == _REPLY.c.representation_id))
-             .where(_REPRESENTATION.c.transfer_id == _TID))
 _NONE_ELECTED = (sa.select(_ELECTION.c.id).where(_ELECTION.c.transfer_id == _TID,
                                                  _ELECTION.c.none_elected_on.is_not(None))
                  .limit(1))
@@ -197,8 +188,11 @@ class EvidenceFacts:
 
     @cached_property
     def transferring(self) -> list[str]:
-        # Reg 4(7): an employee who objected does not transfer.
-        return [e.employee_ref for e in self.employees if e.objected_on is None]
+        """Reg 4(7): an employee who objected does not transfer. As the staff list stands on
+        the transfer date, as for the ELI (with none yet, every objection recorded counts)."""
+        as_of = self.transfer_date or date.max
+        return [e.employee_ref for e in self.employees
+                if transfers_on(True, e.objected_on, as_of)]
 
     @cached_property
     def transfer_date(self) -> date | None:
@@ -213,15 +207,19 @@ class EvidenceFacts:
                            as_of=self.transfer_date or date.max)
 
     @cached_property
+    def _representations(self) -> RepresentationsState:
+        return representations_state(self.connection, self.transfer_id)
+
+    @property
     def unanswered(self) -> list[tuple[int, date]]:
         """Representations made in the consultation with no reply yet (reg 13(7)): (id, reply
         due), oldest first."""
-        return unanswered_representations(self.connection, self.transfer_id)
+        return self._representations.unanswered
 
-    @cached_property
+    @property
     def answered(self) -> int:
         """How many representations on this transfer have the employer's reply."""
-        return int(self.connection.execute(_ANSWERED, {"tid": self.transfer_id}).scalar_one())
+        return self._representations.answered
 
     @cached_property
     def none_elected(self) -> bool:

@@ -107,10 +107,19 @@ class GuardContext:
 
     @cached_property
     def evidence(self) -> EvidenceFacts:
-        """The records step evidence is judged on (read only if a guard needs them)."""
+        """The records step evidence is judged on (read only if a guard needs them). The steps
+        are read again with every column: most triggers need no evidence, so the engine's
+        one read of the transfer carries only what guards read of a step."""
         assert self.transfer.id is not None
         return EvidenceFacts(self.connection, self.transfer.id,
                              load_steps(self.connection, self.transfer.id))
+
+    @property
+    def evidence_read(self) -> EvidenceFacts | None:
+        """:attr:`evidence` if a guard has read it (so that recording the completion in the
+        same transaction judges on the same records without reading them again), else None."""
+        found = self.__dict__.get("evidence")
+        return found if isinstance(found, EvidenceFacts) else None
 
     def lacks_evidence(self, step_id: str) -> str:
         """What a step recorded as done lacks of its evidence now (empty: nothing, or it was

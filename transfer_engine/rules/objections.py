@@ -38,18 +38,23 @@ def objection_problem(objected_on: date | None, transfer_date: date | None) -> s
             "who did not object before the transfer")
 
 
-def objected_by(as_of: date) -> ColumnElement[bool]:
-    """Employees whose objection has been made by ``as_of`` (it counts from its date)."""
-    return and_(col(Employee.objected_on).is_not(None), col(Employee.objected_on) <= as_of)
+AsOf = date | ColumnElement[date]
+"""A date, or a bound parameter standing for one in a statement built once."""
 
 
-def not_objected_by(as_of: date) -> ColumnElement[bool]:
+def not_objected_by(as_of: AsOf) -> ColumnElement[bool]:
     """Employees who have not objected by ``as_of`` (an objection dated later does not count
     yet)."""
     return or_(col(Employee.objected_on).is_(None), col(Employee.objected_on) > as_of)
 
 
-def transferring_clause(as_of: date) -> ColumnElement[bool]:
+def transfers_on(in_scope: bool, objected_on: date | None, as_of: date) -> bool:
+    """:func:`transferring_clause` for one employee already read: in scope and not objecting
+    as of ``as_of``."""
+    return in_scope and (objected_on is None or objected_on > as_of)
+
+
+def transferring_clause(as_of: AsOf) -> ColumnElement[bool]:
     """In scope and not objecting as of ``as_of``: who transfers, as seen on that date."""
     return and_(col(Employee.in_scope).is_(True), not_objected_by(as_of))
 

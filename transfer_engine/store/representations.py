@@ -11,10 +11,11 @@ without a foreign key to the transfer: the record of the exchange outlives the t
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, UniqueConstraint, select
-from sqlmodel import Field, SQLModel, col
+from sqlalchemy import Connection, UniqueConstraint, bindparam, select
+from sqlmodel import Field, SQLModel
 
 from transfer_engine.dates.clock import utcnow
 
@@ -66,15 +67,34 @@ _REPRESENTATION = Representation.__table__  # type: ignore[attr-defined]
 _REPLY = RepresentationReply.__table__  # type: ignore[attr-defined]
 
 
+# Built once: the evidence of the consultation step reads them on every committed transition.
+_WITH_REPLY = (
+    select(_REPRESENTATION.c.id, _REPRESENTATION.c.reply_due,
+           _REPLY.c.id.is_not(None).label("answered"))
+    .select_from(_REPRESENTATION.outerjoin(
+        _REPLY, _REPLY.c.representation_id == _REPRESENTATION.c.id))
+    .where(_REPRESENTATION.c.transfer_id == bindparam("tid"))
+    .order_by(_REPRESENTATION.c.id))
+
+
+@dataclass(frozen=True)
+class RepresentationsState:
+    """Where the representations on one transfer stand: those with no reply yet, (id, reply
+    due) oldest first, and how many have the employer's reply."""
+
+    unanswered: list[tuple[int, date]]
+    answered: int
+
+
+def representations_state(connection: Connection, transfer_id: int) -> RepresentationsState:
+    """The representations on this transfer, answered and not, read in one statement."""
+    rows = connection.execute(_WITH_REPLY, {"tid": transfer_id}).all()
+    return RepresentationsState([(row.id, row.reply_due) for row in rows if not row.answered],
+                                sum(1 for row in rows if row.answered))
+
+
 def unanswered_representations(connection: Connection,
                                transfer_id: int) -> list[tuple[int, date]]:
     """The representations on this transfer that have no reply yet: (id, reply due), oldest
     first. Consultation is not over while any is unanswered (reg 13(7))."""
-    rows = connection.execute(
-        select(_REPRESENTATION.c.id, _REPRESENTATION.c.reply_due)
-        .select_from(_REPRESENTATION.outerjoin(
-            _REPLY, _REPLY.c.representation_id == _REPRESENTATION.c.id))
-        .where(_REPRESENTATION.c.transfer_id == transfer_id,
-               col(_REPLY.c.id).is_(None))
-        .order_by(_REPRESENTATION.c.id)).all()
-    return [(row.id, row.reply_due) for row in rows]
+    return representations_state(connection, transfer_id).unanswered

@@ -1,7 +1,7 @@
 """The employee liability information as a spreadsheet (CSV or XLSX), for the transferee.
 
 One row per employee who transfers as of the export date (in scope, and not objecting by then:
-:func:`~transfer_engine.rules.eli.transferring_employees`), and one column per reg 11(2) item
+:func:`~transfer_engine.rules.objections.transferring_employees`), and one column per reg 11(2) item
 (:data:`~transfer_engine.rules.eli.ELI_ITEMS`), with the employee's age on that date and the
 employer (ERA 1996 s.1(3)(a)). Nobody else's data is in it: the transferee has no right to the
 data of an employee who does not transfer. Every text cell passes through
@@ -21,7 +21,8 @@ from sqlmodel import Session
 
 from transfer_engine.engine.spreadsheets import spreadsheet_safe
 from transfer_engine.errors import ValidationError
-from transfer_engine.rules.eli import ELI_ITEMS, age_on, transferring_employees
+from transfer_engine.rules.eli import ELI_ITEMS, age_on
+from transfer_engine.rules.objections import transferring_employees
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.people import Employee
 from transfer_engine.store.queries import audit
@@ -63,8 +64,9 @@ def eli_rows(session: Session, transfer: Transfer, as_of: date) -> list[list[obj
     """One row of typed values (dates, decimals, text) per transferring employee."""
     employer = session.get(Organisation, transfer.transferor_id)
     employer_name = employer.name if employer else ""
+    assert transfer.id is not None  # read from the database
     rows = []
-    for employee in transferring_employees(session, transfer, as_of):
+    for employee in transferring_employees(session, transfer.id, as_of):
         rows.append([_value(employee, column, as_of, employer_name)
                      for column in EXPORT_COLUMNS])
     return rows

@@ -10,7 +10,7 @@ by transfer, by who, by kind of action and by a range of UK days; the newest ent
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from transfer_engine.letters.templates import long_date
 from transfer_engine.store.accounts import User
 from transfer_engine.store.queries import definition_of
 from transfer_engine.store.transfers import AuditEntry, Transfer
@@ -30,12 +31,10 @@ from transfer_engine.views.times import day_bounds, time_text
 from transfer_engine.views.vocabulary import action_label, regime_words
 from transfer_engine.workflow.definition import WorkflowDefinition
 
-__all__ = ["PAGE_SIZE", "HistoryFilter", "HistoryPage", "HistoryRow", "describe", "history",
-           "who"]
+__all__ = ["PAGE_SIZE", "HistoryFilter", "HistoryPage", "HistoryRow", "describe",
+           "display_names", "history", "who"]
 
 PAGE_SIZE = 50
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,8 @@ class HistoryPage:
     page: int
     pages: int
     total: int
-    #: The choices of the filters: (value, words), from what this history holds.
+    #: The choices of the filters: (value, words), from what this history holds (transfers:
+    #: only when asked for, for the whole log's filter by transfer).
     people: list[tuple[str, str]]
     actions: list[tuple[str, str]]
     transfers: list[tuple[int, str]]
@@ -82,7 +82,7 @@ def _long_date(text: Any) -> str:
         day = date.fromisoformat(str(text))
     except ValueError:
         return str(text)
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return long_date(day)
 
 
 def who(actor: str, names: Mapping[str, str]) -> str:
@@ -186,18 +186,35 @@ def _where(query: Any, wanted: HistoryFilter) -> Any:
     return query
 
 
+def display_names(session: Session, actors: Iterable[str]) -> dict[str, str]:
+    """The display names of the accounts among ``actors`` (``web:<username>``), by username."""
+    usernames = {name for kind, _, name in (a.partition(":") for a in actors)
+                 if kind == "web" and name}
+    usernames |= {u.casefold() for u in usernames}
+    if not usernames:
+        return {}
+    return {u.username.casefold(): u.display_name for u in session.exec(
+        select(User).where(col(User.username).in_(sorted(usernames)))).all()}
+
+
 def history(session: Session, wanted: HistoryFilter, *, page: int = 1, personal: bool,
-            size: int = PAGE_SIZE) -> HistoryPage:
+            size: int = PAGE_SIZE, transfer_choices: bool = False) -> HistoryPage:
     """One page of the entries ``wanted`` asks for, newest first (past the last page: the
-    last page)."""
+    last page); with ``transfer_choices``, every transfer for the filter by transfer."""
     total = session.exec(_where(select(func.count()).select_from(AuditEntry), wanted)).one()
     pages = max(1, -(-total // size))
     page = min(max(page, 1), pages)
     entries = session.exec(_where(select(AuditEntry), wanted)
                            .order_by(col(AuditEntry.id).desc())
                            .offset((page - 1) * size).limit(size)).all()
-    names = {u.username.casefold(): u.display_name for u in session.exec(select(User)).all()}
-    transfers = {t.id: t for t in session.exec(select(Transfer)).all() if t.id is not None}
+    # Only the accounts and transfers this page names (the tables can be large).
+    scope = HistoryFilter(transfer_id=wanted.transfer_id)
+    actors = session.exec(_where(select(AuditEntry.actor).distinct(), scope)).all()
+    names = display_names(session, [*actors, *(e.actor for e in entries)])
+    wanted_ids = sorted({e.transfer_id for e in entries if e.transfer_id is not None})
+    transfers = {t.id: t for t in session.exec(
+        select(Transfer).where(col(Transfer.id).in_(wanted_ids))).all()
+        if t.id is not None} if wanted_ids else {}
     definitions: dict[int, WorkflowDefinition] = {}
 
     def definition(transfer_id: int | None) -> WorkflowDefinition | None:
@@ -224,11 +241,10 @@ def history(session: Session, wanted: HistoryFilter, *, page: int = 1, personal:
             details=describe(e, personal, flow, known), transfer_id=e.transfer_id,
             transfer_ref=transfer.ref if transfer else None))
     # The filters offer what this history (of one transfer, or all) holds.
-    scope = HistoryFilter(transfer_id=wanted.transfer_id)
-    actors = session.exec(_where(select(AuditEntry.actor).distinct(), scope)).all()
     actions = session.exec(_where(select(AuditEntry.action).distinct(), scope)).all()
+    choices = session.exec(select(Transfer.id, Transfer.ref)).all() if transfer_choices else []
     return HistoryPage(
         rows=rows, page=page, pages=pages, total=total,
         people=sorted(((a, who(a, names)) for a in actors), key=lambda p: p[1].casefold()),
         actions=sorted(((a, action_label(a)) for a in actions), key=lambda p: p[1]),
-        transfers=sorted(((i, t.ref) for i, t in transfers.items()), key=lambda p: p[1]))
+        transfers=sorted(((i, ref) for i, ref in choices if i is not None), key=lambda p: p[1]))

@@ -34,11 +34,11 @@ from transfer_engine.store.queries import definition_of, steps_of
 from transfer_engine.store.transfers import Transfer
 from transfer_engine.views.vocabulary import (
     STEP_STATUS,
-    TRANSFER_STATUS,
     Status,
     is_due_soon,
     regime_words,
     step_status,
+    transfer_status,
 )
 from transfer_engine.workflow.definition import WorkflowDefinition
 from transfer_engine.workflow.loader import library
@@ -217,15 +217,6 @@ def _milestones(definition: WorkflowDefinition) -> list[Milestone]:
     return [Milestone(key, label) for key, label in PHASES.items() if key in used]
 
 
-def _status(timeline: list[TimelineEntry], final: bool) -> Status:
-    if final:
-        return TRANSFER_STATUS["grey"]
-    open_ = [e for e in timeline if e.status == StepStatus.open.value and e.due_date]
-    if any(e.late for e in open_):
-        return TRANSFER_STATUS["red"]
-    return TRANSFER_STATUS["amber" if any(is_due_soon(e) for e in open_) else "green"]
-
-
 def programme_grid(session: Session, parent: Transfer, today: date,
                    wanted: GridFilter | None = None,
                    visible: set[int] | None = None) -> Grid:
@@ -259,7 +250,7 @@ def programme_grid(session: Session, parent: Transfer, today: date,
             school_type=school.school_type.value if school and school.school_type else None,
             regime=child.regime.value, state=child.state,
             state_label=child_definition.states[child.state].label,
-            status=_status(timeline, final),
+            status=transfer_status(timeline, final),
             cells={m.key: _cell(by_phase.get(m.key, []), final) for m in milestones}))
     return Grid(milestones, [r for r in rows if wanted.keeps(r)], len(rows), wanted,
                 school_types=[t for t in SCHOOL_TYPE_WORDS

@@ -23,25 +23,20 @@ from transfer_engine.domain import StepStatus
 from transfer_engine.engine.advance import check_guards
 from transfer_engine.errors import GuardFailure
 from transfer_engine.letters.catalogue import catalogue
+from transfer_engine.letters.templates import long_date
 from transfer_engine.rules.evidence import EvidenceFacts, Finding, judge, load_steps
 from transfer_engine.rules.timeline import TimelineEntry, entries
-from transfer_engine.store.accounts import User
 from transfer_engine.store.queries import definition_of, key_dates_of, steps_of
 from transfer_engine.store.register import StepDocument
 from transfer_engine.store.transfers import StepInstance, Transfer
-from transfer_engine.views.history import who
-from transfer_engine.views.vocabulary import STEP_STATUS, Status, is_due_soon
+from transfer_engine.views.history import display_names, who
+from transfer_engine.views.vocabulary import STEP_STATUS, Status, step_status
 from transfer_engine.workflow.definition import Step, Trigger, WorkflowDefinition
 from transfer_engine.workflow.evidence_names import Evidence
 from transfer_engine.workflow.schema import PHASES
 
-__all__ = ["ELECTION_STAGES", "TASK_STATUS", "Blocked", "EvidenceLine", "StepAction",
+__all__ = ["ELECTION_STAGES", "Blocked", "EvidenceLine", "Guards", "StepAction",
            "StepDetail", "Task", "TaskGroup", "TaskList", "step_detail", "task_list"]
-
-#: Where one task stands, as the task list shows it (GOV.UK task list statuses): the service's
-#: one vocabulary of step statuses. "Done" and "Does not apply" are plain text there (the
-#: pattern's "Completed" and "Cannot start yet" styles); the others are tags.
-TASK_STATUS = STEP_STATUS
 
 #: The reg 14 election's steps, in order, and the stage of the election each records (the
 #: representatives page records them, per employer).
@@ -144,8 +139,9 @@ def _moves_into(definition: WorkflowDefinition, state: str,
     return list(dict.fromkeys(t.completes[0] for t in here))
 
 
-class _Guards:
-    """Guard failures of each trigger, worked out once per page."""
+class Guards:
+    """Guard failures of each trigger, worked out once per page (the transfer's page shares
+    one between its task list and its actions)."""
 
     def __init__(self, session: Session, transfer: Transfer, today: date,
                  steps: Mapping[str, Any]) -> None:
@@ -186,7 +182,7 @@ def _waiting_action(step: Step, lacking: list[Evidence]) -> StepAction | None:
 
 
 def _action(definition: WorkflowDefinition, transfer: Transfer, step: Step, row: StepInstance,
-            rows: Mapping[str, StepInstance], guards: _Guards, key_dates: Mapping[str, date],
+            rows: Mapping[str, StepInstance], guards: Guards, key_dates: Mapping[str, date],
             today: date, facts: EvidenceFacts | None = None) -> StepAction | None:
     if row.status != StepStatus.open:
         return None
@@ -226,30 +222,31 @@ def _action(definition: WorkflowDefinition, transfer: Transfer, step: Step, row:
 
 
 def _status(entry: TimelineEntry, action: StepAction | None) -> Status:
-    if entry.status == StepStatus.done.value:
-        if entry.overridden:
-            return TASK_STATUS["overridden"]
-        return TASK_STATUS["done-late" if entry.late else "done"]
-    if entry.status == StepStatus.not_applicable.value:
-        return TASK_STATUS["not-applicable"]
+    """Where one task stands, as the task list shows it (GOV.UK task list statuses).
+
+    The service's one vocabulary (:func:`step_status`), plus what only the task list knows: a
+    step of an ended transfer was not done, and one whose action cannot be taken yet cannot
+    start. "Done" and "Does not apply" are plain text there (the pattern's "Completed" and
+    "Cannot start yet" styles); the others are tags.
+    """
+    status = step_status(entry)
+    if entry.status in (StepStatus.done.value, StepStatus.not_applicable.value):
+        return status
     if action is not None and action.blocked is not None and action.blocked.ended:
-        return TASK_STATUS["not-done"]
-    if entry.late:
-        return TASK_STATUS["late"]
-    if is_due_soon(entry):
-        return TASK_STATUS["due-soon"]
-    if action is not None and not action.can_try:
-        return TASK_STATUS["cannot-start"]
-    return TASK_STATUS["not-started"]
+        return STEP_STATUS["not-done"]
+    if status.key == "not-started" and action is not None and not action.can_try:
+        return STEP_STATUS["cannot-start"]
+    return status
 
 
-def task_list(session: Session, transfer: Transfer, today: date) -> TaskList:
+def task_list(session: Session, transfer: Transfer, today: date,
+              guards: Guards | None = None) -> TaskList:
     """Every step of ``transfer``, by phase in the workflow's order of phases, each phase's
-    steps by due date (as the timeline orders them)."""
+    steps by due date (as the timeline orders them); ``guards``: checks already made today."""
     definition = definition_of(transfer, session)
     rows = steps_of(session, transfer)
     key_dates = key_dates_of(session, transfer)
-    guards = _Guards(session, transfer, today, rows)
+    guards = guards or Guards(session, transfer, today, rows)
     tasks: dict[str, Task] = {}
     for entry in entries(list(rows.values()), today):
         step = definition.steps.get(entry.step)
@@ -295,19 +292,12 @@ class StepDetail:
 
 
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
-
-
-def _long(day: date) -> str:
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-
 
 def plain_evidence(text: str, letter_titles: Mapping[str, str]) -> str:
     """Evidence text with the letters' titles for their names and dates written out."""
     def date_words(match: re.Match[str]) -> str:
         try:
-            return _long(date(int(match[1]), int(match[2]), int(match[3])))
+            return long_date(date(int(match[1]), int(match[2]), int(match[3])))
         except ValueError:
             return match[0]
 
@@ -353,11 +343,6 @@ def needed_words(evidence: Evidence, letter_titles: Mapping[str, str]) -> str:
     }.get(evidence.kind, evidence.kind)
 
 
-def _names(session: Session) -> dict[str, str]:
-    return {u.username.casefold(): u.display_name
-            for u in session.exec(select(User)).all()}
-
-
 def _finding_text(finding: Finding, evidence: Evidence, row: StepInstance,
                   names: Mapping[str, str], titles: Mapping[str, str]) -> str:
     if evidence.kind == "note":
@@ -366,7 +351,8 @@ def _finding_text(finding: Finding, evidence: Evidence, row: StepInstance,
         if on is None or (row.override_reason and row.recorded_on is None):
             return "Not recorded yet"
         note = f": {row.evidence}" if row.evidence else ""
-        return f"Recorded as done on {_long(on)} by {who(by or '', names) or 'someone'}{note}"
+        return (f"Recorded as done on {long_date(on)} by {who(by or '', names) or 'someone'}"
+                f"{note}")
     return plain_evidence(finding.text, titles)
 
 
@@ -379,11 +365,12 @@ def step_detail(session: Session, transfer: Transfer, step_id: str, today: date)
     connection = session.connection()
     facts = EvidenceFacts(connection, transfer.id or 0, load_steps(connection, transfer.id))
     entry = next(e for e in entries(list(rows.values()), today) if e.step == step_id)
-    guards = _Guards(session, transfer, today, rows)
+    guards = Guards(session, transfer, today, rows)
     action = _action(definition, transfer, step, row, rows, guards, key_dates, today, facts)
     task = Task(step, entry, row, _status(entry, action), action)
     titles = {name: spec.title for name, spec in catalogue().letters.items()}
-    names = _names(session)
+    names = display_names(session, [a for a in (row.done_by, row.recorded_by, row.overridden_by)
+                                    if a])
     evidence = []
     if row.status != StepStatus.not_applicable:
         for kind in step.evidence:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from transfer_engine.rules.timeline import TimelineEntry
 
 __all__ = ["ACTION_LABELS", "DUE_SOON_DAYS", "DUE_SOON_WORDS", "REGIME_WORDS", "STEP_STATUS",
-           "TRANSFER_STATUS", "Status", "action_label", "count_words", "is_due_soon",
-           "regime_words", "step_status"]
+           "TRANSFER_STATUS", "Status", "action_label", "is_due_soon", "regime_words",
+           "step_status", "transfer_status"]
 
 #: A step is due soon when its last working day is this many days away or fewer.
 DUE_SOON_DAYS = 14
@@ -79,6 +79,17 @@ def step_status(entry: TimelineEntry) -> Status:
     return STEP_STATUS["due-soon" if is_due_soon(entry) else "not-started"]
 
 
+def transfer_status(timeline: list[TimelineEntry], final: bool) -> Status:
+    """Where a whole transfer stands (:data:`TRANSFER_STATUS`) from its timeline; ``final``:
+    it is closed or cancelled, so its open steps are no longer deadlines."""
+    if final:
+        return TRANSFER_STATUS["grey"]
+    open_ = [e for e in timeline if e.status == "open" and e.due_date]
+    if any(e.late for e in open_):
+        return TRANSFER_STATUS["red"]
+    return TRANSFER_STATUS["amber" if any(is_due_soon(e) for e in open_) else "green"]
+
+
 #: How a page says each regime (never its key, such as ``not-a-transfer``).
 REGIME_WORDS = {"TUPE": "TUPE", "COSOP": "COSOP", "not-a-transfer": "Not a transfer"}
 
@@ -87,11 +98,6 @@ def regime_words(regime: object) -> str:
     """A regime (or its key) in words."""
     key = str(getattr(regime, "value", regime))
     return REGIME_WORDS.get(key, key.replace("-", " "))
-
-
-def count_words(n: int, one: str, many: str | None = None) -> str:
-    """``"1 step"``, ``"4 steps"``: a count with the noun that goes with it."""
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 #: What each kind of audit entry records, as the history says it.

@@ -10,7 +10,9 @@ digits would read as an id: such a transfer's links use its id (:func:`transfer_
 :class:`TransferAddresses` turns the reference into the id before routing, so the routes, their
 access checks (a transfer one may not see is "not found", audited) and the id checks of
 :mod:`transfer_engine.web.ids` are the same for both. An unknown reference becomes id 0, which
-no row has (ids start at 1): the route answers its ordinary "not found".
+no row has (ids start at 1): the route answers its ordinary "not found". The path as typed is
+kept (:func:`typed_path`): someone not signed in is sent to sign in with it as where to go
+next, so the answer says nothing of whether the reference exists, nor of its id.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from transfer_engine.store.transfers import Transfer
 
-__all__ = ["TransferAddresses", "address_of", "ref_of_address", "transfer_path"]
+__all__ = ["TransferAddresses", "address_of", "ref_of_address", "transfer_path", "typed_path"]
 
 # The part of a path that names a transfer: after /transfers/, /admin/transfers/ or
 # /api/v1/transfers/. A reference is lower-case letters, digits, '-' and '/' (written '~').
@@ -34,6 +36,8 @@ _PATH = re.compile(r"^(/(?:api/v1/|admin/)?transfers/)([a-z0-9][a-z0-9~\-]{1,79}
 _BY_REF = select(col(Transfer.id)).where(col(Transfer.ref) == bindparam("ref"))
 #: What an unknown reference is read as: an id no transfer has.
 NO_TRANSFER = 0
+#: The request's key for the path as it was typed, before the reference became an id.
+_TYPED_PATH = "transfer_engine.typed_path"
 
 
 class _Named(Protocol):
@@ -58,6 +62,11 @@ def ref_of_address(segment: str) -> str:
     return segment.replace("~", "/")
 
 
+def typed_path(scope: Scope) -> str:
+    """The request's path as it was typed (``/transfers/ld-to-nct``, not ``/transfers/7``)."""
+    return str(scope.get(_TYPED_PATH) or scope.get("path", ""))
+
+
 class TransferAddresses:
     """ASGI middleware: a reference in a transfer's address becomes its id before routing."""
 
@@ -76,7 +85,8 @@ class TransferAddresses:
                 raw = scope.get("raw_path") or scope["path"].encode()
                 before = f"{found[1]}{found[2]}".encode("ascii")
                 scope = dict(scope, path=path, raw_path=raw.replace(
-                    before, f"{found[1]}{transfer_id}".encode("ascii"), 1))
+                    before, f"{found[1]}{transfer_id}".encode("ascii"), 1),
+                    **{_TYPED_PATH: scope["path"]})
         await self.app(scope, receive, send)
 
 

@@ -39,7 +39,7 @@ from transfer_engine.ops.scheduler import Runner, zone
 from transfer_engine.store.database import get_engine, init_db
 from transfer_engine.store.faults import database_fault
 from transfer_engine.web import api, csrf, ids, operations, routes, wording
-from transfer_engine.web.addresses import TransferAddresses
+from transfer_engine.web.addresses import TransferAddresses, typed_path
 from transfer_engine.web.errors import Forbidden, NotSignedIn, PageNotFound
 from transfer_engine.web.rendering import PageCache, render
 from transfer_engine.web.security import SecurityHeaders, headers_for
@@ -171,7 +171,8 @@ def _install_handlers(app: FastAPI) -> None:
             response = _problem(401, "send a valid API token: Authorization: Bearer <token>")
             response.headers["www-authenticate"] = "Bearer"
             return response
-        target = request.url.path
+        # As typed: a reference's id (or that it has none) is not for someone not signed in.
+        target = typed_path(request.scope)
         if request.url.query:
             target += f"?{request.url.query}"
         suffix = f"?next={target}" if request.method == "GET" and target != "/" else ""

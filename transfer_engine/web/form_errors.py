@@ -15,12 +15,16 @@ from starlette.datastructures import FormData
 
 from transfer_engine.domain import Regime
 from transfer_engine.errors import FieldProblem, TransferEngineError, ValidationError
+from transfer_engine.views.vocabulary import regime_words
 from transfer_engine.web import wording
 from transfer_engine.web.rendering import long_date
 
-#: How a page says each regime (never its key).
-REGIME_WORDS = {Regime.tupe: "TUPE", Regime.cosop: "COSOP",
-                Regime.not_a_transfer: "not a transfer"}
+
+def regime_in_sentence(regime: object) -> str:
+    """A regime in words within a sentence ("under TUPE", "under not a transfer"): the
+    vocabulary's words, with only an acronym keeping its capitals."""
+    words = regime_words(regime)
+    return words if words.isupper() else words[:1].lower() + words[1:]
 
 
 @dataclass(frozen=True)
@@ -34,8 +38,8 @@ class Box:
 
 def plain(text: str) -> str:
     """An engine message with the regimes' keys in words."""
-    for regime, words in REGIME_WORDS.items():
-        text = text.replace(f" {regime.value}", f" {words}")
+    for regime in Regime:
+        text = text.replace(f" {regime.value}", f" {regime_in_sentence(regime)}")
     return text
 
 

@@ -30,7 +30,7 @@ def _flag(name: str, default: bool) -> bool:
 
 def _threads() -> int:
     value = os.environ.get("TRANSFER_ENGINE_WEB_THREADS", "").strip() or "4"
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise ConfigurationError(f"TRANSFER_ENGINE_WEB_THREADS={value!r} must be a whole "
                                  "number of threads, 1 or more")
     return int(value)

@@ -4,9 +4,10 @@ Pages and API must never disagree about what is late or what a trigger needs, so
 these dataclasses; neither computes deadlines or guards itself.
 
 Red, amber, green: red when any open step is past its statutory date; amber when one falls due
-within :data:`AMBER_DAYS` (counted to its last working day); green otherwise; grey once the
-transfer has reached a final state (closed or cancelled): then nothing is due any more, so it has
-no next deadline, no overdue step and nothing on the dashboard's lists. The words for each are
+within :data:`~transfer_engine.views.vocabulary.DUE_SOON_DAYS` (counted to its last working
+day); green otherwise; grey once the transfer has reached a final state (closed or
+cancelled): then nothing is due any more, so it has no next deadline, no overdue step and
+nothing on the dashboard's lists. The words for each are
 :mod:`transfer_engine.views.vocabulary`'s.
 """
 
@@ -24,19 +25,18 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from transfer_engine.domain import StepStatus
-from transfer_engine.engine.advance import check_guards, valid_triggers
+from transfer_engine.engine.advance import valid_triggers
 from transfer_engine.errors import GuardFailure, GuardKind
 from transfer_engine.rules.exposure import Exposure, exposure, exposures
 from transfer_engine.rules.timeline import TimelineEntry, entries
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.queries import definition_of, key_dates_of, steps_of
 from transfer_engine.store.transfers import AuditEntry, KeyDate, StepInstance, Transfer
-from transfer_engine.views.tasks import TaskList, task_list
-from transfer_engine.views.vocabulary import DUE_SOON_DAYS, TRANSFER_STATUS, is_due_soon
+from transfer_engine.views.tasks import Guards, TaskList, task_list
+from transfer_engine.views.vocabulary import TRANSFER_STATUS, is_due_soon
 from transfer_engine.web.auth import Principal, can_edit, visible_transfer_ids
 from transfer_engine.workflow.definition import WorkflowDefinition
 
-AMBER_DAYS = DUE_SOON_DAYS
 RAG_LABELS = {key: status.label for key, status in TRANSFER_STATUS.items()}
 
 
@@ -351,14 +351,17 @@ class TransferPage:
         return {k: v.label for k, v in self.definition.key_dates.items()}
 
 
-def trigger_options(session: Session, transfer: Transfer, today: date) -> list[TriggerOption]:
-    """The triggers worth offering now, in the workflow's order (cancelling last).
+def trigger_options(session: Session, transfer: Transfer, today: date,
+                    guards: Guards | None = None) -> list[TriggerOption]:
+    """The triggers worth offering now, in the workflow's order (cancelling last); ``guards``:
+    checks already made today (shared with the task list).
 
     A trigger that neither moves the transfer nor completes an open step would change nothing
     (its steps are done already), so it is left out rather than offered as a button.
     """
     definition = definition_of(transfer, session)
     steps = steps_of(session, transfer)
+    guards = guards or Guards(session, transfer, today, steps)
     options = []
     for name in valid_triggers(transfer):
         trigger = definition.triggers[name]
@@ -367,7 +370,7 @@ def trigger_options(session: Session, transfer: Transfer, today: date) -> list[T
                       if s in steps and steps[s].status == StepStatus.open]
         if dest is None and trigger.completes and not open_steps:
             continue
-        failures = check_guards(session, transfer, name, today=today, steps=steps)
+        failures = guards(name)
         if any(f.kind == GuardKind.wrong_regime for f in failures):
             # For another regime (a school whose employer does not change is offered no TUPE
             # action, and the other way round): it can never apply here, so it is not offered.
@@ -404,16 +407,17 @@ def transfer_page(session: Session, principal: Principal, transfer: Transfer,
             completed_by[step_id].append((trigger.name, trigger.label))
     steps = [StepView(e, instances[e.step].evidence, completed_by.get(e.step, []))
              for e in timeline]
+    guards = Guards(session, transfer, today, instances)  # the actions' and the tasks' alike
     visible = visible_transfer_ids(session, principal)
-    children = [summarise(session, child, organisations, today) for child in session.exec(
+    children = summaries(session, [child for child in session.exec(
         select(Transfer).where(Transfer.parent_id == transfer.id).order_by(Transfer.ref)).all()
-        if visible is None or child.id in visible]
+        if visible is None or child.id in visible], organisations, today)
     parent = session.get(Transfer, transfer.parent_id) if transfer.parent_id else None
     if parent is not None and visible is not None and parent.id not in visible:
         parent = None
     return TransferPage(
         transfer=transfer, summary=summarise(session, transfer, organisations, today),
         definition=definition, key_dates=key_dates_of(session, transfer), timeline=timeline,
-        steps=steps, triggers=trigger_options(session, transfer, today), children=children,
-        parent=parent, editable=can_edit(session, principal, transfer),
-        tasks=task_list(session, transfer, today))
+        steps=steps, triggers=trigger_options(session, transfer, today, guards),
+        children=children, parent=parent, editable=can_edit(session, principal, transfer),
+        tasks=task_list(session, transfer, today, guards))

@@ -53,6 +53,9 @@ class Step:
     evidence: tuple[Evidence, ...] = (NOTE,)
     # Where it falls in the transfer (workflow.schema.PHASES), for the transfer page's task list.
     phase: str = "decide"
+    # The steps its rules' conditions name with ``step_applies`` (set by the loader): the
+    # engine plans those steps first.
+    steps_named: tuple[str, ...] = ()
 
     def earliest(self, key_dates: Mapping[str, date]) -> date | None:
         """The first day the step can happen; None when any day can (or its key date is not

@@ -58,6 +58,12 @@ _CONDITIONS = {*_KIND_CONDITIONS, "all_of", "any_of", "not", "regime_in", "no_re
                "election_failed", "step_applies"}
 #: Every condition a step's ``applies_when`` may use (workflows/README.md documents each one).
 CONDITIONS: frozenset[str] = frozenset(_CONDITIONS)
+# What each condition's value must be: a count compared with the facts, or yes/no.
+_COUNT_CONDITIONS = {"proposed_dismissals_at_least", "transferring_below",
+                     "transferor_headcount_below"}
+_YES_NO_CONDITIONS = {"no_representatives", "no_recognised_union",
+                      "no_existing_representatives", "election_invited", "election_failed",
+                      "transferee_in_lgps"}
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -267,7 +273,9 @@ def _build(path: Path, layers: list[WorkflowFile]) -> WorkflowDefinition:
         phase = step.phase or phase
         built = _build_step(step_id, step, position, key_dates, reminders or [], problems)
         if built:
-            built_steps[step_id] = replace(built, phase=phase)
+            named = dict.fromkeys(n for r in built.rules for n in _steps_named(r.applies_when))
+            built_steps[step_id] = replace(built, phase=phase, steps_named=tuple(
+                n for n in named if isinstance(n, str)))
     _check_steps_named(built_steps, problems)
 
     non_final = [name for name, state in states.items() if not state.final]
@@ -333,7 +341,11 @@ def definition_from_document(document: Mapping[str, Any], source: str) -> Workfl
     return _build(path, [_parse(path, dict(document))])
 
 
-def _check_condition(where: str, condition: Mapping[str, Any], problems: list[str]) -> None:
+def _check_condition(where: str, condition: Any, problems: list[str]) -> None:
+    if not isinstance(condition, Mapping):
+        problems.append(f"{where}: {condition!r} is not a condition; write a mapping such as "
+                        "'transferring_below: 20'")
+        return
     for key, value in condition.items():
         if key not in _CONDITIONS:
             problems.append(f"{where}.{key}: unknown condition; use one of {sorted(_CONDITIONS)}")
@@ -345,6 +357,15 @@ def _check_condition(where: str, condition: Mapping[str, Any], problems: list[st
                 _check_condition(f"{where}.{key}[{i}]", item, problems)
         elif key == "not":
             _check_condition(f"{where}.not", value, problems)
+        elif key in _COUNT_CONDITIONS:
+            # bool is an int in Python: "transferring_below: yes" must not read as 1.
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                problems.append(f"{where}.{key}: {value!r} is not a count; write a whole "
+                                f"number, 0 or more, e.g. '{key}: 20'")
+        elif key in _YES_NO_CONDITIONS:
+            if not isinstance(value, bool):
+                problems.append(f"{where}.{key}: {value!r} is not yes or no; write "
+                                f"'{key}: true' or '{key}: false'")
         elif key in _KIND_CONDITIONS:
             kinds = [k.value for k in OrganisationKind]
             if not isinstance(value, list) or not value:
@@ -375,7 +396,7 @@ def _check_steps_named(steps: Mapping[str, Step], problems: list[str]) -> None:
                 problems.append(f"steps.{step_id}.applies_when: step_applies names {named!r}, "
                                 "which is not a step of this workflow; name one of its steps, "
                                 f"or remove {step_id} too")
-            elif any(_steps_named(r.applies_when) for r in target.rules):
+            elif target.steps_named:
                 problems.append(f"steps.{step_id}.applies_when: step_applies names {named!r}, "
                                 "whose own conditions name another step; name a step whose "
                                 "conditions read only the facts")

@@ -44,7 +44,7 @@ from transfer_engine.web.deps import (
 from transfer_engine.web.downloads import content_disposition
 from transfer_engine.web.errors import PageNotFound
 from transfer_engine.web.form_errors import Box, date_parts, form_errors, text
-from transfer_engine.web.forms import date_values, parse_date_fields
+from transfer_engine.web.forms import date_values, parse_date_fields, whole_number
 from transfer_engine.web.rendering import render
 from transfer_engine.web.routes.transfers import CONFLICT
 from transfer_engine.workflow.evidence_names import Evidence
@@ -183,7 +183,7 @@ def attach(request: Request, transfer_id: int, step_id: str, principal: Personal
             document = attach_document(
                 transfer.ref, step_id, data, name, description=values["description"],
                 actor=principal.actor, document_date=on, today=settings.today(),
-                expected_version=int(version) if version.isdigit() else None,
+                expected_version=whole_number(version),
                 engine=engine_of(request), settings=settings.engine)
         except ConflictError:
             errors["_conflict"] = CONFLICT
@@ -266,7 +266,7 @@ def override(request: Request, transfer_id: int, step_id: str, principal: Person
         try:
             override_step(transfer.ref, step_id, actor=principal.actor,
                           reason=values["override_reason"], occurred_on=on,
-                          expected_version=int(version) if version.isdigit() else None,
+                          expected_version=whole_number(version),
                           today=settings_of(request).today(), engine=engine_of(request))
         except ConflictError:
             errors["_conflict"] = CONFLICT

@@ -13,21 +13,13 @@ from fastapi.responses import Response
 
 from transfer_engine.store.database import read_session
 from transfer_engine.store.transfers import Transfer
-from transfer_engine.views.audit_privacy import EMPLOYEE_KEYS
 from transfer_engine.views.history import HistoryFilter, history
-from transfer_engine.views.vocabulary import ACTION_LABELS
 from transfer_engine.web.auth import Principal
 from transfer_engine.web.deps import Administrator, HrStaff, VisibleTransfer, engine_of
-from transfer_engine.web.forms import parse_date_fields
+from transfer_engine.web.forms import parse_date_fields, whole_number
 from transfer_engine.web.rendering import render
 
 router = APIRouter()
-
-# Keys that name employees (by reference): replaced for people who may not see personal data
-# (see transfer_engine.views.audit_privacy, which also catches "employee:<ref>" recipients).
-PERSONAL_KEYS = EMPLOYEE_KEYS
-# The engine's action names, in words (kept here under its old name for callers).
-ACTIONS = ACTION_LABELS
 
 
 def _filter(request: Request, transfer_id: int | None) -> tuple[HistoryFilter, dict[str, str],
@@ -46,8 +38,8 @@ def _filter(request: Request, transfer_id: int | None) -> tuple[HistoryFilter, d
     if days["from"] and days["to"] and days["from"] > days["to"]:
         errors["to"] = "The last day must be the same as or after the first day"
     wanted_transfer = transfer_id
-    if transfer_id is None and query.get("transfer", "").isdigit():
-        wanted_transfer = int(query["transfer"][:12])
+    if transfer_id is None:
+        wanted_transfer = whole_number(query.get("transfer"), max_digits=18)
     wanted = HistoryFilter(transfer_id=wanted_transfer, actor=query.get("who") or None,
                            action=query.get("action") or None,
                            since=None if errors else days["from"],
@@ -56,8 +48,7 @@ def _filter(request: Request, transfer_id: int | None) -> tuple[HistoryFilter, d
 
 
 def _page_number(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    return int(raw) if raw.isdigit() and len(raw) <= 9 else 1
+    return whole_number(request.query_params.get("page")) or 1
 
 
 def _links(request: Request, pages: int) -> dict[int, str]:
@@ -72,7 +63,8 @@ def _render(request: Request, template: str, principal: Principal,
     wanted, errors, values = _filter(request, transfer.id if transfer else None)
     with read_session(engine_of(request)) as session:
         found = history(session, wanted, page=_page_number(request),
-                        personal=principal.personal_data)
+                        personal=principal.personal_data,
+                        transfer_choices=transfer is None)  # the whole log's filter
     return render(request, template, {
         **context, "history": found, "wanted": wanted, "errors": errors, "dates": values,
         "links": _links(request, found.pages)}, status_code=400 if errors else 200)

@@ -37,6 +37,7 @@ from transfer_engine.letters.letter_data import (
     form_for_gap,
     party_organisations,
     record_section,
+    scope_of,
     stored_values,
 )
 from transfer_engine.letters.recorded_particulars import employee_particulars
@@ -56,7 +57,7 @@ from transfer_engine.web.deps import (
     settings_of,
 )
 from transfer_engine.web.errors import PageNotFound
-from transfer_engine.web.forms import date_values, parse_date_fields
+from transfer_engine.web.forms import date_values, parse_date_fields, whole_number
 from transfer_engine.web.rendering import render
 
 router = APIRouter()
@@ -220,7 +221,9 @@ def _render_form(request: Request, transfer: Transfer, section: Section, key: st
 
 
 def _about(session: Any, transfer: Transfer, section: Section, key: str | None) -> str:
-    """Whom a section is about, as its heading's caption says it."""
+    """Whom a section is about, as its heading's caption says it (a key that is not one of
+    this transfer's: "not found", never someone of another transfer)."""
+    scope_of(session, transfer, section, key)
     if section.scope == "organisation":
         found = [o.name for o in party_organisations(session, transfer) if o.slug == key]
         return found[0] if found else ""
@@ -229,24 +232,29 @@ def _about(session: Any, transfer: Transfer, section: Section, key: str | None) 
             Employee.transfer_id == transfer.id, Employee.employee_ref == (key or ""))).first()
         return f"{employee.full_name} ({employee.employee_ref})" if employee else ""
     if section.scope == "representative":
-        rep = session.get(Representative, int(key)) if key and key.isdigit() else None
+        rep = session.get(Representative, whole_number(key))  # of this transfer: scope_of
         return f"{rep.name}{f' ({rep.union})' if rep.union else ''}" if rep else ""
     return ""
 
 
 def _editable_section(request: Request, principal: Principal, transfer_id: int,
-                      section_key: str) -> tuple[Transfer, Section]:
+                      section_key: str, key: str | None) -> tuple[Transfer, Section]:
+    """The transfer and section of a form, once the principal may change them and ``key`` is
+    one of this transfer's parties, employees or representatives (else "not found", before
+    any field is checked: a refused form would otherwise name someone of another transfer)."""
     transfer = find_transfer(request, principal, transfer_id)
     section = _section(section_key)
     _personal(request, principal, section, transfer)
     require_edit(request, principal, transfer)
+    with read_session(engine_of(request)) as session:
+        scope_of(session, transfer, section, key)
     return transfer, section
 
 
 @router.get("/transfers/{transfer_id}/letter-data/{section_key}")
 def edit_form(request: Request, transfer_id: int, section_key: str, principal: HrStaff,
               key: str | None = None, back: str | None = None) -> Response:
-    transfer, section = _editable_section(request, principal, transfer_id, section_key)
+    transfer, section = _editable_section(request, principal, transfer_id, section_key, key)
     with read_session(engine_of(request)) as session:
         stored = stored_values(session, transfer, section, key)
     return _render_form(request, transfer, section, key, _form_values(section, stored),
@@ -288,8 +296,7 @@ def _parsed(section: Section, form: FormData) -> tuple[dict[str, Any], dict[str,
                 [] if choice == "none" else None
         elif f.kind == "groups":
             rows = []
-            count = min(_MAX_GROUPS, int(text(f.name + "-rows") or 0)
-                        if text(f.name + "-rows").isdigit() else 0)
+            count = min(_MAX_GROUPS, whole_number(text(f.name + "-rows")) or 0)
             for i in range(1, count + 1):
                 rows.append({k: text(f"{f.name}-{i}-{k}")
                              for k in ("description", "proposed", "employed")})
@@ -309,7 +316,7 @@ def _field_id(section: Section, problem: FieldProblem) -> str:
 @router.post("/transfers/{transfer_id}/letter-data/{section_key}")
 def save(request: Request, transfer_id: int, section_key: str, principal: HrStaff,
          form: Form, key: str | None = None, back: str | None = None) -> Response:
-    transfer, section = _editable_section(request, principal, transfer_id, section_key)
+    transfer, section = _editable_section(request, principal, transfer_id, section_key, key)
     back = _safe_back(transfer_id, back)
     values, shown, errors = _parsed(section, form)
     confirmed = form.get("salutation_confirmed") == "yes"

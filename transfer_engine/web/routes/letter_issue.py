@@ -50,7 +50,8 @@ router = APIRouter()
 REFRESH_SECONDS = 2
 
 
-def _letters_of_workflow(request: Request, transfer: Transfer, letter: str) -> None:
+def require_state_letter(request: Request, transfer: Transfer, letter: str) -> None:
+    """Only the letters the transfer's workflow issues have pages ("not found" otherwise)."""
     with read_session(engine_of(request)) as session:
         if letter not in service.state_letters(session, transfer.ref):
             raise NotFoundError(f"{transfer.ref} issues no letter {letter!r}")
@@ -61,7 +62,7 @@ def check(request: Request, transfer_id: int, letter: str,
           principal: PersonalData) -> Response:
     """Who would receive the letter now, and what stops anyone's (nothing is written)."""
     transfer = find_transfer(request, principal, transfer_id)
-    _letters_of_workflow(request, transfer, letter)
+    require_state_letter(request, transfer, letter)
     result = service.check_issue(transfer.ref, letter, today=settings_of(request).today(),
                                  engine=engine_of(request))
     with read_session(engine_of(request)) as session:

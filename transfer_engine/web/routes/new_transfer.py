@@ -25,7 +25,13 @@ from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.web.auth import Principal, assign
 from transfer_engine.web.deps import HrStaff, deny, engine_of, flash, settings_of
-from transfer_engine.web.form_errors import REGIME_WORDS, Box, date_parts, form_errors, text
+from transfer_engine.web.form_errors import (
+    Box,
+    date_parts,
+    form_errors,
+    regime_in_sentence,
+    text,
+)
 from transfer_engine.web.forms import parse_date_fields
 from transfer_engine.web.rendering import render
 from transfer_engine.workflow.definition import WorkflowDefinition
@@ -178,7 +184,7 @@ def create(request: Request, principal: HrStaff, form: Form) -> Response:
         errors.setdefault("transferor", "Select the employers again: one of them is no "
                                         "longer recorded")
         return _details(request, definition, values, errors, 422)
-    message = f"Transfer created, under {REGIME_WORDS[regime]}."
+    message = f"Transfer created, under {regime_in_sentence(regime)}."
     if warning:
         message += (" Its regime departs from what the school's type decides: the warning is "
                     "shown on the transfer.")

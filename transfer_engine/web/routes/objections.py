@@ -32,7 +32,7 @@ from transfer_engine.web.deps import (
     settings_of,
 )
 from transfer_engine.web.form_errors import Box, date_parts, form_errors, text
-from transfer_engine.web.forms import date_values, parse_date_fields
+from transfer_engine.web.forms import date_values, parse_date_fields, whole_number
 from transfer_engine.web.rendering import render
 from transfer_engine.web.routes.transfers import CONFLICT
 
@@ -93,7 +93,7 @@ def record(request: Request, transfer_id: int, principal: PersonalData,
             employee = update_employee(
                 transfer.ref, values["employee"], in_scope=None, objected_on=on,
                 actor=principal.actor, today=settings_of(request).today(),
-                expected_version=int(version) if version.isdigit() else None,
+                expected_version=whole_number(version),
                 engine=engine_of(request))
         except ConflictError:
             errors["_conflict"] = CONFLICT

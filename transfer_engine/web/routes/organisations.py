@@ -30,6 +30,7 @@ from transfer_engine.web.auth import Principal
 from transfer_engine.web.deps import HrStaff, deny, engine_of, flash
 from transfer_engine.web.errors import PageNotFound
 from transfer_engine.web.form_errors import Box, form_errors, plain, text
+from transfer_engine.web.forms import whole_number
 from transfer_engine.web.rendering import render
 
 router = APIRouter()
@@ -118,7 +119,7 @@ def add(request: Request, principal: HrStaff, form: Form) -> Response:
     if not values["kind"]:
         errors["kind"] = "Select the kind of organisation"
     headcount: Any = values["headcount"] or None
-    if headcount is not None and not headcount.isdigit():
+    if headcount is not None and whole_number(headcount) is None:
         errors["headcount"] = "Number of employees must be a whole number, like 250"
         headcount = None
     school = values["kind"] == OrganisationKind.school.value

@@ -48,7 +48,7 @@ from transfer_engine.views.programme import (
     programme_grid,
     school_types,
 )
-from transfer_engine.views.vocabulary import REGIME_WORDS, TRANSFER_STATUS
+from transfer_engine.views.vocabulary import TRANSFER_STATUS
 from transfer_engine.web import wording
 from transfer_engine.web.addresses import transfer_path
 from transfer_engine.web.auth import Principal, can_edit, visible_transfer_ids
@@ -137,7 +137,7 @@ def schools(request: Request, transfer: VisibleTransfer, principal: HrStaff,
     return render(request, "programme.html", {
         "t": transfer, "grid": grid, "editable": editable, "choices": choices,
         "groups": list(dict.fromkeys(c.group for c in choices)),
-        "statuses": TRANSFER_STATUS, "timings": TIMINGS, "regime_words": REGIME_WORDS,
+        "statuses": TRANSFER_STATUS, "timings": TIMINGS,
         "errors": kept.errors if kept else {}, "values": kept.values if kept else {},
         "school_type_words": school_types().get,
         "section": "overview", "base": transfer_path(transfer)})

@@ -41,7 +41,7 @@ from transfer_engine.web.deps import (
 )
 from transfer_engine.web.errors import PageNotFound
 from transfer_engine.web.form_errors import Box, date_parts, form_errors, text
-from transfer_engine.web.forms import parse_date_fields
+from transfer_engine.web.forms import parse_date_fields, whole_number
 from transfer_engine.web.rendering import render
 
 router = APIRouter()
@@ -262,24 +262,26 @@ def record_stage(request: Request, transfer_id: int, stage: str, principal: Pers
                                   "their term of office, like until 3 months after the transfer"),
                          nominations_close_on=Box("nominations_close_on",
                                                   "the date nominations close"))
-            if not values["seats"].isdigit():
+            seats = whole_number(values["seats"])
+            if seats is None:
                 errors["seats"] = ("Enter how many representatives are to be elected, as a "
                                    "whole number like 3")
-            if errors:
+            if errors or seats is None:
                 raise _Refused()
             elections.invite_election(transfer.ref, {
-                "organisation": organisation.slug, "seats": int(values["seats"]),
+                "organisation": organisation.slug, "seats": seats,
                 "term": values["term"], "invited_on": when, "nominations_close_on": closes},
                 actor=actor, today=today, engine=engine)
         elif stage == "nominations":
             values["candidates"] = text(form, "candidates")
             boxes["candidates"] = Box("candidates", "the number of candidates")
-            if not values["candidates"].isdigit():
+            candidates = whole_number(values["candidates"])
+            if candidates is None:
                 errors["candidates"] = "Enter how many employees stood, as a whole number like 4"
-            if errors:
+            if errors or candidates is None:
                 raise _Refused()
             elections.close_nominations(transfer.ref, _day(when),
-                                        candidates=int(values["candidates"]),
+                                        candidates=candidates,
                                         organisation=organisation.slug, actor=actor,
                                         today=today, engine=engine)
         elif stage == "ballot":

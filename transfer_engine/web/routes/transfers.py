@@ -36,6 +36,7 @@ from transfer_engine.letters.service import (
 from transfer_engine.store.database import read_session
 from transfer_engine.store.queries import definition_of, steps_of
 from transfer_engine.store.transfers import Transfer
+from transfer_engine.views.audit_privacy import known_employees, without_employees
 from transfer_engine.views.tasks import step_detail
 from transfer_engine.web import svg, wording
 from transfer_engine.web.addresses import transfer_path
@@ -276,11 +277,18 @@ def _step(request: Request, principal: Principal, transfer: Transfer, step_id: s
         children = {c.ref: transfer_path(c) for c in session.exec(
             select(Transfer).where(Transfer.parent_id == fresh.id)).all()}
         parties = organisation_names(session)
+        # A note or an override's reason may name employees: History counts them for a role
+        # without personal data ("an employee"), and so does this page.
+        note, override_reason = detail.note, detail.task.entry.override_reason
+        if not principal.personal_data:
+            known = known_employees(session.connection(), [fresh.id])
+            note, override_reason = without_employees([note, override_reason], known)
     action = detail.task.action
     blocked = blockers(transfer_path(fresh), definition, action.blocked if action else None,
                        definition.states[fresh.state].label, children)
     return render(request, "step.html", {
         "t": fresh, "d": detail, "task": detail.task, "action": action, "blockers": blocked,
+        "note": note, "override_reason": override_reason,
         "definition": definition, "editable": editable, "section": "overview",
         "errors": errors or {}, "values": values or {}, "refused": refused or {},
         "today_values": date_values(today), "base": transfer_path(fresh),
