@@ -322,7 +322,8 @@ def docx_rates(templates: LetterTemplates, n: int) -> tuple[float, float | None]
 def bulk_issue(employees: int, folder: Path, workers: int = 1) -> tuple[Run, float]:
     """(e) One transfer's ``employees`` notifications issued end to end: (the run, MiB RSS
     growth). A fresh SQLite database and letters folder in ``folder``; data set up untimed.
-    ``workers`` above 1: PDFs typeset by that many worker processes (their CPU is counted)."""
+    ``workers`` above 1: letters rendered by that many worker processes (their CPU is
+    counted)."""
     os.environ["TRANSFER_ENGINE_OUTBOX"] = str(folder / "outbox")
     os.environ["TRANSFER_ENGINE_LETTERS_DIR"] = str(folder / "letters")
     engine = init_db(get_engine(f"sqlite:///{folder / 'bench.db'}"))
@@ -387,8 +388,8 @@ def main() -> None:
     parser.add_argument("--docx-n", type=int, default=200, help="letters for (d)")
     parser.add_argument("--bulk", type=int, default=1_000, help="employees for (e)")
     parser.add_argument("--workers", type=int, default=2,
-                        help="also run (e) with PDFs typeset by this many worker processes on "
-                             "every core (0 or 1: skip)")
+                        help="also run (e) with the letters rendered by this many worker "
+                             "processes on every core (0 or 1: skip)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement")
     parser.add_argument("--parts", default="abcde", help="which measurements to run (letters)")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory runs")
@@ -486,8 +487,8 @@ def main() -> None:
                 os.sched_setaffinity(0, pinned_to)
             rate, cpu = _rates(worker_runs)
             print(f"    with --workers {args.workers} on {len(every_core)} cores: {rate:7,.0f} "
-                  f"letters/s (wall); {cpu:,.0f} per CPU second of the issuer and its workers "
-                  "(worker start-up included)")
+                  f"letters/s (wall), {rate / bulk_rate:.2f} x one core; {cpu:,.0f} per CPU "
+                  "second of the issuer and its workers (worker start-up included)")
 
     if not args.no_memory:
         first, then = rss_growth(templates, 100, 1_000)

@@ -1,7 +1,9 @@
 """Two scheduler processes on one database: 10,000 due notices, each delivered exactly once.
 
-Runs on SQLite and, with TRANSFER_ENGINE_TEST_POSTGRES set, on PostgreSQL, where the
-processes claim messages with SELECT ... FOR UPDATE SKIP LOCKED and really work side by side.
+Runs on PostgreSQL (with TRANSFER_ENGINE_TEST_POSTGRES set), where the processes claim
+messages with SELECT ... FOR UPDATE SKIP LOCKED and really work side by side, with the 10,000
+notices of a production scale-out; and on SQLite, whose one writer makes the processes take
+turns, with 2,000: the same exactly-once claim, in a fifth of the time.
 """
 
 from __future__ import annotations
@@ -15,15 +17,16 @@ from datetime import date
 
 from sqlalchemy import text
 
+from tests.conftest import POSTGRES
 from transfer_engine.outbox.queue import PlannedMessage, PlannedNotice, enqueue
 from transfer_engine.store.database import write_session
 from transfer_engine.store.messages import NoticeKind
 
-NOTICES = 10_000
+NOTICES = 10_000 if POSTGRES else 2_000
 DAY = date(2023, 3, 6)
 
 
-def test_two_schedulers_send_10000_notices_exactly_once(database, smtp_server) -> None:
+def test_two_schedulers_send_every_notice_exactly_once(database, smtp_server) -> None:
     recorder, port = smtp_server
     for start in range(0, NOTICES, 1_000):
         with write_session(database) as session:

@@ -39,7 +39,7 @@ from transfer_engine.letters.email_html import render_html
 from transfer_engine.letters.logos import set_logo
 from transfer_engine.letters.orphans import MIN_AGE, sweep_orphans
 from transfer_engine.letters.particulars import particulars_file_hint
-from transfer_engine.letters.pdf_workers import MAX_WORKERS
+from transfer_engine.letters.render_workers import MAX_WORKERS
 from transfer_engine.letters.text import render_text
 from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.queries import get_transfer
@@ -173,9 +173,9 @@ def issue(
              f"special circumstances, at least {OVERRIDE_REASON.min_length} characters; kept "
              "in the audit log"),
     workers: int = typer.Option(1, "--workers", min=1, max=MAX_WORKERS,
-                                help="Typeset the PDFs in this many worker processes while "
-                                     "the letters are written (a large issue on a machine "
-                                     "with several cores; the letters are the same)"),
+                                help="Render the letters in this many worker processes while "
+                                     "they are written (a large issue on a machine with "
+                                     "several cores; the letters are the same)"),
     as_of: str = AsOfOption,
     as_json: bool = JsonOption,
 ) -> None:

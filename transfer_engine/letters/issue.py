@@ -37,7 +37,6 @@ from transfer_engine.letters.compose import compose, resolve
 from transfer_engine.letters.context import Recipient, TransferFacts, iter_recipients, load_facts
 from transfer_engine.letters.gaps import Gaps
 from transfer_engine.letters.particulars import particulars_file_hint
-from transfer_engine.letters.pdf_workers import PdfWorkers
 from transfer_engine.letters.preflight import (
     PersonalDataGuard,
     edition_of,
@@ -49,6 +48,7 @@ from transfer_engine.letters.preflight import (
 from transfer_engine.letters.references import Numbering, numbering_for
 from transfer_engine.letters.refusal import WITHHELD, LetterDataError, RecipientProblem
 from transfer_engine.letters.register import Entry, ensure_version, record
+from transfer_engine.letters.render_workers import RenderWorkers
 from transfer_engine.letters.sense_checks import SenseProblem
 from transfer_engine.letters.templates import LetterTemplates
 from transfer_engine.outbox.queue import PlannedMessage, PlannedNotice, enqueue
@@ -111,14 +111,14 @@ class LetterWriter:
                  settings: Settings, withhold: bool = False,
                  numbering: Numbering | None = None,
                  reissue_reason: str | None = None,
-                 pdfs: PdfWorkers | None = None) -> None:
+                 workers: RenderWorkers | None = None) -> None:
         self.session, self.facts, self.spec, self.templates = session, facts, spec, templates
         self.today, self.actor, self.reissue, self.settings = today, actor, reissue, settings
         self.withhold = withhold
         # Each letter's reference: numbered in the order the recipients were checked.
         self.numbering = numbering or numbering_for(session, facts, spec, {})
         self.reissue_reason = reissue_reason
-        self.pdfs = pdfs  # PDFs typeset ahead by worker processes, taken when the data matches
+        self.workers = workers  # letters rendered ahead elsewhere, taken when the data matches
         self.versions: set[str] = set()
         self.checker = FieldChecker(spec)
         self.guard = PersonalDataGuard(session, facts.id) if to_representatives(spec) else None
@@ -145,7 +145,7 @@ class LetterWriter:
             if edition is None:
                 continue
             # Refused for a gap, like the check; the data may have changed since it ran.
-            rendered = letter.render(made=self.pdfs.take(letter) if self.pdfs else None)
+            rendered = letter.render(made=self.workers.take(letter) if self.workers else None)
             if self.guard is not None and recipient.audience == "representative" and \
                     self.guard.found_in(rendered.files["txt"].decode("utf-8")):
                 if not self.withhold:  # the check refused it; the data changed since
@@ -221,8 +221,9 @@ def issue_letters(ref: str, letter: str, *, actor: str, today: date | None = Non
     refused unless ``override_reason`` gives the special circumstances; they are audited.
     ``reissue`` (a new letter that replaces the one a recipient holds) needs
     ``reissue_reason``, kept in the register and the audit log.
-    ``workers`` above 1 typesets the PDFs in that many worker processes, a chunk ahead of the
-    one being written (:mod:`~transfer_engine.letters.pdf_workers`); the letters are the same.
+    ``workers`` above 1 renders the letters in that many worker processes, a chunk ahead of
+    the one being written (:mod:`~transfer_engine.letters.render_workers`); the letters are
+    the same.
     """
     settings = settings or get_settings()
     today = today or date.today()
@@ -232,7 +233,7 @@ def issue_letters(ref: str, letter: str, *, actor: str, today: date | None = Non
             raise ValidationError(field_problems=[problem])
         reissue_reason = (reissue_reason or "").strip()
     # Started first, so that the workers load while everyone is checked.
-    pdfs = PdfWorkers(workers) if workers > 1 else None
+    pool = RenderWorkers(workers) if workers > 1 else None
     try:
         with read_session(engine) as session:
             facts = load_facts(session, ref)
@@ -258,11 +259,11 @@ def issue_letters(ref: str, letter: str, *, actor: str, today: date | None = Non
                   for start in range(0, len(outcome.to_issue), chunk_size)]
         _write_chunks(chunks, engine, ref, spec, templates, report, today=today, actor=actor,
                       reissue=reissue, settings=settings, numbering=numbering,
-                      reissue_reason=reissue_reason, pdfs=pdfs, progress=progress,
+                      reissue_reason=reissue_reason, pool=pool, progress=progress,
                       chunk_done=chunk_done)
     finally:
-        if pdfs is not None:
-            pdfs.close()
+        if pool is not None:
+            pool.close()
     with write_session(engine) as session:
 
         transfer = session.exec(select(Transfer).where(Transfer.ref == ref)).one()
@@ -282,18 +283,18 @@ def issue_letters(ref: str, letter: str, *, actor: str, today: date | None = Non
 def _write_chunks(chunks: Sequence[list[str]], engine: Engine | None, ref: str, spec: LetterSpec,
                   templates: LetterTemplates, report: IssueReport, *, today: date, actor: str,
                   reissue: bool, settings: Settings, numbering: Numbering,
-                  reissue_reason: str | None, pdfs: PdfWorkers | None,
+                  reissue_reason: str | None, pool: RenderWorkers | None,
                   progress: Callable[[int, int], None] | None,
                   chunk_done: Callable[[int, int], None] | None) -> None:
     """Write the letters a chunk at a time, each chunk in one transaction (see issue_letters)."""
     total = sum(len(chunk) for chunk in chunks)
-    if pdfs is not None and chunks:
-        _typeset_ahead(pdfs, engine, ref, spec, templates, chunks[0], 0, today=today,
+    if pool is not None and chunks:
+        _render_ahead(pool, engine, ref, spec, templates, chunks[0], 0, today=today,
                        settings=settings, numbering=numbering)
     for index, selectors in enumerate(chunks):
-        if pdfs is not None and index + 1 < len(chunks):
-            # The workers typeset the next chunk while this one is written.
-            _typeset_ahead(pdfs, engine, ref, spec, templates, chunks[index + 1], index + 1,
+        if pool is not None and index + 1 < len(chunks):
+            # The workers render the next chunk while this one is written.
+            _render_ahead(pool, engine, ref, spec, templates, chunks[index + 1], index + 1,
                            today=today, settings=settings, numbering=numbering)
         with write_session(engine) as session:
             # Current within this transaction, and locked: two runs of the same issue take
@@ -301,7 +302,7 @@ def _write_chunks(chunks: Sequence[list[str]], engine: Engine | None, ref: str, 
             facts = load_facts(session, ref, lock=True)
             writer = LetterWriter(session, facts, spec, templates, today=today, actor=actor,
                                   reissue=reissue, settings=settings, numbering=numbering,
-                                  reissue_reason=reissue_reason, pdfs=pdfs)
+                                  reissue_reason=reissue_reason, workers=pool)
             chunk = list(iter_recipients(session, facts, spec, selectors))
             for issued in writer.write(chunk):
                 assert issued.letter_id is not None
@@ -316,20 +317,20 @@ def _write_chunks(chunks: Sequence[list[str]], engine: Engine | None, ref: str, 
                 report.issued.append(issued.letter_id)
                 if progress is not None:
                     progress(len(report.issued), total)
-        if pdfs is not None:
-            pdfs.done_with(index)
+        if pool is not None:
+            pool.done_with(index)
         if chunk_done is not None:
             chunk_done(len(report.issued), total)
 
 
-def _typeset_ahead(pdfs: PdfWorkers, engine: Engine | None, ref: str, spec: LetterSpec,
+def _render_ahead(pool: RenderWorkers, engine: Engine | None, ref: str, spec: LetterSpec,
                    templates: LetterTemplates, selectors: list[str], index: int, *,
                    today: date, settings: Settings, numbering: Numbering) -> None:
     """Compose a chunk's letters as the writer will (read only) and hand them to the workers."""
     with read_session(engine) as session:
         facts = load_facts(session, ref)
         recipients = list(iter_recipients(session, facts, spec, selectors))
-        pdfs.submit(compose(session, facts, spec, templates, recipients, letter_date=today,
+        pool.submit(compose(session, facts, spec, templates, recipients, letter_date=today,
                             gaps=Gaps.refuse, settings=settings,
                             references=lambda r: numbering.reference(selector(r))), index)
 

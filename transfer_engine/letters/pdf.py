@@ -6,15 +6,20 @@ kept for years (PDF/A, fonts embedded). The hand-written PDF writer this replace
 of that (the standard Helvetica fonts cannot draw ŵ at all). Typst, the Rust typesetter, does
 all of it in a few milliseconds a letter once warm (``bench/letters_bench.py``).
 
-How: one fixed Typst program (``letter.typ``) reads the letter model as JSON from
-``sys.inputs``. The letter's text is data, never markup, so nothing in a name can change the
-letter. The fonts are the shipped ones only (:mod:`~transfer_engine.letters.typefaces`, system
-fonts ignored), and the PDF's timestamp is the letter's date, so the same letter gives the same
-bytes on every machine, which is what lets ``letters verify`` re-render an issued letter and
-compare. :func:`renderer_version` (Typst, the program, the fonts) is recorded with each letter.
+How: one fixed Typst program (``letter.typ``) reads the letter model from a JSON file given to
+the compiler in memory (with the logo's image, if any). The letter's text is data, never markup,
+so nothing in a name can change the letter. The fonts are the shipped ones only
+(:mod:`~transfer_engine.letters.typefaces`, system fonts ignored), and the PDF's timestamp is
+the letter's date, so the same letter gives the same bytes on every machine, which is what lets
+``letters verify`` re-render an issued letter and compare. :func:`renderer_version` (Typst, the
+program, the fonts) is recorded with each letter.
 
 One compiler is kept warm per process (fonts loaded once); a lock makes it safe for the web
-app's threads, and a forked worker makes its own.
+app's threads, and a forked worker makes its own. Warm also means Typst's own memory of the
+paragraphs it has set: the letters of one issue share most of their text, and a paragraph set
+once is not set again. That is why the letter goes in as a file and not through
+``sys_inputs``: new inputs rebuild Typst's standard library, and with it every memory of
+earlier layout (measured: about 11 ms a letter instead of 5; ``bench/letters_bench.py``).
 """
 
 from __future__ import annotations
@@ -56,9 +61,19 @@ PDF_STANDARDS: list[Any] = ["a-2a", "ua-1"]
 _NO_DATE = date(2000, 1, 1)
 
 
+#: The main file of every compile, in memory: it imports the program (read from its folder,
+#: so Typst parses and evaluates it once per process) and hands it the letter. The title is set
+#: after the content: a style over the whole letter that changed with every letter would stop
+#: Typst reusing the layout of paragraphs that do not (see letter.typ).
+MAIN = (b'#import "letter.typ": typeset\n'
+        b'#let letter = json("letter.json")\n'
+        b'#typeset(letter)\n'
+        b'#set document(title: letter.title, author: letter.author, keywords: (letter.name,))\n')
+
+
 @cache
 def _program_sha256() -> str:
-    return hashlib.sha256(PROGRAM.read_bytes()).hexdigest()
+    return hashlib.sha256(MAIN + PROGRAM.read_bytes()).hexdigest()
 
 
 @cache
@@ -133,18 +148,27 @@ def letter_model(letter: LetterDocument, title: str | None = None,
     }
 
 
-_LOGO_INPUTS: dict[str, str] = {}
+_LOGO_FILES: dict[str, bytes] = {}
 
 
-def _logo_input(sha256: str, data: bytes) -> str:
-    # Typst's inputs are strings: the image's bytes go as a JSON array of numbers. Kept (a
-    # few), so a batch sends the same string every time and Typst decodes it once.
-    found = _LOGO_INPUTS.get(sha256)
+def _logo_file(sha256: str, data: bytes) -> bytes:
+    # The compiler's in-memory files must be text, so an image goes as a JSON array of its
+    # bytes. Kept (a few), so a batch encodes its sender's logo once.
+    found = _LOGO_FILES.get(sha256)
     if found is None:
-        if len(_LOGO_INPUTS) >= 8:
-            _LOGO_INPUTS.clear()
-        found = _LOGO_INPUTS[sha256] = json.dumps(list(data), separators=(",", ":"))
+        if len(_LOGO_FILES) >= 8:
+            _LOGO_FILES.clear()
+        found = _LOGO_FILES[sha256] = json.dumps(list(data), separators=(",", ":")).encode()
     return found
+
+
+def _in_memory(files: dict[str, bytes]) -> Any:
+    """Files handed to the compiler in memory (``main.typ`` the program; all text).
+
+    typst-py takes a dict of file names to bytes as a compile's input, though its type stubs
+    list only a path or the main file's bytes.
+    """
+    return files
 
 
 def _timestamp(letter: LetterDocument) -> int:
@@ -191,18 +215,19 @@ class PdfRenderer(LetterRenderer):
         prepared = prepare(letter)
         check_drawable(prepared)
         logo = prepared.letterhead.logo
-        inputs: dict[str, str] = {}
+        files: dict[str, bytes] = {"main.typ": MAIN}
         logo_format = "png"
         if logo is not None:
             data, media_type = image(letter.name, logo.sha256)
-            inputs["logo"] = _logo_input(logo.sha256, data)
             logo_format = "svg" if media_type == "image/svg+xml" else "png"
+            files["logo.json"] = _logo_file(logo.sha256, data)
         model = letter_model(prepared, title=nfc(letter.subject), logo_format=logo_format)
-        inputs["letter"] = json.dumps(model, ensure_ascii=False, separators=(",", ":"))
+        files["letter.json"] = json.dumps(model, ensure_ascii=False,
+                                          separators=(",", ":")).encode()
         warm = _compiler()
         try:
             with warm.lock:
-                pdf = warm.compiler.compile(format="pdf", sys_inputs=inputs,
+                pdf = warm.compiler.compile(input=_in_memory(files), format="pdf",
                                             pdf_standards=PDF_STANDARDS,
                                             timestamp=_timestamp(prepared))
         except typst.TypstError as exc:
@@ -225,8 +250,9 @@ def logo_png(letter: str, sha256: str) -> bytes:
             if warm.raster is None:
                 warm.raster = typst.Compiler(LOGO_PROGRAM, root=PROGRAM.parent,
                                              font_paths=[FONT_DIR], ignore_system_fonts=True)
-            png = warm.raster.compile(format="png", ppi=300,
-                                      sys_inputs={"logo": _logo_input(sha256, data)})
+            png = warm.raster.compile(input=_in_memory({
+                "main.typ": LOGO_PROGRAM.read_bytes(), "logo.json": _logo_file(sha256, data)}),
+                format="png", ppi=300)
     except typst.TypstError as exc:
         raise LetterFormatError(letter, f"its logo cannot be drawn: {exc.message}") from None
     assert isinstance(png, bytes)

@@ -56,7 +56,6 @@ from transfer_engine.errors import NotFoundError
 from transfer_engine.letters.catalogue import LetterSpec, TemplateBundle, spec_from_bundle
 from transfer_engine.letters.context import UNNUMBERED
 from transfer_engine.letters.data import data_sha256, to_context
-from transfer_engine.letters.document import LetterDocument
 from transfer_engine.letters.docx import DOCX_VERSION, DocxRenderer
 from transfer_engine.letters.email_html import HtmlRenderer
 from transfer_engine.letters.errors import LetterFormatError
@@ -97,9 +96,8 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 @dataclass
 class RenderedLetter:
-    """One letter rendered from its data: the document, its subject and every format's bytes."""
+    """One letter rendered from its data: its subject and every format's bytes."""
 
-    document: LetterDocument
     subject: str
     files: dict[str, bytes]
 
@@ -142,14 +140,17 @@ def render(templates: LetterTemplates, spec: LetterSpec, data: dict[str, Any],
     """Render one letter's stored (or fresh) data into every format.
 
     ``made``: formats already rendered from this very data and template version elsewhere
-    (a PDF typeset by a worker process, :mod:`~transfer_engine.letters.pdf_workers`).
+    (by a worker process, :mod:`~transfer_engine.letters.render_workers`).
     """
     context = to_context(data)
-    document = templates.render(spec.name, context)
-    subject = render_subject(templates, spec, context)
     made = made or {}
-    return RenderedLetter(document, subject, {
-        fmt: made[fmt] if fmt in made else FORMATS[fmt].render(document) for fmt in formats})
+    files = {fmt: made[fmt] for fmt in formats if fmt in made}
+    if len(files) < len(formats):
+        document = templates.render(spec.name, context)
+        files.update((fmt, FORMATS[fmt].render(document)) for fmt in formats if fmt not in made)
+    # In the order asked for, whoever made them.
+    return RenderedLetter(render_subject(templates, spec, context),
+                          {fmt: files[fmt] for fmt in formats})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 Noto Sans (SIL Open Font License 1.1, ``fonts/OFL.txt``) in four faces: Latin, Greek and
 Cyrillic with every accent a UK staff list holds (Polish, Welsh ŵ and ŷ, Romanian Ş Ţ and
 Ș Ț, Vietnamese, Zoë and Brontë). The PDF renderer gives Typst these files and no others, so a
-letter typesets the same on every machine; the fonts are embedded, subset, in each PDF.
+letter typesets the same on every machine; the fonts are embedded, subset, in each PDF. They
+are shipped without TrueType hinting, which a PDF does not need (``scripts/letter_fonts.py``
+says why and makes them).
 
 A character none of the faces has would come out as a blank box (or not at all), so a letter
 holding one is stopped before it is issued (:func:`check_drawable`), naming the recipient and

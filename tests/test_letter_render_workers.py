@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from tests.letter_fixtures import files_of, flat, letters, outbox
-from transfer_engine.letters import pdf_workers, service
+from transfer_engine.letters import render_workers, service
 from transfer_engine.letters.register import verify
 
 TODAY = date(2023, 1, 16)
@@ -21,15 +21,15 @@ REF = "send-iass-to-wnc"
 def _taken_from_workers(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     """The PDFs the writer took from the workers (the real ones, only recorded)."""
     taken: list[bytes] = []
-    real = pdf_workers.PdfWorkers.take
+    real = render_workers.RenderWorkers.take
 
-    def take(self: pdf_workers.PdfWorkers, letter: Any) -> dict[str, bytes] | None:
+    def take(self: render_workers.RenderWorkers, letter: Any) -> dict[str, bytes] | None:
         made = real(self, letter)
         if made is not None:
             taken.append(made["pdf"])
         return made
 
-    monkeypatch.setattr(pdf_workers.PdfWorkers, "take", take)
+    monkeypatch.setattr(render_workers.RenderWorkers, "take", take)
     return taken
 
 
@@ -83,7 +83,7 @@ def test_the_letter_typeset_in_this_process_is_used_when_no_worker_made_it(
         demo: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     # A worker that fails (or data that changed after it was typeset) leaves the writer to
     # typeset the letter itself: the issue completes with the same letters.
-    monkeypatch.setattr(pdf_workers.PdfWorkers, "take", lambda self, letter: None)
+    monkeypatch.setattr(render_workers.RenderWorkers, "take", lambda self, letter: None)
 
     report = service.issue_letters(REF, "employee-notification", actor="hr", today=TODAY,
                                    engine=demo, chunk_size=4, workers=2)
