@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 from tests.conftest import Cli
+from transfer_engine.store.database import write_session
+from transfer_engine.store.queries import get_transfer
 
 
 def test_nothing_at_risk_before_any_deadline_passes(demo, cli: Cli) -> None:
@@ -54,3 +56,21 @@ def test_a_cancelled_transfer_has_nothing_at_risk(demo, cli: Cli) -> None:
     listed = {r["ref"]: r for r in cli.json("list", "--as-of", "2022-10-05")}
     assert listed["ld-to-nct"]["state"] == "cancelled"
     assert listed["ld-to-nct"]["money_at_risk"] == "0"
+
+
+def test_a_closed_transfer_stays_at_risk_until_its_claims_window_ends(demo, cli: Cli) -> None:
+    # Reg 12(2) and reg 15(12): a complaint can be made to a tribunal within three months
+    # beginning with the date of the transfer (1 November 2022), so up to 31 January 2023. A
+    # transfer closed with its reg 13 and ELI steps late keeps them at risk until then.
+    with write_session(demo) as session:  # closed as it stands (the lifecycle is tested apart)
+        transfer = get_transfer(session, "ld-to-nct")
+        transfer.state = "closed"
+        session.add(transfer)
+    timeline = {row["step"]: row for row in cli.json("timeline", "ld-to-nct")}
+    assert timeline["claims_window"]["due_date"] == "2023-01-31"
+
+    last_day = cli.json("status", "ld-to-nct", "--as-of", "2023-01-31")["exposure"]
+    day_after = cli.json("status", "ld-to-nct", "--as-of", "2023-02-01")["exposure"]
+
+    assert Decimal(last_day["reg12_minimum"]) > 0 and Decimal(last_day["reg15_maximum"]) > 0
+    assert day_after["total"] == "0" and day_after["items"] == []

@@ -1,9 +1,11 @@
 """Each seed transfer driven through its whole lifecycle with `advance`, and its history."""
 
+import json
 from datetime import date
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import col, delete
 
 from tests.conftest import Cli
 from tests.lifecycle import (
@@ -16,6 +18,9 @@ from tests.lifecycle import (
 )
 from transfer_engine.engine.advance import advance
 from transfer_engine.letters.owed import issue_pending
+from transfer_engine.store.database import write_session
+from transfer_engine.store.queries import get_transfer
+from transfer_engine.store.transfers import KeyDate
 
 
 def drive(cli: Cli, ref: str, sequence: list[tuple[str, str]]) -> None:
@@ -41,6 +46,33 @@ def test_seed_transfer_runs_to_closed_and_history_shows_every_step(
         assert timeline[step]["status"] == "done"
         assert timeline[step]["late"] is False
     assert status["exposure"]["total"] == "0"
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_programme_decision_refused_at_a_school_is_not_reported_as_a_success(
+        demo: Engine, cli: Cli, as_json: bool) -> None:
+    # One school's decision date is missing: the programme's approval cannot be that school's.
+    with write_session(demo) as session:
+        school = get_transfer(session, "acsws-to-schools/school-07")
+        session.exec(delete(KeyDate).where(col(KeyDate.transfer_id) == school.id,
+                                           col(KeyDate.name) == "decision"))
+
+    code, out, err = cli("advance", "acsws-to-schools", "approve", "--as-of", "2022-12-22",
+                         *(["--json"] if as_json else []), ok=False)
+
+    assert code == 4  # done in part (the CLI's exit statuses), not 0
+    if as_json:
+        children = {c["ref"]: c for c in json.loads(out)["cascade"]["children"]}
+        assert children["acsws-to-schools/school-07"]["outcome"] == "refused"
+    else:
+        assert "refused acsws-to-schools/school-07 approve" in " ".join(out.split())
+        assert ("acsws-to-schools moved on, but 1 of its transfers did not "
+                "(acsws-to-schools/school-07") in " ".join(err.split())
+    assert cli.json("status", "acsws-to-schools")["state"] == "approved"
+    states = {cli.json("status", f"acsws-to-schools/school-{n:02d}")["state"]
+              for n in range(1, 13) if n != 7}
+    assert "approved" in states  # the other schools where the employer changes moved on
+    assert cli.json("status", "acsws-to-schools/school-07")["state"] == "proposed"
 
 
 def test_acsw_programme_settles_every_school_then_goes_live(demo, cli: Cli) -> None:

@@ -104,7 +104,8 @@ class Settings:
         default_factory=lambda: os.environ.get("TRANSFER_ENGINE_DATABASE_URL", DEFAULT_DATABASE_URL)
     )
     # How long a command waits for a database another process is writing to (SQLite's write
-    # lock), or for a connection to the server (PostgreSQL), before it gives up and says so.
+    # lock), or for a connection to the server and for a transfer another session holds
+    # (PostgreSQL: lock_timeout), before it gives up and says so.
     db_timeout: float = field(
         default_factory=lambda: _float("TRANSFER_ENGINE_DB_TIMEOUT", 30.0))
     # The workflows that ship with the engine, and an organisation's own beside them: a file

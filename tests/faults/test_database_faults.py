@@ -25,7 +25,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from tests.conftest import POSTGRES, run_cli
 from tests.scheduler_fixtures import (
     SchedEnv,
     SmtpRecorder,
@@ -322,3 +324,28 @@ def test_a_missing_database_is_reported_and_not_created(sched_env: SchedEnv) -> 
     assert made.returncode == 0 and str(missing) in made.stdout
     listed = run(sched_env, "list", "--json", **settings)
     assert listed.returncode == 0 and listed.stdout.strip() == "[]"
+
+
+@pytest.mark.skipif(not POSTGRES, reason="a PostgreSQL row lock (SQLite's write lock: above)")
+def test_a_transfer_locked_by_a_stuck_session_is_reported_not_waited_for(demo) -> None:
+    # Another session holds the transfer's row (as a stuck command would, mid-change).
+    with demo.connect() as stuck:
+        stuck.execute(text("SELECT id FROM transfer WHERE ref = 'ld-to-nct' FOR UPDATE"))
+        started = time.monotonic()
+        blocked = run_cli("advance", "ld-to-nct", "approve", "--as-of", "2022-09-07",
+                          env={"TRANSFER_ENGINE_DB_TIMEOUT": "1"})
+        waited = time.monotonic() - started
+        stuck.rollback()
+
+    assert blocked.returncode == 3, blocked.stdout + blocked.stderr
+    assert "Traceback" not in blocked.stderr
+    assert "is busy" in blocked.stderr and "not saved" in blocked.stderr
+    assert "TRANSFER_ENGINE_DB_TIMEOUT" in blocked.stderr
+    assert waited < 30  # its one second, not for ever
+    with demo.connect() as connection:
+        state = connection.execute(text("SELECT state FROM transfer WHERE ref = 'ld-to-nct'"))
+        assert state.scalar_one() == "proposed"
+    # Once the session lets go, the same command goes through.
+    done = run_cli("advance", "ld-to-nct", "approve", "--as-of", "2022-09-07",
+                   env={"TRANSFER_ENGINE_DB_TIMEOUT": "1"})
+    assert done.returncode == 0, done.stderr

@@ -36,13 +36,14 @@ EXIT_OK = 0
 EXIT_ERROR = 1        # refused or invalid: the message says what to correct
 EXIT_USAGE = 2        # the command line itself is wrong (an unknown option, a missing argument)
 EXIT_UNAVAILABLE = 3  # the database or a folder could not be used; what was being saved was not
-EXIT_INCOMPLETE = 4   # done, but part of it failed: a message not delivered, a letter not issued
+EXIT_INCOMPLETE = 4   # done, but part of it failed: a message not delivered, a letter not issued,
+                      # a programme's decision refused at one of its transfers
 EXIT_STATUSES = (
     "Exit status: 0 done; 1 refused or invalid (the message says what to correct); 2 the "
     "command line is wrong; 3 the database or a folder could not be used (missing, locked, "
     "unreachable, read-only, full): what was being saved was not saved, try again once it "
     "is put right; 4 done, but part of it failed (a message not delivered, a letter not "
-    "issued): see the messages.")
+    "issued, a programme's decision refused at one of its transfers): see the messages.")
 
 app = typer.Typer(
     name="transfer-engine",

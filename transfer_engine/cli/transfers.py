@@ -267,7 +267,7 @@ def advance(
                     "overridden": [str(f) for f in result.overridden],
                     "occurred_on": result.occurred_on, "awaiting_evidence": waiting,
                     "cascade": result.cascade.as_json() if result.cascade else None})
-        if issued.errors:
+        if issued.errors or (result.cascade is not None and result.cascade.failed):
             raise typer.Exit(EXIT_INCOMPLETE)
         return
     moved = (f"{result.from_state} → {result.to_state}" if result.from_state != result.to_state
@@ -298,6 +298,16 @@ def advance(
     if issued.errors:
         err_console.print(f"[bold red]error:[/] {ref} moved on, but {len(issued.errors)} of its "
                           "letters could not be issued (see above)", highlight=False)
+    failed = result.cascade.failed if result.cascade is not None else []
+    if failed:
+        # The programme moved on; some of its schools did not, and the command says so in its
+        # exit status as well as in words (a script must not read this as a full success).
+        err_console.print(f"[bold red]error:[/] {ref} moved on, but {len(failed)} of its "
+                          f"transfers did not ({', '.join(o.ref for o in failed)}: see above); "
+                          "put right what each lacks, then run `transfer-engine advance REF "
+                          f"{result.cascade.action if result.cascade else trigger}` for each",
+                          highlight=False)
+    if issued.errors or failed:
         raise typer.Exit(EXIT_INCOMPLETE)
 
 

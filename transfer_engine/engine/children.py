@@ -101,6 +101,12 @@ class ChildrenReport:
         return [o for o in self.outcomes if not o.applied]
 
     @property
+    def failed(self) -> list[ChildOutcome]:
+        """The children it should have changed and did not: refused, or stopped by a fault
+        (a child it does not apply to is not one)."""
+        return [o for o in self.outcomes if o.outcome in ("refused", "fault")]
+
+    @property
     def complete(self) -> bool:
         """Every child it was tried on was changed (a success, with nothing to report)."""
         return bool(self.outcomes) and not self.not_applied

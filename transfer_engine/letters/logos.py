@@ -73,7 +73,7 @@ def load_logos(session: Session, hashes: Iterable[object]) -> None:
 
 
 def keep_logo(sha256: str, data: bytes, media_type: str) -> None:
-    """Put one logo in the cache as loaded elsewhere (a PDF worker process has no database)."""
+    """Put one logo in the cache as loaded elsewhere (a rendering worker has no database)."""
     if sha256 not in _cache:
         if len(_cache) >= _CACHE_LIMIT:
             _cache.clear()

@@ -51,6 +51,9 @@ _REFERENCE = re.compile(
     r"rules?|schedules?|parts?|chapters?) (?=\(?\d)", re.IGNORECASE)
 
 
+_DIGIT = re.compile(r"\d").search
+
+
 def _tie_date(match: re.Match[str]) -> str:
     return NBSP.join(part for part in match.groups() if part)
 
@@ -66,7 +69,7 @@ def nfc(text: str) -> str:
 def set_text(text: str) -> str:
     """``text`` in NFC with its dates and references tied (bounded memo: mail merges repeat)."""
     text = nfc(text)
-    if any(c.isdigit() for c in text):
+    if _DIGIT(text):  # only a text with a number can hold a date or a reference
         text = _REFERENCE.sub(lambda m: m.group(1) + NBSP, _DATE.sub(_tie_date, text))
     return text
 

@@ -88,6 +88,21 @@ def _configure_sqlite(engine: Engine, timeout: float) -> None:
             raise fault from exc
 
 
+def _configure_postgresql(engine: Engine, timeout: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: object) -> None:
+        # The same wait for a row another session holds (a transfer's lock, taken with
+        # SELECT ... FOR UPDATE) as SQLite gives its write lock; past it the statement fails
+        # with SQLSTATE 55P03, reported as the database being busy. Without it a command would
+        # wait for ever behind a stuck session. Set on the session, not as a startup option,
+        # which a connection pooler such as PgBouncer may refuse; committed, because a SET
+        # rolled back with the transaction it opened would not last.
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET lock_timeout = {max(1, round(timeout * 1000))}")
+        cursor.close()
+        dbapi_connection.commit()
+
+
 def _without_password(url: str) -> str:
     """The URL as it may be shown: a password never appears in a message or a log."""
     try:
@@ -113,6 +128,7 @@ def _engine_for(url: str, timeout: float) -> Engine:
         else:
             engine = create_engine(url, pool_pre_ping=True,
                                    connect_args={"connect_timeout": max(1, round(timeout))})
+            _configure_postgresql(engine, timeout)
     except Exception as exc:  # an unparseable URL or a missing driver
         raise ConfigurationError(
             f"TRANSFER_ENGINE_DATABASE_URL={_without_password(url)!r} cannot be used: "
