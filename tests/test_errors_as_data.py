@@ -463,3 +463,12 @@ def test_the_api_returns_a_refusal_and_input_problems_as_fields(web: WebEnv) -> 
     approve = next(t for t in blocked["triggers"] if t["trigger"] == "approve")
     assert approve["blocked_by"][0]["kind"] == "key_date_missing"
     assert approve["blocked_by"][0]["key_date"] == "decision"
+
+
+@pytest.mark.parametrize("command", ["demo", "serve"])
+def test_a_bad_as_of_date_is_worded_before_anything_starts(cli: Cli, command: str) -> None:
+    code, out, err = cli(command, "--as-of", "2022-13-01", ok=False)
+
+    assert code == 1
+    assert "--as-of: '2022-13-01' is not a date; write YYYY-MM-DD" in " ".join(err.split())
+    assert "Traceback" not in out + err

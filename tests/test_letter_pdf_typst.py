@@ -384,3 +384,27 @@ def test_an_svg_logo_and_refusals(demo: Engine, cli, tmp_path: Path) -> None:
         data, _, _ = service.preview_file(session, SEND, "employee-notification",
                                           fmt="pdf", today=SEND_DAY)
     assert _figures(data) == []
+
+
+@pytest.mark.parametrize("name, data", [
+    # Its signature and image size are right, but its image data is cut off half way.
+    ("inside.png", _png()[:-20]),
+    # It starts as an SVG and then stops.
+    ("cut.svg", SVG[:40]),
+])
+def test_a_logo_broken_inside_is_refused_when_it_is_set_not_during_an_issue(
+        demo: Engine, cli, tmp_path: Path, name: str, data: bytes) -> None:
+    sender = _sender_of_send(demo)
+    logo = tmp_path / name
+    logo.write_bytes(data)
+
+    code, out, err = cli("letters", "logo", sender, str(logo), "--alt", "Crest", ok=False)
+
+    assert code == 1 and "the logo cannot be drawn" in flat(out + err)
+    assert "export it again" in flat(out + err) and "Traceback" not in out + err
+    # Nothing was stored: the letters still issue, without a logo.
+    report = issue_letters(SEND, "employee-notification", actor="test", today=SEND_DAY,
+                           engine=demo)
+    assert report.complete and report.issued
+    row = letters(demo, transfer_ref=SEND)[0]
+    assert _figures((tmp_path / "letters" / files_of(demo, row.id)["pdf"].path).read_bytes()) == []

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from transfer_engine.cli.app import AsOfOption, app, console, guarded, print_table
+from transfer_engine.cli.app import AsOfOption, app, as_of_date, console, guarded, print_table
 from transfer_engine.config import get_settings
 from transfer_engine.ops.demo import SEED_WORKFLOWS, load_demo
 from transfer_engine.rules.timeline import timeline
@@ -25,6 +23,7 @@ def init() -> None:
 @guarded
 def demo(as_of: str = AsOfOption) -> None:
     """Load the three transfers of the council reports with synthetic staff (sample data)."""
+    today = as_of_date(as_of)  # a bad date is refused before anything is loaded
     init_db()
     report = load_demo()
     if report.created:
@@ -32,7 +31,6 @@ def demo(as_of: str = AsOfOption) -> None:
                       "(synthetic employees and representatives; the reports name no one).")
     if report.skipped:
         console.print(f"Already loaded: {', '.join(report.skipped)}")
-    today = date.fromisoformat(as_of) if as_of else date.today()
     with read_session() as session:
         for ref in SEED_WORKFLOWS:
             entries = timeline(session, ref, today)

@@ -15,7 +15,15 @@ from typing import Any
 import typer
 from sqlmodel import select
 
-from transfer_engine.cli.app import JsonOption, actor, app, console, guarded, print_json
+from transfer_engine.cli.app import (
+    JsonOption,
+    actor,
+    app,
+    console,
+    guarded,
+    parse_date,
+    print_json,
+)
 from transfer_engine.cli.app import print_table as table
 from transfer_engine.errors import ValidationError
 from transfer_engine.ops.logs import uvicorn_config
@@ -85,6 +93,7 @@ def serve(
                                      "`transfer-engine scheduler`"),
 ) -> None:
     """Start the web app for HR staff and union representatives (and the scheduler)."""
+    clock = parse_date(as_of, "--as-of") or (DEMO_AS_OF if demo else None)
     import uvicorn
 
     from transfer_engine.web import WebSettings, create_app
@@ -94,7 +103,6 @@ def serve(
     else:
         require_existing()
         init_db(create=False)
-    clock = date.fromisoformat(as_of) if as_of else (DEMO_AS_OF if demo else None)
     # Without --as-of, TRANSFER_ENGINE_AS_OF (if set) applies, as in every worker.
     settings = (WebSettings(run_scheduler=scheduler, as_of=clock) if clock
                 else WebSettings(run_scheduler=scheduler))

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from transfer_engine.errors import FieldProblem, ValidationError
 from transfer_engine.letters.errors import LetterFormatError
+from transfer_engine.letters.logo_drawing import UndrawableLogo, draw_png
 from transfer_engine.letters.recorded_particulars import merge_particulars, organisation_scope
 from transfer_engine.store.database import write_session
 from transfer_engine.store.organisations import Organisation
@@ -110,6 +111,11 @@ def set_logo_data(slug: str, data: bytes | None, *, alt: str | None, actor: str,
         values = {"logo": None, "logo_alt": None}
     else:
         media_type = media_type_of(data, where)
+        try:  # broken inside, though its start looks right: refused now, not mid-issue
+            draw_png(data, media_type)
+        except UndrawableLogo as exc:
+            raise ValidationError(f"{where}: the logo cannot be drawn ({exc}); export it again "
+                                  "as a PNG or SVG file") from None
         alt = " ".join((alt or "").split())
         if not alt:
             # A field problem: each front end names its own box or option for it.

@@ -45,6 +45,7 @@ from transfer_engine.letters.document import (
     Table,
 )
 from transfer_engine.letters.errors import LetterFormatError
+from transfer_engine.letters.logo_drawing import UndrawableLogo, draw_png, image_json, in_memory
 from transfer_engine.letters.logos import image
 from transfer_engine.letters.renderer import LetterRenderer
 from transfer_engine.letters.typefaces import FONT_DIR, check_drawable, fonts_sha256
@@ -54,7 +55,6 @@ __all__ = ["PDF_STANDARDS", "PdfRenderer", "letter_model", "logo_png", "render_p
            "renderer_version"]
 
 PROGRAM = Path(__file__).with_name("letter.typ")
-LOGO_PROGRAM = Path(__file__).with_name("logo.typ")  # an SVG logo drawn as PNG, for the DOCX
 #: Both at once: archival (PDF/A-2, level a: tagged) and accessible (PDF/UA-1).
 PDF_STANDARDS: list[Any] = ["a-2a", "ua-1"]
 # A letter without a machine-readable date (none of ours) is stamped with a fixed one.
@@ -152,23 +152,13 @@ _LOGO_FILES: dict[str, bytes] = {}
 
 
 def _logo_file(sha256: str, data: bytes) -> bytes:
-    # The compiler's in-memory files must be text, so an image goes as a JSON array of its
-    # bytes. Kept (a few), so a batch encodes its sender's logo once.
+    # Kept (a few), so a batch encodes its sender's logo once.
     found = _LOGO_FILES.get(sha256)
     if found is None:
         if len(_LOGO_FILES) >= 8:
             _LOGO_FILES.clear()
-        found = _LOGO_FILES[sha256] = json.dumps(list(data), separators=(",", ":")).encode()
+        found = _LOGO_FILES[sha256] = image_json(data)
     return found
-
-
-def _in_memory(files: dict[str, bytes]) -> Any:
-    """Files handed to the compiler in memory (``main.typ`` the program; all text).
-
-    typst-py takes a dict of file names to bytes as a compile's input, though its type stubs
-    list only a path or the main file's bytes.
-    """
-    return files
 
 
 def _timestamp(letter: LetterDocument) -> int:
@@ -187,7 +177,6 @@ class _Warm:
         self.lock = threading.Lock()
         self.compiler = typst.Compiler(
             PROGRAM, root=PROGRAM.parent, font_paths=[FONT_DIR], ignore_system_fonts=True)
-        self.raster: typst.Compiler | None = None  # for SVG logos drawn as PNG (DOCX)
 
 
 _warm: _Warm | None = None
@@ -227,7 +216,7 @@ class PdfRenderer(LetterRenderer):
         warm = _compiler()
         try:
             with warm.lock:
-                pdf = warm.compiler.compile(input=_in_memory(files), format="pdf",
+                pdf = warm.compiler.compile(input=in_memory(files), format="pdf",
                                             pdf_standards=PDF_STANDARDS,
                                             timestamp=_timestamp(prepared))
         except typst.TypstError as exc:
@@ -244,19 +233,10 @@ def logo_png(letter: str, sha256: str) -> bytes:
     data, media_type = image(letter, sha256)
     if media_type == "image/png":
         return data
-    warm = _compiler()
     try:
-        with warm.lock:
-            if warm.raster is None:
-                warm.raster = typst.Compiler(LOGO_PROGRAM, root=PROGRAM.parent,
-                                             font_paths=[FONT_DIR], ignore_system_fonts=True)
-            png = warm.raster.compile(input=_in_memory({
-                "main.typ": LOGO_PROGRAM.read_bytes(), "logo.json": _logo_file(sha256, data)}),
-                format="png", ppi=300)
-    except typst.TypstError as exc:
-        raise LetterFormatError(letter, f"its logo cannot be drawn: {exc.message}") from None
-    assert isinstance(png, bytes)
-    return png
+        return draw_png(data, media_type)
+    except UndrawableLogo as exc:
+        raise LetterFormatError(letter, f"its logo cannot be drawn: {exc}") from None
 
 
 _DEFAULT = PdfRenderer()

@@ -281,10 +281,20 @@ def can_see(session: Session, user: User | Principal, transfer: Transfer) -> boo
     return visible is None or transfer.id in visible
 
 
-def can_edit(session: Session, user: User | Principal, transfer: Transfer) -> bool:
+def editable_transfer_ids(session: Session, user: User | Principal) -> set[int] | None:
+    """The transfers ``user`` may change; None means all of them (read once for a list)."""
     if user.role == Role.hr_admin:
-        return True
-    return user.role == Role.hr_officer and can_see(session, user, transfer)
+        return None
+    if user.role != Role.hr_officer:
+        return set()
+    visible = visible_transfer_ids(session, user)
+    assert visible is not None  # an officer sees a list of transfers, never all
+    return visible
+
+
+def can_edit(session: Session, user: User | Principal, transfer: Transfer) -> bool:
+    editable = editable_transfer_ids(session, user)
+    return editable is None or transfer.id in editable
 
 
 def can_cancel(user: User | Principal) -> bool:

@@ -51,7 +51,12 @@ from transfer_engine.views.programme import (
 from transfer_engine.views.vocabulary import TRANSFER_STATUS
 from transfer_engine.web import wording
 from transfer_engine.web.addresses import transfer_path
-from transfer_engine.web.auth import Principal, can_edit, visible_transfer_ids
+from transfer_engine.web.auth import (
+    Principal,
+    can_edit,
+    editable_transfer_ids,
+    visible_transfer_ids,
+)
 from transfer_engine.web.deps import (
     EditableTransfer,
     HrStaff,
@@ -97,6 +102,13 @@ def _definition(session: Session, transfer: Transfer) -> WorkflowDefinition:
 def _children(session: Session, transfer: Transfer) -> list[Transfer]:
     return list(session.exec(select(Transfer).where(Transfer.parent_id == transfer.id)
                              .order_by(col(Transfer.ref))).all())
+
+
+def _editable_children(session: Session, principal: Principal,
+                       transfer: Transfer) -> list[Transfer]:
+    """The schools ``principal`` may change (who may is read once, not once per school)."""
+    editable = editable_transfer_ids(session, principal)
+    return [c for c in _children(session, transfer) if editable is None or c.id in editable]
 
 
 def _choices(session: Session, transfer: Transfer,
@@ -209,8 +221,7 @@ def check(request: Request, transfer: EditableTransfer, principal: HrStaff,
     with read_session(engine_of(request)) as session:
         definition = _definition(session, transfer)
         choice = _choice(_choices(session, transfer, definition), action)
-        children = {c.ref: c for c in _children(session, transfer)
-                    if can_edit(session, principal, c)}
+        children = {c.ref: c for c in _editable_children(session, principal, transfer)}
         refs = [r for r in refs if r in children]
         errors = {}
         if choice is None:
@@ -331,8 +342,7 @@ def apply(request: Request, transfer: EditableTransfer, principal: HrStaff,
     with read_session(engine_of(request)) as session:
         definition = _definition(session, transfer)
         choice = _choice(_choices(session, transfer, definition), action)
-        editable = {c.ref for c in _children(session, transfer)
-                    if can_edit(session, principal, c)}
+        editable = {c.ref for c in _editable_children(session, principal, transfer)}
     if choice is None:
         raise PageNotFound()
     refs = [r for r in refs if r in editable]

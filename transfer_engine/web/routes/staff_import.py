@@ -139,6 +139,9 @@ def check_page(request: Request, transfer_id: int, principal: PersonalData,
         staging.discard(settings_of(request).uploads_dir, token)
         return _refused(request, transfer, _problems_error(name, exc), mode.value,
                         _problem_rows(exc))
+    except ValidationError as exc:  # as the upload words it: the form, with what is wrong
+        staging.discard(settings_of(request).uploads_dir, token)
+        return _refused(request, transfer, {"file": wording.describe(exc)}, mode.value)
     plan = check_import(transfer.ref, rows, mode=mode, engine=engine_of(request))
     with read_session(engine_of(request)) as session:
         fresh = session.get(Transfer, transfer.id)
