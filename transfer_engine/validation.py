@@ -10,9 +10,13 @@ pydantic's ("must be 1.5 or less", not "Input should be less than or equal to 1.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from transfer_engine.errors import FieldProblem
+import pydantic
+
+from transfer_engine.errors import FieldProblem, ValidationError
+
+Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 
 class ReportsErrors(Protocol):
@@ -134,3 +138,13 @@ def field_problems(exc: ReportsErrors, *, labels: Mapping[str, str] | None = Non
         problems.append(FieldProblem(path or whole, message, label=label, code=code,
                                      limit=limit))
     return problems
+
+
+def parse(model: type[Model], data: Mapping[str, Any], *,
+          formats: Mapping[str, str] | None = None) -> Model:
+    """``data`` checked as ``model``; a :class:`~transfer_engine.errors.ValidationError` that
+    names each bad field otherwise (``formats``: what a field should look like, by name)."""
+    try:
+        return model.model_validate(dict(data))
+    except pydantic.ValidationError as exc:
+        raise ValidationError(field_problems=field_problems(exc, formats=formats)) from None

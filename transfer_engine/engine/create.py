@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import pydantic
 from sqlmodel import Session, select
 
 from transfer_engine.domain import Regime
@@ -21,7 +20,7 @@ from transfer_engine.store.definitions import record_definition
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.queries import audit, get_organisation, get_transfer
 from transfer_engine.store.transfers import KeyDate, Transfer
-from transfer_engine.validation import field_problems
+from transfer_engine.validation import parse
 from transfer_engine.workflow.loader import WorkflowLibrary, library
 
 # ---------------------------------------------------------------------------------------------
@@ -131,9 +130,6 @@ def settle_regime(session: Session, data: TransferCreate, transferor: Organisati
 
 def parse_transfer_create(values: Mapping[str, Any]) -> TransferCreate:
     """Validate user input for a new transfer, naming each bad field."""
-    try:
-        return TransferCreate.model_validate(values)
-    except pydantic.ValidationError as exc:
-        formats = {name: spec.description for name, spec in TransferCreate.model_fields.items()
-                   if spec.description}
-        raise ValidationError(field_problems=field_problems(exc, formats=formats)) from None
+    return parse(TransferCreate, values, formats={
+        name: spec.description for name, spec in TransferCreate.model_fields.items()
+        if spec.description})

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-import pydantic
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -54,7 +53,7 @@ from transfer_engine.store.queries import (
     steps_of,
 )
 from transfer_engine.store.transfers import Transfer
-from transfer_engine.validation import field_problems
+from transfer_engine.validation import parse
 
 # The step each stage completes, when the transfer's workflow has it.
 INVITATION, NOMINATIONS, BALLOT, RESULT = (
@@ -135,13 +134,6 @@ def _current(session: Session, transfer: Transfer, slug: str | None) -> Election
     return election
 
 
-def _parse(model: type[pydantic.BaseModel], data: Mapping[str, Any]) -> Any:
-    try:
-        return model.model_validate(data)
-    except pydantic.ValidationError as exc:
-        raise ValidationError(field_problems=field_problems(exc)) from None
-
-
 def _finish(session: Session, transfer: Transfer, actor: str, action: str,
             data: dict[str, Any], today: date) -> None:
     refresh_steps(session, transfer, as_of=today)
@@ -162,7 +154,7 @@ def invite_election(ref: str, data: Mapping[str, Any], *, actor: str, today: dat
     Refused where the employees already have a recognised union or existing representatives
     (reg 13(3)), or an election is under way.
     """
-    spec: ElectionInvite = _parse(ElectionInvite, data)
+    spec = parse(ElectionInvite, data)
     today = today or date.today()
     with write_session(engine) as session:
         transfer = get_transfer(session, ref, lock=True)
@@ -273,7 +265,7 @@ def declare_result(ref: str, data: Mapping[str, Any], *, actor: str,
                    engine: Engine | None = None) -> list[Representative]:
     """Record the result: those elected become the employees' elected representatives, from the
     date of the result (reg 13(3)(b)(ii), reg 14)."""
-    spec: ElectionResult = _parse(ElectionResult, data)
+    spec = parse(ElectionResult, data)
     today = today or date.today()
     with write_session(engine) as session:
         transfer = get_transfer(session, ref, lock=True)

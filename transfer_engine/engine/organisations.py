@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import pydantic
 from sqlmodel import Session, col, select
 
 from transfer_engine.engine.inputs import OrganisationCreate
 from transfer_engine.errors import ValidationError
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.queries import audit, get_organisation
-from transfer_engine.validation import field_problems
+from transfer_engine.validation import parse
 
 
 def add_organisation(session: Session, data: OrganisationCreate, *, actor: str) -> Organisation:
@@ -32,7 +31,4 @@ def add_organisation(session: Session, data: OrganisationCreate, *, actor: str) 
 
 def parse_organisation_create(values: Mapping[str, Any]) -> OrganisationCreate:
     """Check what a person typed for a new organisation; the error names each field."""
-    try:
-        return OrganisationCreate.model_validate(dict(values))
-    except pydantic.ValidationError as exc:
-        raise ValidationError(field_problems=field_problems(exc)) from None
+    return parse(OrganisationCreate, values)

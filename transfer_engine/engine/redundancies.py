@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 
@@ -24,7 +23,7 @@ from transfer_engine.engine.planning import StepChange, refresh_steps
 from transfer_engine.errors import FieldProblem, ValidationError
 from transfer_engine.store.database import write_session
 from transfer_engine.store.queries import audit, definition_of, get_transfer
-from transfer_engine.validation import field_problems
+from transfer_engine.validation import parse
 
 __all__ = ["RedundancyProposal", "record_redundancy_proposal"]
 
@@ -49,11 +48,8 @@ def record_redundancy_proposal(ref: str, proposed_dismissals: int, establishment
                                engine: Engine | None = None) -> RedundancyProposal:
     """Record how many dismissals as redundant are proposed at which establishment, and work
     out every deadline again (the s.188 period depends on the number)."""
-    try:
-        proposal = _Proposal.model_validate({"proposed_dismissals": proposed_dismissals,
-                                             "establishment": establishment})
-    except pydantic.ValidationError as exc:
-        raise ValidationError(field_problems=field_problems(exc)) from None
+    proposal = parse(_Proposal, {"proposed_dismissals": proposed_dismissals,
+                                 "establishment": establishment})
     with write_session(engine) as session:
         transfer = get_transfer(session, ref, lock=True)
         _check_version(transfer, expected_version)

@@ -40,7 +40,7 @@ from transfer_engine.store.liability import EliChange
 from transfer_engine.store.people import Employee, Representative
 from transfer_engine.store.queries import audit, get_organisation, get_transfer, key_dates_of
 from transfer_engine.store.transfers import Transfer
-from transfer_engine.validation import field_problems
+from transfer_engine.validation import field_problems, parse
 
 COLUMNS = list(EmployeeRow.model_fields)
 DATE_COLUMNS = ("date_of_birth", "objected_on", "start_date", "continuous_start")
@@ -449,10 +449,7 @@ def store_employees(ref: str, rows: Iterable[EmployeeRow], *, actor: str, replac
 
 def add_representative(ref: str, data: Mapping[str, object], *, actor: str,
                        engine: Engine | None = None) -> Representative:
-    try:
-        spec = RepresentativeCreate.model_validate(data)
-    except pydantic.ValidationError as exc:
-        raise ValidationError(field_problems=field_problems(exc)) from None
+    spec = parse(RepresentativeCreate, data)
     with write_session(engine) as session:
         representative = _add_representative(session, ref, spec, actor=actor)
         transfer = get_transfer(session, ref)
