@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 from sqlmodel import col, delete, select
 
 from tests.test_web_browser import Axe, chromium, live, sign_in  # noqa: F401 (fixtures)
@@ -238,11 +238,13 @@ def test_the_programme_pages_pass_axe_at_desktop_and_at_320px(
         sign_in(page, live, "admin@example.org")
         page.goto(f"{live}/transfers/{programme}")
         page.get_by_role("link", name="See every school by milestone").click()
-        assert page.get_by_role("table").count() == 1
+        # expect() waits for the page the click leads to; a bare count() could read the page
+        # before it had arrived.
+        expect(page.get_by_role("table")).to_have_count(1)
         checks = [("schools", page.url)]
         page.get_by_label("What to do").select_option("trigger:approve")
         page.get_by_role("button", name="Check what it would do").click()
-        assert "Check before you go ahead" in page.content()
+        expect(page.get_by_role("heading", name="Check before you go ahead")).to_be_visible()
         checks.append(("check", page.url))
         checks.append(("filtered", f"{live}/transfers/{programme}/schools?regime=TUPE"))
         for name, url in checks:

@@ -98,6 +98,9 @@ class Axe:
         self.rules_run: set[str] = set()
 
     def check(self, page: Page, name: str) -> None:
+        # A click that navigates returns once the next page starts to arrive, not once it has
+        # loaded: check the page the user ends up on, not one half parsed.
+        page.wait_for_load_state()
         if not page.evaluate("() => typeof window.axe === 'object'"):
             page.evaluate(self.source)
         # axe's default rules, plus WCAG 2.2's target size (2.5.8, off by default in axe).
@@ -458,6 +461,7 @@ def test_the_portal_letter_representations_and_replies_pass_axe(
 
 def _axe_violations(page: Page, source: str) -> list[dict[str, Any]]:
     """Every axe-core violation on the page, of any impact, best-practice rules included."""
+    page.wait_for_load_state()
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(source)
     result = page.evaluate("async () => await axe.run(document, "
