@@ -29,7 +29,7 @@ import json
 import os
 import threading
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -48,8 +48,8 @@ from transfer_engine.letters.errors import LetterFormatError
 from transfer_engine.letters.logo_drawing import UndrawableLogo, draw_png, image_json, in_memory
 from transfer_engine.letters.logos import image
 from transfer_engine.letters.renderer import LetterRenderer
-from transfer_engine.letters.typefaces import FONT_DIR, check_drawable, fonts_sha256
-from transfer_engine.letters.typography import nfc, prepare
+from transfer_engine.letters.typefaces import FONT_DIR, check_drawable, drawable, fonts_sha256
+from transfer_engine.letters.typography import nfc, prepare, repeats_name, set_text
 
 __all__ = ["PDF_STANDARDS", "PdfRenderer", "letter_model", "logo_png", "render_pdf",
            "renderer_version"]
@@ -88,8 +88,23 @@ def renderer_version() -> str:
 
 
 
+class _Undrawable(Exception):
+    """A string of the letter holds a character no shipped face can draw (worded by
+    :func:`~transfer_engine.letters.typefaces.check_drawable`)."""
+
+
+@lru_cache(maxsize=8_192)
+def _set(text: str) -> str:
+    """``text`` as the PDF sets it (:func:`set_text`: NFC, dates and references tied), once
+    checked drawable. Remembered: the letters of an issue share most of their strings."""
+    text = set_text(text)
+    if drawable(text) is not None:
+        raise _Undrawable
+    return text
+
+
 def _runs(runs: Inline) -> list[list[Any]]:
-    return [[run.text, (run.bold << 1) | run.italic] for run in runs]
+    return [[_set(run.text), (run.bold << 1) | run.italic] for run in runs]
 
 
 def _headings(letter: LetterDocument) -> dict[int, int]:
@@ -106,10 +121,12 @@ def _headings(letter: LetterDocument) -> dict[int, int]:
 
 def letter_model(letter: LetterDocument, title: str | None = None,
                  logo_format: str = "png") -> dict[str, Any]:
-    """The letter as the Typst program reads it (``letter`` must be prepared already).
+    """The letter as the Typst program reads it: its text set as :func:`prepare` sets it (for
+    the DOCX too), in one pass over the letter instead of a prepared copy and then the model.
 
-    ``title`` is the document's title for its metadata (default: the subject as prepared);
-    ``logo_format`` is ``png`` or ``svg``, for a letter with a logo.
+    ``title`` is the document's title for its metadata (default: the subject in NFC, untied:
+    a title is never broken across lines); ``logo_format`` is ``png`` or ``svg``, for a letter
+    with a logo. Raises :class:`_Undrawable` if any text holds a character no face can draw.
     """
     levels = _headings(letter)
     blocks: list[dict[str, Any]] = []
@@ -117,7 +134,7 @@ def letter_model(letter: LetterDocument, title: str | None = None,
         if isinstance(block, Paragraph):
             blocks.append({"k": "p", "r": _runs(block.runs)})
         elif isinstance(block, Heading):
-            blocks.append({"k": "h", "l": levels[index], "t": block.text})
+            blocks.append({"k": "h", "l": levels[index], "t": _set(block.text)})
         elif isinstance(block, BulletList):
             blocks.append({"k": "ul", "i": [_runs(item) for item in block.items]})
         elif isinstance(block, Table):
@@ -129,22 +146,26 @@ def letter_model(letter: LetterDocument, title: str | None = None,
     if letter.signature is not None and blocks and blocks[-1]["k"] == "p":
         keep -= 1
     head = letter.letterhead
+    organisation = _set(head.organisation)
     signature = letter.signature
+    if head.logo is not None and drawable(head.logo.alt) is not None:
+        raise _Undrawable
     return {
         "name": letter.name,
-        "title": title if title is not None else letter.subject,
-        "author": head.organisation,
-        "organisation": head.organisation,
-        "address": list(head.address),
+        "title": title if title is not None else nfc(letter.subject),
+        "author": organisation,
+        "organisation": organisation,
+        "address": [_set(line) for line in head.address
+                    if not repeats_name(line, head.organisation)],
         "logo": ({"format": logo_format, "alt": head.logo.alt}
                  if head.logo is not None else None),
-        "recipient": list(letter.recipient),
-        "date": letter.date,
-        "subject": letter.subject,
+        "recipient": [_set(line) for line in letter.recipient],
+        "date": _set(letter.date),
+        "subject": _set(letter.subject),
         "blocks": blocks,
         "keep": keep,
-        "closing": signature.closing if signature is not None else None,
-        "signature": list(signature.lines) if signature is not None else [],
+        "closing": _set(signature.closing) if signature is not None else None,
+        "signature": [_set(line) for line in signature.lines] if signature is not None else [],
     }
 
 
@@ -201,16 +222,21 @@ class PdfRenderer(LetterRenderer):
     suffix = ".pdf"
 
     def render(self, letter: LetterDocument) -> bytes:
-        prepared = prepare(letter)
-        check_drawable(prepared)
-        logo = prepared.letterhead.logo
+        logo = letter.letterhead.logo
         files: dict[str, bytes] = {"main.typ": MAIN}
         logo_format = "png"
         if logo is not None:
             data, media_type = image(letter.name, logo.sha256)
             logo_format = "svg" if media_type == "image/svg+xml" else "png"
             files["logo.json"] = _logo_file(logo.sha256, data)
-        model = letter_model(prepared, title=nfc(letter.subject), logo_format=logo_format)
+        try:
+            model = letter_model(letter, logo_format=logo_format)
+        except _Undrawable:
+            # Worded with the recipient, the character and where it is; the fast check above
+            # and this one test the same strings, so this raises.
+            check_drawable(prepare(letter))
+            raise LetterFormatError(letter.name, "holds a character the letter fonts cannot "
+                                    "draw") from None
         files["letter.json"] = json.dumps(model, ensure_ascii=False,
                                           separators=(",", ":")).encode()
         warm = _compiler()
@@ -218,7 +244,7 @@ class PdfRenderer(LetterRenderer):
             with warm.lock:
                 pdf = warm.compiler.compile(input=in_memory(files), format="pdf",
                                             pdf_standards=PDF_STANDARDS,
-                                            timestamp=_timestamp(prepared))
+                                            timestamp=_timestamp(letter))
         except typst.TypstError as exc:
             hints = "; ".join(getattr(exc, "hints", None) or ())
             raise LetterFormatError(letter.name, "could not be typeset as PDF: "
