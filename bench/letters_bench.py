@@ -410,8 +410,11 @@ def main() -> None:
     print(f"letter: {LETTER} (synthetic data), {args.repeat} runs each, medians shown; "
           "letters per second of wall-clock time / per CPU second of this process\n")
 
-    # Warm up: compile the template, load the fonts into Typst, fill the CPU caches.
+    # Warm up both pipelines (the template compiled, the fonts loaded into Typst and into
+    # WeasyPrint, the CPU caches filled): a cold first run of either would tilt its round.
     repeat(1, lambda folder: ours(templates, 50, folder, start=10**7)[0])
+    if "c" in args.parts and weasyprint is not None:
+        repeat(1, lambda folder: baseline(templates, 5, folder, weasyprint))
 
     # (a) and (c) take turns, a run of each per round, and each round gives its own ratio:
     # this machine's speed drifts within minutes, and a ratio of runs made side by side is
