@@ -232,8 +232,8 @@ class PdfRenderer(LetterRenderer):
         try:
             model = letter_model(letter, logo_format=logo_format)
         except _Undrawable:
-            # Worded with the recipient, the character and where it is; the fast check above
-            # and this one test the same strings, so this raises.
+            # Worded with the recipient, the character and where it is in the letter: the
+            # model's check and check_drawable test the same strings, so the latter raises.
             check_drawable(prepare(letter))
             raise LetterFormatError(letter.name, "holds a character the letter fonts cannot "
                                     "draw") from None
