@@ -216,7 +216,7 @@ class SmtpRecorder:
 def smtp_server() -> Iterator[tuple[SmtpRecorder, int]]:
     recorder = SmtpRecorder()
     port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller = Controller(recorder, hostname="127.0.0.1", port=port, ready_timeout=30)
     controller.start()
     try:
         yield recorder, port

@@ -183,8 +183,9 @@ def test_a_date_in_the_future_is_refused(demo, cli: Cli) -> None:
     code, _, err = cli("advance", LD, "approve", "--on", "2022-09-21", "--as-of", "2022-09-20",
                        ok=False)
     assert code == 1 and "--on must be today or in the past" in err
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
-    code, _, err = cli("advance", LD, "approve", "--on", tomorrow, ok=False)
+    # Two days ahead: still in the future if the clock passes midnight during the test.
+    ahead = (date.today() + timedelta(days=2)).isoformat()
+    code, _, err = cli("advance", LD, "approve", "--on", ahead, ok=False)
     assert code == 1 and "--on must be today or in the past" in err
     assert cli.json("status", LD)["state"] == "proposed"
     assert _advances(cli) == []

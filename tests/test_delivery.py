@@ -6,7 +6,6 @@ import json
 import shutil
 import ssl
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import date
 from email.message import EmailMessage
@@ -87,9 +86,9 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[SmtpRecorder, _Accounts, int, P
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     recorder, accounts, port = SmtpRecorder(), _Accounts(), free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port, tls_context=context,
-                            require_starttls=True, authenticator=accounts,
-                            auth_require_tls=True, auth_required=True)
+    controller = Controller(recorder, hostname="127.0.0.1", port=port, ready_timeout=30,
+                            tls_context=context, require_starttls=True,
+                            authenticator=accounts, auth_require_tls=True, auth_required=True)
     controller.start()
     try:
         yield recorder, accounts, port, cert
@@ -138,11 +137,18 @@ def test_wrong_password_is_reported_and_nothing_is_sent(
 # Outages and refusals
 
 
+def _backoff_over(sched_env: SchedEnv) -> None:
+    """As if the backoff had run out: every failed message is due for its next attempt."""
+    sched_env.execute("UPDATE outboxmessage SET next_attempt_at = '2000-01-01 00:00:00.000000' "
+                      "WHERE status = 'failed'")
+
+
 def test_unreachable_server_is_retried_with_backoff_then_shown_to_hr(
         sched_env: SchedEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     _consulting(sched_env)
     port = free_port()  # nothing listens here
-    _smtp(monkeypatch, port, MAIL_MAX_ATTEMPTS="2", MAIL_RETRY_SECONDS="3")
+    # A backoff long enough that no slow sweep reaches it; time passing is then a moved clock.
+    _smtp(monkeypatch, port, MAIL_MAX_ATTEMPTS="2", MAIL_RETRY_SECONDS="600")
 
     out, _ = sweep_with_failures("--as-of", DAY.isoformat())  # exit status 4: not all went
     assert f"cannot reach the SMTP server 127.0.0.1:{port}" in out
@@ -155,7 +161,7 @@ def test_unreachable_server_is_retried_with_backoff_then_shown_to_hr(
     tried = [d["id"] for d in early["deliveries"]]
     assert len(tried) == 1 and first["failed"][0]["id"] not in tried
 
-    time.sleep(3.2)
+    _backoff_over(sched_env)
     sweep_with_failures("--as-of", DAY.isoformat())
     rows = {r["id"]: r for r in cli_json("outbox")}
     gave_up = rows[first["failed"][0]["id"]]
@@ -166,8 +172,9 @@ def test_unreachable_server_is_retried_with_backoff_then_shown_to_hr(
     assert "could not be delivered" in listing and "Needs attention" in listing
 
     # The server comes back: what waited is delivered; the given-up message is not retried.
+    _backoff_over(sched_env)
     recorder = SmtpRecorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller = Controller(recorder, hostname="127.0.0.1", port=port, ready_timeout=30)
     controller.start()
     try:
         cli("scheduler", "--once", "--as-of", DAY.isoformat())

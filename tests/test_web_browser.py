@@ -48,6 +48,10 @@ if not AXE.exists():  # pragma: no cover - scripts/test runs npm ci
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
+# What a page shows may take longer than Playwright's 5 s to appear on a loaded machine (two
+# suites at once on two cores); every browser test module imports this one.
+expect.set_options(timeout=15_000)
+
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:

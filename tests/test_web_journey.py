@@ -58,11 +58,13 @@ def set_clock(web: WebEnv, day: date) -> None:
 
 def task(page: Page, step: str) -> tuple[str, str]:
     """What the task list says of one task: its hint (due or done date) and its status."""
+    page.wait_for_load_state()  # read the page a click led to once it is all there
     return (page.locator(f"#step-{step}-hint").inner_text(),
             page.locator(f"#step-{step}-status").inner_text().strip())
 
 
 def banner(page: Page) -> str:
+    page.wait_for_load_state()
     return page.locator("#flash").inner_text()
 
 

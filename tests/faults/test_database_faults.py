@@ -93,7 +93,7 @@ def consulting(ref: str, *, letters: bool = True) -> None:
 
 def smtp_settings(port: int) -> dict[str, str]:
     return {"TRANSFER_ENGINE_MAIL": "smtp", "TRANSFER_ENGINE_SMTP_HOST": "127.0.0.1",
-            "TRANSFER_ENGINE_SMTP_PORT": str(port), "TRANSFER_ENGINE_SMTP_TIMEOUT": "5",
+            "TRANSFER_ENGINE_SMTP_PORT": str(port), "TRANSFER_ENGINE_SMTP_TIMEOUT": "30",
             "TRANSFER_ENGINE_DB_TIMEOUT": TIMEOUT}
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from tests.scheduler_fixtures import transfer_with_staff, wait_for
 
 EMPLOYEES = 240
+CHUNK = 50  # letters issue writes and commits 50 letters at a time
 
 
 def _files(root: Path, pattern: str) -> list[Path]:
@@ -35,10 +36,20 @@ def test_a_kill_during_bulk_issue_leaves_no_orphan_after_the_sweep(
         [sys.executable, "-m", "transfer_engine", "letters", "issue", "orphans",
          "employee-notification"], cwd=tmp_path, env=dict(os.environ),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def between_chunks() -> bool:
+        # Whole chunks committed, their files all in place, and the next chunk's files staged.
+        # Not merely "a PDF and a staged file": while a committed chunk's staged files are
+        # renamed one by one both exist, and a kill then would leave files of letters that were
+        # registered. The disk is read before the register, so that the staged files seen
+        # belong to a chunk not committed when the register was counted.
+        finished = len(_files(letters, "*.pdf"))
+        staged = bool(_files(letters, "*.part"))
+        with database.connect() as connection:
+            registered = connection.execute(text("SELECT count(*) FROM letter")).scalar_one()
+        return staged and finished > 0 and finished % CHUNK == 0 and registered == finished
+
     try:
-        # Killed once a chunk has committed and the next one is being written.
-        wait_for(lambda: bool(_files(letters, "*.pdf")) and bool(_files(letters, "*.part")),
-                 120, "the issue to commit a chunk and start the next")
+        wait_for(between_chunks, 120, "the issue to commit a chunk and start the next")
         process.send_signal(signal.SIGKILL)
         process.wait(10)
     finally:

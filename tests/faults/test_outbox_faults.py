@@ -72,7 +72,7 @@ class LockingRecorder(SmtpRecorder):
 def locking_server(sched_env: SchedEnv) -> Iterator[tuple[LockingRecorder, int]]:
     recorder = LockingRecorder(sched_env.db_path, lock_at=3)
     port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller = Controller(recorder, hostname="127.0.0.1", port=port, ready_timeout=30)
     controller.start()
     try:
         yield recorder, port
@@ -225,7 +225,7 @@ def test_a_connection_broken_before_the_servers_answer_is_held_not_retried_then_
         sched_env: SchedEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     recorder = DroppingRecorder(drop_at=2)
     port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller = Controller(recorder, hostname="127.0.0.1", port=port, ready_timeout=30)
     controller.start()
     try:
         for name, value in _smtp(port).items():
