@@ -64,16 +64,20 @@ def chromium() -> Iterator[Browser]:
 
 @contextmanager
 def served(app: FastAPI) -> Iterator[str]:
-    """``app`` served by uvicorn on a free port of 127.0.0.1, in a thread."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    """``app`` served by uvicorn on a free port of 127.0.0.1, in a thread.
+
+    The socket is bound here and handed to uvicorn: a port found free and bound again later
+    could be taken in between (the other database's suite runs at the same time).
+    """
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
-    deadline = time.time() + 20
+    deadline = time.time() + 60
     while not server.started:
+        assert thread.is_alive(), "uvicorn stopped before it started serving"
         assert time.time() < deadline, "uvicorn did not start"
         time.sleep(0.05)
     try:
@@ -81,6 +85,7 @@ def served(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        listening.close()
 
 
 @pytest.fixture
