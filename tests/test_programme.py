@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from typing import Any
 
 from playwright.sync_api import Browser, expect
+from sqlalchemy import event
 from sqlmodel import col, delete, select
 
 from tests.test_web_browser import Axe, chromium, live, sign_in  # noqa: F401 (fixtures)
@@ -19,6 +21,7 @@ from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.queries import definition_of, get_transfer, steps_of
 from transfer_engine.store.transfers import AuditEntry, KeyDate, Transfer
+from transfer_engine.views.programme import programme_grid
 from transfer_engine.views.vocabulary import step_status
 
 PROGRAMME = "acsws-to-schools"
@@ -73,6 +76,31 @@ def test_the_grid_lists_every_school_with_its_milestones_and_statuses(web: WebEn
     overview = browser.get(f"/transfers/{web.ids[PROGRAMME]}").text
     link = overview.index(f'href="/transfers/{PROGRAMME}/schools"')
     assert link < overview.index("Where it stands")
+
+
+def test_the_grid_reads_the_same_few_queries_for_twelve_schools_as_for_one(
+        web: WebEnv) -> None:
+    """A council's programme may have two hundred schools: the grid's queries must not grow
+    with them (before, each school's steps were a query of their own)."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    def queries(visible: set[int] | None) -> int:
+        statements.clear()
+        with read_session(web.engine) as session:
+            grid = programme_grid(session, get_transfer(session, PROGRAMME), AS_OF,
+                                  visible=visible)
+        assert grid.rows
+        return len(statements)
+
+    one = {_children(web)[0].id or 0}
+    event.listen(web.engine, "before_cursor_execute", count)
+    try:
+        assert queries(None) == queries(one)
+    finally:
+        event.remove(web.engine, "before_cursor_execute", count)
 
 
 def test_a_filter_narrows_the_grid(web: WebEnv) -> None:

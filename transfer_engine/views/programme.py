@@ -30,7 +30,7 @@ from transfer_engine.rules.guards import GuardContext
 from transfer_engine.rules.happened import not_yet
 from transfer_engine.rules.timeline import TimelineEntry, entries
 from transfer_engine.store.organisations import Organisation
-from transfer_engine.store.queries import definition_of, steps_of
+from transfer_engine.store.queries import definition_of, steps_of, steps_of_each
 from transfer_engine.store.transfers import Transfer
 from transfer_engine.views.vocabulary import (
     STEP_STATUS,
@@ -230,12 +230,13 @@ def programme_grid(session: Session, parent: Transfer, today: date,
     by_slug = {o.slug: o for o in organisations}
     named = _seeded_schools(parent)
     rows = []
-    for child in _children(session, parent):
-        if visible is not None and child.id not in visible:
-            continue
+    children = [child for child in _children(session, parent)
+                if visible is None or child.id in visible]
+    steps = steps_of_each(session, children)  # one query, however many schools
+    for child in children:
         child_definition = definition_of(child, session)
         final = child_definition.states[child.state].final
-        timeline = entries(list(steps_of(session, child).values()), today)
+        timeline = entries(list(steps[child.id or 0].values()), today)
         by_phase: dict[str, list[TimelineEntry]] = {}
         for entry in timeline:
             step = child_definition.steps.get(entry.step)
