@@ -230,13 +230,15 @@ class PdfRenderer(LetterRenderer):
             logo_format = "svg" if media_type == "image/svg+xml" else "png"
             files["logo.json"] = _logo_file(logo.sha256, data)
         try:
-            model = letter_model(letter, logo_format=logo_format)
+            model: dict[str, Any] | None = letter_model(letter, logo_format=logo_format)
         except _Undrawable:
+            model = None
+        if model is None:
             # Worded with the recipient, the character and where it is in the letter: the
             # model's check and check_drawable test the same strings, so the latter raises.
             check_drawable(prepare(letter))
             raise LetterFormatError(letter.name, "holds a character the letter fonts cannot "
-                                    "draw") from None
+                                    "draw")
         files["letter.json"] = json.dumps(model, ensure_ascii=False,
                                           separators=(",", ":")).encode()
         warm = _compiler()
