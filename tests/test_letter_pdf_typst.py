@@ -106,7 +106,16 @@ def _structure(node: pikepdf.Object, depth: int = 0) -> list[pikepdf.Dictionary]
 # -- every letter, every seed transfer ------------------------------------------------------------
 
 
+def faces(data: bytes) -> set[str]:
+    """The typefaces a PDF draws its text in, without the subset prefix ("NotoSans-Bold")."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return {str(font.BaseFont).lstrip("/").split("+")[-1]
+                for page in pdf.pages for font in page.Resources.Font.values()}
+
+
 def test_every_letter_of_every_seed_transfer_is_an_archival_accessible_pdf(demo: Engine) -> None:
+    """... and set without italics: the GOV.UK style guide says not to use them, because
+    slanted text is harder to read, for people with dyslexia above all."""
     rendered = 0
     with read_session(demo) as session:
         refs = [t.ref for t in session.exec(select(Transfer)).all()]
@@ -120,6 +129,8 @@ def test_every_letter_of_every_seed_transfer_is_an_archival_accessible_pdf(demo:
                     continue  # no recipient on this transfer, or not for its regime
                 assert media_type == "application/pdf"
                 assert_archival_and_accessible(data)
+                assert not {face for face in faces(data) if "Italic" in face}, \
+                    f"{ref} {spec.name} sets text in italics: {sorted(faces(data))}"
                 rendered += 1
     assert len(refs) >= 3 and rendered >= 2 * len(refs)
 
