@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx2
 from sqlmodel import select
 
-from tests.conftest import Cli
+from tests.conftest import Cli, run_cli
 from transfer_engine.store.database import get_engine, read_session
 from transfer_engine.store.messages import SchedulerState
 from transfer_engine.store.transfers import AuditEntry
@@ -125,3 +125,14 @@ def test_serve_with_two_workers_shares_one_form_key_between_them(tmp_path: Path)
     # Two processes at least (uvicorn restarts a worker that misses its health check).
     output = log.read_text()
     assert len(set(re.findall(r"Started server process \[(\d+)\]", output))) >= 2
+
+
+def test_serve_refuses_a_trusted_proxy_that_is_not_an_address_before_making_anything(
+        tmp_path: Path) -> None:
+    result = run_cli("serve", "--demo", cwd=tmp_path, env={
+        "TRANSFER_ENGINE_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "TRANSFER_ENGINE_TRUSTED_PROXIES": "10.0.0.5, proxy.internal"})
+    assert result.returncode == 1
+    assert "'proxy.internal' is not an IP address or network" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "serve.db").exists()

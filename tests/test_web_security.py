@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlmodel import select
 from starlette.routing import Route
 
@@ -140,6 +142,58 @@ def test_failed_sign_ins_are_limited_per_address(web: WebEnv) -> None:
     for n in range(30):
         browser.sign_in(f"nobody{n}@example.org", "wrong password here")
     assert browser.sign_in("admin@example.org").status_code == 429
+
+
+def _from(app: FastAPI, address: str, forwarded_for: str | None = None) -> Browser:
+    """A browser whose requests reach the app from ``address`` (a reverse proxy, or a client
+    writing the header itself), saying they are for ``forwarded_for``."""
+    browser = Browser(app)
+    headers = {"x-forwarded-for": forwarded_for} if forwarded_for else {}
+    browser.client = TestClient(app, follow_redirects=False, client=(address, 50000),
+                                headers=headers)
+    return browser
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_address_brake(web: WebEnv) -> None:
+    app = create_app(web_settings(trusted_proxies=("10.0.0.0/24",)))
+    guesser = _from(app, "10.0.0.5", forwarded_for="203.0.113.7")
+    for n in range(30):
+        guesser.sign_in(f"nobody{n}@example.org", "wrong password here")
+    assert guesser.sign_in("admin@example.org").status_code == 429
+    # Someone else coming through the same proxy is not held back with them ...
+    colleague = _from(app, "10.0.0.5", forwarded_for="198.51.100.20")
+    assert colleague.sign_in("admin@example.org").status_code == 303
+    # ... and the attempts and the audit name the clients, not the proxy.
+    with read_session(web.engine) as session:
+        addresses = {row.ip for row in session.exec(select(LoginAttempt)).all()}
+        held = session.exec(select(AuditEntry)
+                            .where(AuditEntry.action == "sign-in-throttled")).one()
+    assert addresses == {"203.0.113.7", "198.51.100.20"}
+    assert held.data["ip"] == "203.0.113.7"
+
+
+def test_a_forwarded_for_header_from_anywhere_else_is_ignored(web: WebEnv) -> None:
+    """A client cannot dodge the address brake by naming a new address in each request: the
+    header counts only from a trusted proxy (none by default)."""
+    for app in (web.app, create_app(web_settings(trusted_proxies=("10.0.0.0/24",)))):
+        for n in range(30):
+            _from(app, "192.0.2.9", forwarded_for=f"203.0.113.{n}").sign_in(
+                f"nobody{n}@example.org", "wrong password here")
+        assert _from(app, "192.0.2.9", forwarded_for="203.0.113.99").sign_in(
+            "admin@example.org").status_code == 429
+        with write_session(web.engine) as session:
+            assert {row.ip for row in session.exec(select(LoginAttempt)).all()} == {"192.0.2.9"}
+            for row in session.exec(select(LoginAttempt)).all():
+                session.delete(row)
+
+
+@pytest.mark.parametrize("value", ["10.0.0.5, proxy.internal", "*", "10.0.0.1/24"])
+def test_a_trusted_proxy_that_is_not_an_address_is_refused_naming_it(
+        value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRANSFER_ENGINE_TRUSTED_PROXIES", value)
+    wrong = value.split(",")[-1].strip()
+    with pytest.raises(ConfigurationError, match=re.escape(f"{wrong!r} is not an IP address")):
+        web_settings()
 
 
 def test_passwords_are_stored_as_memory_hard_argon2id_hashes(web: WebEnv) -> None:

@@ -98,14 +98,15 @@ def serve(
 
     from transfer_engine.web import WebSettings, create_app
 
+    # Without --as-of, TRANSFER_ENGINE_AS_OF (if set) applies, as in every worker. Settings
+    # first: a mistaken one is reported before anything is made or loaded.
+    settings = (WebSettings(run_scheduler=scheduler, as_of=clock) if clock
+                else WebSettings(run_scheduler=scheduler))
     if demo:
         init_db()  # the demo may make its database; anything else must find one
     else:
         require_existing()
         init_db(create=False)
-    # Without --as-of, TRANSFER_ENGINE_AS_OF (if set) applies, as in every worker.
-    settings = (WebSettings(run_scheduler=scheduler, as_of=clock) if clock
-                else WebSettings(run_scheduler=scheduler))
     web = create_app(settings)  # refuses to start without GOV.UK Frontend (npm ci)
     if demo:
         from transfer_engine.ops.demo import load_demo

@@ -24,6 +24,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from transfer_engine.errors import (
     ConflictError,
@@ -125,6 +126,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     # /transfers/ld-to-nct as well as /transfers/7 (web.addresses), before routing.
     app.add_middleware(TransferAddresses)
+    if settings.trusted_proxies:
+        # Added last, so it runs first: every part of the app sees the client's address.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
     assets = settings.assets_dir
     for name in GOVUK_FILES:

@@ -6,6 +6,7 @@ the embedded SQLite database), and is read from the environment when deployed.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -45,6 +46,23 @@ def _as_of() -> date | None:
     except ValueError:
         raise ConfigurationError(
             f"TRANSFER_ENGINE_AS_OF={value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _trusted_proxies() -> tuple[str, ...]:
+    """TRANSFER_ENGINE_TRUSTED_PROXIES: the reverse proxies (addresses or networks, comma-
+    separated) whose ``X-Forwarded-For`` says who the client is. Each is checked here: the
+    server would take a mistyped entry as a name no proxy ever has, and trust none."""
+    value = os.environ.get("TRANSFER_ENGINE_TRUSTED_PROXIES", "")
+    entries = tuple(part.strip() for part in value.split(",") if part.strip())
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry)
+        except ValueError:
+            raise ConfigurationError(
+                f"TRANSFER_ENGINE_TRUSTED_PROXIES: {entry!r} is not an IP address or network. "
+                "List the addresses of your reverse proxies, comma-separated, e.g. "
+                "10.0.0.5,10.0.1.0/24 (not *: anyone could then claim any address)") from None
+    return entries
 
 
 @dataclass(frozen=True)
@@ -98,6 +116,12 @@ class WebSettings:
     metrics_token: str | None = field(
         default_factory=lambda: os.environ.get("TRANSFER_ENGINE_METRICS_TOKEN") or None,
         repr=False)
+    # Behind a reverse proxy every request comes from the proxy's address: the sign-in brake
+    # per address would then hold everyone back for one person's wrong passwords, and the
+    # audit would record the proxy. Requests from these addresses (none by default) are taken
+    # to be from the client their X-Forwarded-For names; from anywhere else it is ignored,
+    # since a client can write any header it likes.
+    trusted_proxies: tuple[str, ...] = field(default_factory=_trusted_proxies)
     # Whether /readyz checks the scheduler's heartbeat; unset: when it runs in this process.
     expect_scheduler: bool | None = field(
         default_factory=lambda: _flag("TRANSFER_ENGINE_EXPECT_SCHEDULER", False)
