@@ -22,6 +22,7 @@ from tests.scheduler_fixtures import (
     cli,
     cli_json,
     free_port,
+    refusing_port,
     sweep_with_failures,
     transfer_with_staff,
 )
@@ -146,30 +147,30 @@ def _backoff_over(sched_env: SchedEnv) -> None:
 def test_unreachable_server_is_retried_with_backoff_then_shown_to_hr(
         sched_env: SchedEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     _consulting(sched_env)
-    port = free_port()  # nothing listens here
-    # A backoff long enough that no slow sweep reaches it; time passing is then a moved clock.
-    _smtp(monkeypatch, port, MAIL_MAX_ATTEMPTS="2", MAIL_RETRY_SECONDS="600")
+    with refusing_port() as port:  # every connection refused, until the server comes back
+        # A backoff long enough that no slow sweep reaches it; time passing is then a moved clock.
+        _smtp(monkeypatch, port, MAIL_MAX_ATTEMPTS="2", MAIL_RETRY_SECONDS="600")
 
-    out, _ = sweep_with_failures("--as-of", DAY.isoformat())  # exit status 4: not all went
-    assert f"cannot reach the SMTP server 127.0.0.1:{port}" in out
-    first = _by_status(cli_json("outbox"))
-    assert len(first["failed"]) == 1 and first["failed"][0]["next_attempt_at"]
-    waiting = len(first["pending"])
+        out, _ = sweep_with_failures("--as-of", DAY.isoformat())  # exit status 4: not all went
+        assert f"cannot reach the SMTP server 127.0.0.1:{port}" in out
+        first = _by_status(cli_json("outbox"))
+        assert len(first["failed"]) == 1 and first["failed"][0]["next_attempt_at"]
+        waiting = len(first["pending"])
 
-    # Too early for the retry: the failed message waits for its backoff.
-    early = json.loads(sweep_with_failures("--as-of", DAY.isoformat(), "--json")[0])
-    tried = [d["id"] for d in early["deliveries"]]
-    assert len(tried) == 1 and first["failed"][0]["id"] not in tried
+        # Too early for the retry: the failed message waits for its backoff.
+        early = json.loads(sweep_with_failures("--as-of", DAY.isoformat(), "--json")[0])
+        tried = [d["id"] for d in early["deliveries"]]
+        assert len(tried) == 1 and first["failed"][0]["id"] not in tried
 
-    _backoff_over(sched_env)
-    sweep_with_failures("--as-of", DAY.isoformat())
-    rows = {r["id"]: r for r in cli_json("outbox")}
-    gave_up = rows[first["failed"][0]["id"]]
-    assert gave_up["status"] == "permanent-failure" and gave_up["attempts"] == 2
-    assert gave_up["last_error"].startswith("gave up after 2 attempts: cannot reach")
+        _backoff_over(sched_env)
+        sweep_with_failures("--as-of", DAY.isoformat())
+        rows = {r["id"]: r for r in cli_json("outbox")}
+        gave_up = rows[first["failed"][0]["id"]]
+        assert gave_up["status"] == "permanent-failure" and gave_up["attempts"] == 2
+        assert gave_up["last_error"].startswith("gave up after 2 attempts: cannot reach")
 
-    _, listing, _ = cli("outbox")
-    assert "could not be delivered" in listing and "Needs attention" in listing
+        _, listing, _ = cli("outbox")
+        assert "could not be delivered" in listing and "Needs attention" in listing
 
     # The server comes back: what waited is delivered; the given-up message is not retried.
     _backoff_over(sched_env)

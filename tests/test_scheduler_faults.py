@@ -11,7 +11,7 @@ from tests.scheduler_fixtures import (
     SchedEnv,
     cli,
     cli_json,
-    free_port,
+    refusing_port,
     sweep_with_failures,
 )
 from transfer_engine.ops.scheduler import Runner
@@ -25,9 +25,10 @@ def _decide_while_the_mail_server_is_down(env: SchedEnv,
     cli("demo", "--as-of", DAY)
     monkeypatch.setenv("TRANSFER_ENGINE_MAIL", "smtp")
     monkeypatch.setenv("TRANSFER_ENGINE_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("TRANSFER_ENGINE_SMTP_PORT", str(free_port()))
     monkeypatch.setenv("TRANSFER_ENGINE_MAIL_RETRY_SECONDS", "1")
-    sweep_with_failures("--as-of", DAY)
+    with refusing_port() as port:
+        monkeypatch.setenv("TRANSFER_ENGINE_SMTP_PORT", str(port))
+        sweep_with_failures("--as-of", DAY)
     rows = cli_json("outbox")
     assert {r["status"] for r in rows} == {"pending", "failed"}
     monkeypatch.delenv("TRANSFER_ENGINE_MAIL")  # back to .eml files
