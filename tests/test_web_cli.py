@@ -129,7 +129,7 @@ def test_serve_with_two_workers_shares_one_form_key_between_them(tmp_path: Path)
 
 def test_serve_refuses_a_trusted_proxy_that_is_not_an_address_before_making_anything(
         tmp_path: Path) -> None:
-    result = run_cli("serve", "--demo", cwd=tmp_path, env={
+    result = run_cli("serve", "--demo", "--port", "0", cwd=tmp_path, env={
         "TRANSFER_ENGINE_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
         "TRANSFER_ENGINE_TRUSTED_PROXIES": "10.0.0.5, proxy.internal"})
     assert result.returncode == 1

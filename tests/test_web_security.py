@@ -187,13 +187,21 @@ def test_a_forwarded_for_header_from_anywhere_else_is_ignored(web: WebEnv) -> No
                 session.delete(row)
 
 
-@pytest.mark.parametrize("value", ["10.0.0.5, proxy.internal", "*", "10.0.0.1/24"])
+@pytest.mark.parametrize(("value", "message"), [
+    ("10.0.0.5, proxy.internal", "'proxy.internal' is not an IP address or network"),
+    ("*", "'*' is not an IP address or network"),
+    ("10.0.0.1/24", "'10.0.0.1/24' is not a network: its address has bits set beyond the "
+                    "/24; write the network as 10.0.0.0/24"),
+])
 def test_a_trusted_proxy_that_is_not_an_address_is_refused_naming_it(
-        value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        value: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRANSFER_ENGINE_TRUSTED_PROXIES", value)
-    wrong = value.split(",")[-1].strip()
-    with pytest.raises(ConfigurationError, match=re.escape(f"{wrong!r} is not an IP address")):
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
         web_settings()
+    # Set in code rather than the environment, the same check holds.
+    monkeypatch.delenv("TRANSFER_ENGINE_TRUSTED_PROXIES")
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        web_settings(trusted_proxies=tuple(part.strip() for part in value.split(",")))
 
 
 def test_passwords_are_stored_as_memory_hard_argon2id_hashes(web: WebEnv) -> None:

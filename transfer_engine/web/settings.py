@@ -48,21 +48,37 @@ def _as_of() -> date | None:
             f"TRANSFER_ENGINE_AS_OF={value!r} is not a date; write YYYY-MM-DD") from None
 
 
+_PROXIES = "TRANSFER_ENGINE_TRUSTED_PROXIES"
+
+
 def _trusted_proxies() -> tuple[str, ...]:
     """TRANSFER_ENGINE_TRUSTED_PROXIES: the reverse proxies (addresses or networks, comma-
-    separated) whose ``X-Forwarded-For`` says who the client is. Each is checked here: the
-    server would take a mistyped entry as a name no proxy ever has, and trust none."""
-    value = os.environ.get("TRANSFER_ENGINE_TRUSTED_PROXIES", "")
-    entries = tuple(part.strip() for part in value.split(",") if part.strip())
+    separated) whose ``X-Forwarded-For`` says who the client is."""
+    value = os.environ.get(_PROXIES, "")
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def check_proxies(entries: tuple[str, ...]) -> None:
+    """Refuse anything but addresses and networks. The server would take a mistyped entry for
+    a host name that no proxy ever has, and trust none, without a word; and ``*`` would let
+    any client claim any address."""
+    if isinstance(entries, str):
+        raise ConfigurationError(f"{_PROXIES}: give a list of addresses, not one string")
     for entry in entries:
         try:
             ipaddress.ip_network(entry)
         except ValueError:
+            try:
+                network = ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ConfigurationError(
+                    f"{_PROXIES}: {entry!r} is not an IP address or network. List the "
+                    "addresses of your reverse proxies, comma-separated, e.g. "
+                    "10.0.0.5,10.0.1.0/24 (not *: anyone could then claim any address)"
+                ) from None
             raise ConfigurationError(
-                f"TRANSFER_ENGINE_TRUSTED_PROXIES: {entry!r} is not an IP address or network. "
-                "List the addresses of your reverse proxies, comma-separated, e.g. "
-                "10.0.0.5,10.0.1.0/24 (not *: anyone could then claim any address)") from None
-    return entries
+                f"{_PROXIES}: {entry!r} is not a network: its address has bits set beyond "
+                f"the /{network.prefixlen}; write the network as {network}") from None
 
 
 @dataclass(frozen=True)
@@ -126,6 +142,9 @@ class WebSettings:
     expect_scheduler: bool | None = field(
         default_factory=lambda: _flag("TRANSFER_ENGINE_EXPECT_SCHEDULER", False)
         if os.environ.get("TRANSFER_ENGINE_EXPECT_SCHEDULER", "").strip() else None)
+
+    def __post_init__(self) -> None:
+        check_proxies(self.trusted_proxies)
 
     def scheduler_expected(self) -> bool:
         return self.run_scheduler if self.expect_scheduler is None else self.expect_scheduler
