@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlmodel import select
 from starlette.routing import Route
 
@@ -147,11 +146,8 @@ def test_failed_sign_ins_are_limited_per_address(web: WebEnv) -> None:
 def _from(app: FastAPI, address: str, forwarded_for: str | None = None) -> Browser:
     """A browser whose requests reach the app from ``address`` (a reverse proxy, or a client
     writing the header itself), saying they are for ``forwarded_for``."""
-    browser = Browser(app)
     headers = {"x-forwarded-for": forwarded_for} if forwarded_for else {}
-    browser.client = TestClient(app, follow_redirects=False, client=(address, 50000),
-                                headers=headers)
-    return browser
+    return Browser(app, client=(address, 50000), headers=headers)
 
 
 def test_behind_a_trusted_proxy_each_client_has_its_own_address_brake(web: WebEnv) -> None:

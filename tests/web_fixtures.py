@@ -67,8 +67,9 @@ def make_users(engine: Engine) -> dict[str, str]:
 class Browser:
     """A TestClient that keeps its cookies and knows how to fill in forms."""
 
-    def __init__(self, app: FastAPI) -> None:
-        self.client = TestClient(app, follow_redirects=False)
+    def __init__(self, app: FastAPI, **client: Any) -> None:
+        """``client``: more for the TestClient, e.g. the address requests come from."""
+        self.client = TestClient(app, follow_redirects=False, **client)
 
     def get(self, path: str, **kwargs: Any) -> Response:
         return self.client.get(path, **kwargs)

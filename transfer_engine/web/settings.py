@@ -58,7 +58,7 @@ def _trusted_proxies() -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
-def check_proxies(entries: tuple[str, ...]) -> None:
+def _check_proxies(entries: tuple[str, ...]) -> None:
     """Refuse anything but addresses and networks. The server would take a mistyped entry for
     a host name that no proxy ever has, and trust none, without a word; and ``*`` would let
     any client claim any address."""
@@ -144,7 +144,7 @@ class WebSettings:
         if os.environ.get("TRANSFER_ENGINE_EXPECT_SCHEDULER", "").strip() else None)
 
     def __post_init__(self) -> None:
-        check_proxies(self.trusted_proxies)
+        _check_proxies(self.trusted_proxies)
 
     def scheduler_expected(self) -> bool:
         return self.run_scheduler if self.expect_scheduler is None else self.expect_scheduler
