@@ -9,16 +9,18 @@ Measured, on one CPU core where the OS allows pinning, in one run:
 (a) ours: Jinja2 -> letter HTML -> LetterDocument -> Typst -> PDF/A-2a + PDF/UA-1 (tagged,
     fonts embedded), one file per letter written to a temporary folder;
 (b) HTML only: the Jinja2 render of the letter HTML (the email body);
-(c) baseline: Jinja2 -> HTML -> WeasyPrint, one PDF per letter, on a smaller sample (WeasyPrint
-    is not a dependency: ``pip install weasyprint`` to run it);
+(c) baseline: Jinja2 -> HTML -> WeasyPrint, one PDF per letter, on a smaller sample, in the
+    typeface ours uses (the shipped font files): a plain PDF, and a tagged PDF/A-2a like ours
+    (WeasyPrint is not a dependency: ``pip install weasyprint`` to run it);
 (d) DOCX: our writer against python-docx building the same letter;
 (e) bulk issue: 1,000 employee notifications of one transfer issued end to end, as
     ``letters issue`` does it (checked first, then every format rendered, filed, registered and
     queued for sending) on a temporary SQLite database.
 
 Rates are medians over ``--repeat`` runs. Building the synthetic data is not timed; writing the
-files is. Memory: the process's resident set (RSS, which counts Typst's own memory as well as
-Python's) after 100 and after 1,000 more letters of (a), and the peak traced Python heap
+files is, to a folder in memory by default (``in_memory_folder``: the disk's own noise is not
+either pipeline's). Memory: the process's resident set (RSS, which counts Typst's own memory as
+well as Python's) after 100 and after 1,000 more letters of (a), and the peak traced Python heap
 (tracemalloc) over 100 and 1,000 letters: flat in the number of letters if the pairs are about
 equal. Output paths are plain strings: pathlib interns every path part, which puts an
 interpreter table that has nothing to do with letters into the measurement.
@@ -29,6 +31,7 @@ Run from the project root:  python bench/letters_bench.py [--n 2000] [--baseline
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import io
 import os
@@ -70,24 +73,40 @@ from transfer_engine.letters.document import (  # noqa: E402
 from transfer_engine.letters.issue import issue_letters  # noqa: E402
 from transfer_engine.letters.sample_particulars import fill_synthetic  # noqa: E402
 from transfer_engine.letters.samples import employee_context  # noqa: E402
+from transfer_engine.letters.typefaces import FAMILY, FONT_DIR, FONT_FILES  # noqa: E402
 from transfer_engine.store.database import get_engine, init_db, write_session  # noqa: E402
 from transfer_engine.store.organisations import Organisation  # noqa: E402
 from transfer_engine.store.people import Employee, Representative  # noqa: E402
 
 LETTER = "employee-notification"
-OUTPUT_BASE: str | None = None  # where the temporary output folders go; None: the system's
+# Where (a) and (c) write their letters: see in_memory_folder(). None: the system's temporary
+# folder. The bulk issue (e) files to BULK_BASE, on disk by default, as a real issue does.
+OUTPUT_BASE: str | None = None
+BULK_BASE: str | None = None
+TITLE = "Employee notification (synthetic data)"  # the baseline's document title
 
-# What a typical HTML-to-PDF set-up adds to the letter HTML: an A4 page and print styles.
-PRINT_CSS = """
-@page { size: A4; margin: 19mm 22mm 24mm 22mm;
-        @bottom-right { content: "Page " counter(page) " of " counter(pages); font-size: 8.5pt; } }
-body { font-family: Helvetica, Arial, sans-serif; font-size: 10.5pt; line-height: 1.38; }
-header { text-align: right; border-bottom: 0.6pt solid #bbb; padding-bottom: 8pt; }
-header h1 { font-size: 15pt; margin: 0; } header address { font-size: 9pt; color: #555; }
-address { font-style: normal; } time { display: block; text-align: right; }
-h1 { font-size: 12.5pt; margin: 10pt 0 3pt; } h2 { font-size: 11pt; margin: 7pt 0 2pt; }
-p { margin: 0 0 7pt; } table { width: 100%; border-collapse: collapse; font-size: 10pt; }
-th, td { text-align: left; vertical-align: top; border-bottom: 0.6pt solid #bbb; padding: 4pt; }
+# What a typical HTML-to-PDF set-up adds to the letter HTML: an A4 page and print styles, in the
+# typeface our letters are set in. Both pipelines then draw the same glyphs from the same font
+# files, whatever this machine has installed: left to fontconfig, "Helvetica" is Liberation Sans
+# on one machine and DejaVu Sans on another, and WeasyPrint took 4 times as long with the latter
+# (3 letters a second against 12 here), which would have made the ratio a measure of the machine.
+# The font is on `html`, so that the page footer (a margin box, outside `body`) is in it too.
+FONT_FACES = "".join(
+    f'@font-face {{ font-family: "{FAMILY}"; src: url("{(FONT_DIR / name).as_uri()}"); '
+    f"font-weight: {700 if 'Bold' in name else 400}; "
+    f"font-style: {'italic' if 'Italic' in name else 'normal'}; }}\n"
+    for name in FONT_FILES)
+PRINT_CSS = FONT_FACES + f"""
+@page {{ size: A4; margin: 19mm 22mm 24mm 22mm;
+        @bottom-right {{ content: "Page " counter(page) " of " counter(pages);
+                         font-size: 8.5pt; }} }}
+html {{ font-family: "{FAMILY}", sans-serif; }} body {{ font-size: 10.5pt; line-height: 1.38; }}
+header {{ text-align: right; border-bottom: 0.6pt solid #bbb; padding-bottom: 8pt; }}
+header h1 {{ font-size: 15pt; margin: 0; }} header address {{ font-size: 9pt; color: #555; }}
+address {{ font-style: normal; }} time {{ display: block; text-align: right; }}
+h1 {{ font-size: 12.5pt; margin: 10pt 0 3pt; }} h2 {{ font-size: 11pt; margin: 7pt 0 2pt; }}
+p {{ margin: 0 0 7pt; }} table {{ width: 100%; border-collapse: collapse; font-size: 10pt; }}
+th, td {{ text-align: left; vertical-align: top; border-bottom: 0.6pt solid #bbb; padding: 4pt; }}
 """
 
 
@@ -111,6 +130,20 @@ def cpu_seconds() -> float:
     """CPU time of this process and of its finished children (a bulk issue's workers)."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def in_memory_folder() -> str | None:
+    """A folder in memory for the letters of (a) and (c), if this machine has one (Linux).
+
+    Both pipelines write one file per letter. On the development machine's disk (ext4 on a
+    virtual disk) that took from 0.2 to 1.0 ms a letter, changing from one run to the next,
+    and a run writing there was slower at every stage (Typst 4.6 ms a letter, against 3.6 in
+    memory, in runs of the same evening); in memory, writing takes about 0.1 ms. That is the
+    disk's noise, not either pipeline's. ``--out`` writes them elsewhere (a disk, to see what
+    it costs there).
+    """
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
 
 
 def _busy_fractions(cores: set[int], interval: float = 0.3) -> dict[int, float]:
@@ -196,18 +229,25 @@ def html_only(templates: LetterTemplates, n: int, chunk: int = 1_000) -> Run:
     return Run(n, total, cpu)
 
 
-def baseline(templates: LetterTemplates, n: int, folder: Path, weasyprint: Any) -> Run:
-    """(c): Jinja2 -> HTML -> WeasyPrint, one PDF per letter."""
+def baseline(templates: LetterTemplates, n: int, folder: Path, weasyprint: Any,
+             variant: str | None = None) -> Run:
+    """(c): Jinja2 -> HTML -> WeasyPrint, one PDF per letter; ``variant`` is WeasyPrint's
+    ``pdf_variant`` (``pdf/a-2a``: tagged and archival, the nearest it has to ours)."""
     template = templates.template(LETTER)
-    stylesheet = weasyprint.CSS(string=PRINT_CSS)
+    # One font configuration for the run, as WeasyPrint asks for with @font-face (and faster
+    # than one per letter: the fonts are read once).
+    fonts = weasyprint.text.fonts.FontConfiguration()
+    stylesheet = weasyprint.CSS(string=PRINT_CSS, font_config=fonts)
     clock = time.perf_counter
     total = cpu = 0.0
     for index, context in enumerate(contexts(n)):
         t0, c0 = clock(), time.process_time()
         html = template.render(context)
-        page = f'<!DOCTYPE html><html lang="en-GB"><meta charset="utf-8"><body>{html}</body>'
+        page = ('<!DOCTYPE html><html lang="en-GB"><meta charset="utf-8">'
+                f"<title>{TITLE}</title><body>{html}</body>")
         weasyprint.HTML(string=page).write_pdf(
-            os.path.join(folder, f"baseline-{index:06d}.pdf"), stylesheets=[stylesheet])
+            os.path.join(folder, f"baseline-{index:06d}.pdf"), stylesheets=[stylesheet],
+            font_config=fonts, pdf_variant=variant)
         total += clock() - t0
         cpu += time.process_time() - c0
     return Run(n, total, cpu)
@@ -368,6 +408,7 @@ def bulk_issue(employees: int, folder: Path, workers: int = 1) -> tuple[Run, flo
 def load_weasyprint() -> tuple[Any, str]:
     try:
         import weasyprint
+        import weasyprint.text.fonts  # FontConfiguration, for the @font-face rules
     except (ImportError, OSError) as error:  # OSError: the pango system libraries are missing
         return None, (f"WeasyPrint is not available ({error.__class__.__name__}: {error}). "
                       "Install it with `pip install weasyprint` and the pango libraries "
@@ -394,11 +435,15 @@ def main() -> None:
     parser.add_argument("--parts", default="abcde", help="which measurements to run (letters)")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory runs")
     parser.add_argument("--core", type=int, help="CPU core to pin to (default: least busy)")
-    parser.add_argument("--out", help="folder in which to make the temporary output folders "
-                        "(default: the system temporary folder)")
+    parser.add_argument("--out", help="folder in which (a) and (c) make their temporary "
+                        "output folders (default: /dev/shm, in memory, where there is one; "
+                        "else the system temporary folder)")
+    parser.add_argument("--bulk-out", help="folder in which the bulk issue (e) makes its "
+                        "database and letters folders (default: the system temporary folder)")
     args = parser.parse_args()
-    global OUTPUT_BASE
-    OUTPUT_BASE = args.out
+    global OUTPUT_BASE, BULK_BASE
+    OUTPUT_BASE = args.out if args.out is not None else in_memory_folder()
+    BULK_BASE = args.bulk_out
 
     every_core = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
     pinned = pin_to_one_core(args.core)
@@ -407,6 +452,8 @@ def main() -> None:
     print(f"Python {sys.version.split()[0]}, {pinned}; {weasy_note}")
     print(f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())} on "
           f"{os.cpu_count()} cores")
+    print(f"(a) and (c) write their letters in {OUTPUT_BASE or tempfile.gettempdir()}; "
+          f"(e) files to {BULK_BASE or tempfile.gettempdir()}")
     print(f"letter: {LETTER} (synthetic data), {args.repeat} runs each, medians shown; "
           "letters per second of wall-clock time / per CPU second of this process\n")
 
@@ -419,10 +466,11 @@ def main() -> None:
     # (a) and (c) take turns, a run of each per round, and each round gives its own ratio:
     # this machine's speed drifts within minutes, and a ratio of runs made side by side is
     # what carries from one moment, or one machine, to another. The ratio shown is the median
-    # of the rounds' ratios.
+    # of the rounds' ratios. WeasyPrint runs twice a round: a plain PDF (its fastest), and a
+    # tagged PDF/A-2a, what ours makes (it makes PDF/A-2a or PDF/UA-1, not both at once).
     stage_totals: list[dict[str, float]] = []
     ours_runs: list[Run] = []
-    base_runs: list[Run] = []
+    base_runs: dict[str | None, list[Run]] = {None: [], "pdf/a-2a": []}
     with_baseline = "c" in args.parts and weasyprint is not None
 
     def ours_run(folder: Path) -> Run:
@@ -434,8 +482,10 @@ def main() -> None:
         if "a" in args.parts:
             ours_runs.extend(repeat(1, ours_run))
         if with_baseline:
-            base_runs.extend(repeat(1, lambda folder: baseline(
-                templates, args.baseline_n, folder, weasyprint)))
+            for variant, runs in base_runs.items():
+                runs.extend(repeat(1, functools.partial(
+                    baseline, templates, args.baseline_n, weasyprint=weasyprint,
+                    variant=variant)))
 
     if ours_runs:
         ours_rate, ours_cpu = _rates(ours_runs)
@@ -452,17 +502,20 @@ def main() -> None:
         print(f"(b) HTML only (Jinja render)                       {html_rate:7,.0f} / "
               f"{html_cpu:,.0f} letters/s")
 
-    if base_runs:
-        base_rate, base_cpu = _rates(base_runs)
-        print(f"(c) baseline, Jinja -> HTML -> WeasyPrint          {base_rate:7,.1f} / "
-              f"{base_cpu:,.1f} letters/s   (n={args.baseline_n:,}, in turn with (a))")
-        if ours_runs:
-            pairs = list(zip(ours_runs, base_runs, strict=True))
-            wall = statistics.median(o.rate / b.rate for o, b in pairs)
-            cpu = statistics.median(o.cpu_rate / b.cpu_rate for o, b in pairs)
-            rounds = ", ".join(f"{o.rate / b.rate:.1f}" for o, b in pairs)
-            print(f"    ratio ours / baseline, median of the rounds    {wall:7,.1f} x / "
-                  f"{cpu:,.1f} x   (target >= 15x; each round, wall: {rounds})")
+    if with_baseline:
+        for variant, runs in base_runs.items():
+            base_rate, base_cpu = _rates(runs)
+            what = ("(c) baseline, Jinja -> HTML -> WeasyPrint PDF   " if variant is None else
+                    "    the same as tagged PDF/A-2a (like ours)     ")
+            print(f"{what}   {base_rate:7,.1f} / {base_cpu:,.1f} letters/s   "
+                  f"(n={args.baseline_n:,}, in turn with (a))")
+            if ours_runs:
+                pairs = list(zip(ours_runs, runs, strict=True))
+                wall = statistics.median(o.rate / b.rate for o, b in pairs)
+                cpu = statistics.median(o.cpu_rate / b.cpu_rate for o, b in pairs)
+                rounds = ", ".join(f"{o.rate / b.rate:.1f}" for o, b in pairs)
+                print(f"    ratio ours / that, median of the rounds         {wall:7,.1f} x / "
+                      f"{cpu:,.1f} x   (target >= 15x; each round, wall: {rounds})")
     elif "c" in args.parts:
         print(f"(c) baseline skipped: {weasy_note}")
 
@@ -478,7 +531,7 @@ def main() -> None:
     if "e" in args.parts:
         bulk_runs = []
         for _ in range(args.repeat):
-            folder = Path(tempfile.mkdtemp(prefix="letters-bench-bulk-", dir=OUTPUT_BASE))
+            folder = Path(tempfile.mkdtemp(prefix="letters-bench-bulk-", dir=BULK_BASE))
             try:
                 bulk_runs.append(bulk_issue(args.bulk, folder))
             finally:
@@ -496,7 +549,7 @@ def main() -> None:
             try:
                 for _ in range(args.repeat):
                     folder = Path(tempfile.mkdtemp(prefix="letters-bench-bulk-",
-                                                   dir=OUTPUT_BASE))
+                                                   dir=BULK_BASE))
                     try:
                         worker_runs.append(bulk_issue(args.bulk, folder, args.workers)[0])
                     finally:
