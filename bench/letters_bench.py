@@ -79,8 +79,9 @@ from transfer_engine.store.organisations import Organisation  # noqa: E402
 from transfer_engine.store.people import Employee, Representative  # noqa: E402
 
 LETTER = "employee-notification"
-# Where (a) and (c) write their letters: see in_memory_folder(). None: the system's temporary
-# folder. The bulk issue (e) files to BULK_BASE, on disk by default, as a real issue does.
+# Where (a), (c) and the memory runs write their letters: see in_memory_folder(). None: the
+# system's temporary folder. The bulk issue (e) files to BULK_BASE, on disk by default, as a
+# real issue does.
 OUTPUT_BASE: str | None = None
 BULK_BASE: str | None = None
 TITLE = "Employee notification (synthetic data)"  # the baseline's document title
@@ -90,9 +91,12 @@ TITLE = "Employee notification (synthetic data)"  # the baseline's document titl
 # files, whatever this machine has installed: left to fontconfig, "Helvetica" is Liberation Sans
 # on one machine and DejaVu Sans on another, and WeasyPrint took 4 times as long with the latter
 # (3 letters a second against 12 here), which would have made the ratio a measure of the machine.
-# The font is on `html`, so that the page footer (a margin box, outside `body`) is in it too.
+# The font is on `html`, so that the page footer (a margin box, outside `body`) is in it too. Its
+# family has a name of its own, so that a copy of the font installed on the machine (another
+# version, with hinting) cannot stand in for the shipped files.
+LETTER_FAMILY = f"Shipped {FAMILY}"
 FONT_FACES = "".join(
-    f'@font-face {{ font-family: "{FAMILY}"; src: url("{(FONT_DIR / name).as_uri()}"); '
+    f'@font-face {{ font-family: "{LETTER_FAMILY}"; src: url("{(FONT_DIR / name).as_uri()}"); '
     f"font-weight: {700 if 'Bold' in name else 400}; "
     f"font-style: {'italic' if 'Italic' in name else 'normal'}; }}\n"
     for name in FONT_FILES)
@@ -100,7 +104,7 @@ PRINT_CSS = FONT_FACES + f"""
 @page {{ size: A4; margin: 19mm 22mm 24mm 22mm;
         @bottom-right {{ content: "Page " counter(page) " of " counter(pages);
                          font-size: 8.5pt; }} }}
-html {{ font-family: "{FAMILY}", sans-serif; }} body {{ font-size: 10.5pt; line-height: 1.38; }}
+html {{ font-family: "{LETTER_FAMILY}"; }} body {{ font-size: 10.5pt; line-height: 1.38; }}
 header {{ text-align: right; border-bottom: 0.6pt solid #bbb; padding-bottom: 8pt; }}
 header h1 {{ font-size: 15pt; margin: 0; }} header address {{ font-size: 9pt; color: #555; }}
 address {{ font-style: normal; }} time {{ display: block; text-align: right; }}
@@ -132,18 +136,23 @@ def cpu_seconds() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
-def in_memory_folder() -> str | None:
-    """A folder in memory for the letters of (a) and (c), if this machine has one (Linux).
+def in_memory_folder(needed: int) -> str | None:
+    """A folder in memory with ``needed`` bytes free, for the letters of (a) and (c) and the
+    memory runs, if this machine has one (Linux; a container's may be small).
 
     Both pipelines write one file per letter. On the development machine's disk (ext4 on a
-    virtual disk) that took from 0.2 to 1.0 ms a letter, changing from one run to the next,
-    and a run writing there was slower at every stage (Typst 4.6 ms a letter, against 3.6 in
-    memory, in runs of the same evening); in memory, writing takes about 0.1 ms. That is the
-    disk's noise, not either pipeline's. ``--out`` writes them elsewhere (a disk, to see what
-    it costs there).
+    virtual disk) that took from 0.2 to 1.0 ms a letter, changing from one run to the next (in
+    memory, about 0.1 ms), and the one run of short rounds that wrote there was slower at every
+    stage than the run before it, in memory (Typst 4.6 ms a letter against 3.6). That is mostly
+    the disk's noise, not either pipeline's; but writing is a real cost, and ours pays it
+    fifteen times as often a second, so writing in memory favours ours: ``--out`` writes
+    elsewhere (a disk, to see what it costs there), and the bulk issue (e) files to disk.
     """
     shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+    if not (os.path.isdir(shm) and os.access(shm, os.W_OK)):
+        return None
+    free = os.statvfs(shm)
+    return shm if free.f_bavail * free.f_frsize >= needed else None
 
 
 def _busy_fractions(cores: set[int], interval: float = 0.3) -> dict[int, float]:
@@ -435,14 +444,17 @@ def main() -> None:
     parser.add_argument("--parts", default="abcde", help="which measurements to run (letters)")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory runs")
     parser.add_argument("--core", type=int, help="CPU core to pin to (default: least busy)")
-    parser.add_argument("--out", help="folder in which (a) and (c) make their temporary "
-                        "output folders (default: /dev/shm, in memory, where there is one; "
-                        "else the system temporary folder)")
+    parser.add_argument("--out", help="folder in which (a), (c) and the memory runs make "
+                        "their temporary output folders (default: /dev/shm, in memory, where "
+                        "there is one with room; else the system temporary folder)")
     parser.add_argument("--bulk-out", help="folder in which the bulk issue (e) makes its "
                         "database and letters folders (default: the system temporary folder)")
     args = parser.parse_args()
     global OUTPUT_BASE, BULK_BASE
-    OUTPUT_BASE = args.out if args.out is not None else in_memory_folder()
+    # A round's letters stay until the round ends: 1,100 letters for the RSS run; a letter's
+    # PDF is under 64 KB, WeasyPrint's too; twice that, for room to spare.
+    most = max(args.n, args.baseline_n, 1_100)
+    OUTPUT_BASE = args.out if args.out is not None else in_memory_folder(2 * 64 * 1024 * most)
     BULK_BASE = args.bulk_out
 
     every_core = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
@@ -452,7 +464,7 @@ def main() -> None:
     print(f"Python {sys.version.split()[0]}, {pinned}; {weasy_note}")
     print(f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())} on "
           f"{os.cpu_count()} cores")
-    print(f"(a) and (c) write their letters in {OUTPUT_BASE or tempfile.gettempdir()}; "
+    print(f"(a), (c) and the memory runs write in {OUTPUT_BASE or tempfile.gettempdir()}; "
           f"(e) files to {BULK_BASE or tempfile.gettempdir()}")
     print(f"letter: {LETTER} (synthetic data), {args.repeat} runs each, medians shown; "
           "letters per second of wall-clock time / per CPU second of this process\n")
@@ -461,7 +473,9 @@ def main() -> None:
     # WeasyPrint, the CPU caches filled): a cold first run of either would tilt its round.
     repeat(1, lambda folder: ours(templates, 50, folder, start=10**7)[0])
     if "c" in args.parts and weasyprint is not None:
-        repeat(1, lambda folder: baseline(templates, 5, folder, weasyprint))
+        for variant in (None, "pdf/a-2a"):
+            repeat(1, functools.partial(baseline, templates, 5, weasyprint=weasyprint,
+                                        variant=variant))
 
     # (a) and (c) take turns, a run of each per round, and each round gives its own ratio:
     # this machine's speed drifts within minutes, and a ratio of runs made side by side is
