@@ -85,6 +85,13 @@ LETTER = "employee-notification"
 OUTPUT_BASE: str | None = None
 BULK_BASE: str | None = None
 TITLE = "Employee notification (synthetic data)"  # the baseline's document title
+# The baseline's runs each round, by WeasyPrint's ``pdf_variant``, with how the results name
+# them: a plain PDF (its fastest) and a tagged PDF/A-2a, the nearest it has to ours (it makes
+# PDF/A-2a or PDF/UA-1, not both at once).
+BASELINES: dict[str | None, str] = {
+    None: "(c) baseline, Jinja -> HTML -> WeasyPrint PDF",
+    "pdf/a-2a": "    the same as tagged PDF/A-2a (nearest ours)",
+}
 
 # What a typical HTML-to-PDF set-up adds to the letter HTML: an A4 page and print styles, in the
 # typeface our letters are set in. Both pipelines then draw the same glyphs from the same font
@@ -450,6 +457,10 @@ def main() -> None:
     parser.add_argument("--bulk-out", help="folder in which the bulk issue (e) makes its "
                         "database and letters folders (default: the system temporary folder)")
     args = parser.parse_args()
+    for option, folder in (("--out", args.out), ("--bulk-out", args.bulk_out)):
+        if folder is not None and not (os.path.isdir(folder) and os.access(folder, os.W_OK)):
+            parser.error(f"{option} {folder}: not a folder this user can write in; give an "
+                         "existing, writable folder, or leave the option out")
     global OUTPUT_BASE, BULK_BASE
     # A round's letters stay until the round ends: 1,100 letters for the RSS run; a letter's
     # PDF is under 64 KB, WeasyPrint's too; twice that, for room to spare.
@@ -473,18 +484,17 @@ def main() -> None:
     # WeasyPrint, the CPU caches filled): a cold first run of either would tilt its round.
     repeat(1, lambda folder: ours(templates, 50, folder, start=10**7)[0])
     if "c" in args.parts and weasyprint is not None:
-        for variant in (None, "pdf/a-2a"):
+        for variant in BASELINES:
             repeat(1, functools.partial(baseline, templates, 5, weasyprint=weasyprint,
                                         variant=variant))
 
     # (a) and (c) take turns, a run of each per round, and each round gives its own ratio:
     # this machine's speed drifts within minutes, and a ratio of runs made side by side is
     # what carries from one moment, or one machine, to another. The ratio shown is the median
-    # of the rounds' ratios. WeasyPrint runs twice a round: a plain PDF (its fastest), and a
-    # tagged PDF/A-2a, what ours makes (it makes PDF/A-2a or PDF/UA-1, not both at once).
+    # of the rounds' ratios. WeasyPrint runs once a round for each of BASELINES.
     stage_totals: list[dict[str, float]] = []
     ours_runs: list[Run] = []
-    base_runs: dict[str | None, list[Run]] = {None: [], "pdf/a-2a": []}
+    base_runs: dict[str | None, list[Run]] = {variant: [] for variant in BASELINES}
     with_baseline = "c" in args.parts and weasyprint is not None
 
     def ours_run(folder: Path) -> Run:
@@ -519,9 +529,7 @@ def main() -> None:
     if with_baseline:
         for variant, runs in base_runs.items():
             base_rate, base_cpu = _rates(runs)
-            what = ("(c) baseline, Jinja -> HTML -> WeasyPrint PDF   " if variant is None else
-                    "    the same as tagged PDF/A-2a (like ours)     ")
-            print(f"{what}   {base_rate:7,.1f} / {base_cpu:,.1f} letters/s   "
+            print(f"{BASELINES[variant]:<51}{base_rate:7,.1f} / {base_cpu:,.1f} letters/s   "
                   f"(n={args.baseline_n:,}, in turn with (a))")
             if ours_runs:
                 pairs = list(zip(ours_runs, runs, strict=True))
