@@ -17,13 +17,15 @@ Measured, on one CPU core where the OS allows pinning, in one run:
     ``letters issue`` does it (checked first, then every format rendered, filed, registered and
     queued for sending) on a temporary SQLite database.
 
-Rates are medians over ``--repeat`` runs. Building the synthetic data is not timed; writing the
-files is, to a folder in memory by default (``in_memory_folder``: the disk's own noise is not
-either pipeline's). Memory: the process's resident set (RSS, which counts Typst's own memory as
-well as Python's) after 100 and after 1,000 more letters of (a), and the peak traced Python heap
-(tracemalloc) over 100 and 1,000 letters: flat in the number of letters if the pairs are about
-equal. Output paths are plain strings: pathlib interns every path part, which puts an
-interpreter table that has nothing to do with letters into the measurement.
+Rates are medians over ``--repeat`` runs; a ratio to the baseline is the median of the
+rounds' ratios, given with a 95% interval for that median (``median_interval``: with 6
+rounds or more; 41 short rounds make it narrow). Building the synthetic data is not timed;
+writing the files is, to a folder in memory by default (``in_memory_folder``: the disk's own
+noise is not either pipeline's). Memory: the process's resident set (RSS, which counts Typst's
+own memory as well as Python's) after 100 and after 1,000 more letters of (a), and the peak
+traced Python heap (tracemalloc) over 100 and 1,000 letters: flat in the number of letters if
+the pairs are about equal. Output paths are plain strings: pathlib interns every path part,
+which puts an interpreter table that has nothing to do with letters into the measurement.
 
 Run from the project root:  python bench/letters_bench.py [--n 2000] [--baseline-n 100]
 """
@@ -34,6 +36,7 @@ import argparse
 import functools
 import gc
 import io
+import math
 import os
 import resource
 import shutil
@@ -438,6 +441,31 @@ def _rates(runs: list[Run]) -> tuple[float, float]:
     return statistics.median(r.rate for r in runs), statistics.median(r.cpu_rate for r in runs)
 
 
+def median_interval(values: list[float], confidence: float = 0.95) -> tuple[float, float] | None:
+    """An interval holding the median of the rounds' population with at least ``confidence``.
+
+    Distribution-free, from the order statistics: the k-th smallest and the k-th largest of the
+    n values, with k the largest for which fewer than k values fall below the median with
+    probability at most (1 - confidence) / 2 (binomial, p = 1/2). No assumption about how the
+    ratios spread, which on a machine whose speed drifts is not a bell curve; it does take the
+    rounds as independent, and rounds next to each other share the machine's moment. ``None``
+    if there are too few values (fewer than 6 for 95%).
+    """
+    ordered = sorted(values)
+    n = len(ordered)
+    tail = (1 - confidence) / 2
+    k = below = 0
+    while k < n:
+        chance = math.comb(n, k) / 2**n
+        if below + chance > tail:
+            break
+        below += chance
+        k += 1
+    if k == 0:
+        return None
+    return ordered[k - 1], ordered[n - k]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=2_000, help="letters for (a) and (b)")
@@ -535,9 +563,14 @@ def main() -> None:
                 pairs = list(zip(ours_runs, runs, strict=True))
                 wall = statistics.median(o.rate / b.rate for o, b in pairs)
                 cpu = statistics.median(o.cpu_rate / b.cpu_rate for o, b in pairs)
-                rounds = ", ".join(f"{o.rate / b.rate:.1f}" for o, b in pairs)
+                ratios = [o.rate / b.rate for o, b in pairs]
+                rounds = ", ".join(f"{ratio:.1f}" for ratio in ratios)
                 print(f"    ratio ours / that, median of the rounds         {wall:7,.1f} x / "
                       f"{cpu:,.1f} x   (target >= 15x; each round, wall: {rounds})")
+                interval = median_interval(ratios)
+                print("    95% interval for that median (wall)            " +
+                      (f"{interval[0]:5.1f} x to {interval[1]:.1f} x" if interval else
+                       "  too few rounds: give --repeat 6 or more"))
     elif "c" in args.parts:
         print(f"(c) baseline skipped: {weasy_note}")
 

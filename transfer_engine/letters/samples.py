@@ -4,8 +4,10 @@ Everything here is made up, and every letter rendered from it says so in its fir
 (``synthetic=True``). Names and places are drawn from small fixed lists by a seeded generator,
 so the same index always gives the same letter.
 
-Entities are attribute objects (as the engine's models are) rather than dicts: Jinja looks up
-``employee.name`` as an attribute first, which for a dict fails and costs an exception.
+A context is handed over as the issue path hands a letter's stored data to its template:
+encoded, as the register keeps it, then turned back into records (``data.to_context``), so a
+template reads the same kinds of objects here as in a real issue, takes the same path through
+the sandbox, and names a missing field the same way.
 """
 
 # The typographic apostrophes and dashes below are deliberate: real letters contain them, and
@@ -19,6 +21,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
+
+from transfer_engine.letters.data import encode, to_context
 
 __all__ = ["employee_context", "representative_context"]
 
@@ -102,7 +106,7 @@ def employee_context(index: int, *, seed: int = 2006, measures: int = 2) -> dict
     title = rng.choice(_TITLES)
     job, grade = rng.choice(_JOBS)
     town, postcode = rng.choice(_TOWNS)
-    return {
+    return to_context(encode({
         "letter_date": date(2026, 1, 12),
         "synthetic": True,
         # The letter's own reference, as issuing numbers it (letters/references.py).
@@ -125,12 +129,12 @@ def employee_context(index: int, *, seed: int = 2006, measures: int = 2) -> dict
             "pension_scheme": rng.choice(_SCHEMES),
             "workplace": f"the {town} locality office",
         }),
-    }
+    }))
 
 
 def representative_context(*, measures: int = 3) -> dict[str, Any]:
     """Context for ``reg13-information``, addressed to a synthetic union representative."""
-    return {
+    return to_context(encode({
         "letter_date": date(2026, 1, 5),
         "synthetic": True,
         "letter": SimpleNamespace(name="reg13-information", reference="SCC-ECT/R13/0001"),
@@ -142,4 +146,4 @@ def representative_context(*, measures: int = 3) -> dict[str, Any]:
             "capacity": "UNISON, the recognised trade union",
             "address": ["UNISON Synthetic Branch", "1 Example Row", "Northampton NN1 2AA"],
         }),
-    }
+    }))
