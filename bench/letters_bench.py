@@ -45,7 +45,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -477,8 +477,9 @@ def warm_up_ours(templates: LetterTemplates) -> None:
     repeat(1, lambda folder: ours(templates, 50, folder, start=10**7)[0])
 
 
-def warm_up_baseline(templates: LetterTemplates, weasyprint: WeasyPrint) -> None:
-    for variant in BASELINES.values():
+def warm_up_baseline(templates: LetterTemplates, weasyprint: WeasyPrint,
+                     variants: Iterable[Variant] = BASELINES.values()) -> None:
+    for variant in variants:
         repeat(1, functools.partial(baseline, templates, 5, weasyprint=weasyprint,
                                     variant=variant, start=10**7))
 
@@ -555,7 +556,9 @@ def main() -> None:
     print(f"letter: {LETTER} (synthetic data), {args.repeat} runs each, medians shown; "
           "letters per second of wall-clock time / per CPU second of this process\n")
 
-    warm_up(templates, weasyprint if "c" in args.parts else None)
+    # WeasyPrint, when the baseline is to run and can.
+    compared = weasyprint if "c" in args.parts else None
+    warm_up(templates, compared)
 
     # (a) and (c) take turns, a run of each per round, and each round gives its own ratio:
     # this machine's speed drifts within minutes, and a ratio of runs made side by side is
@@ -564,7 +567,6 @@ def main() -> None:
     stage_totals: list[dict[str, float]] = []
     ours_runs: list[Run] = []
     base_runs: dict[str, list[Run]] = {name: [] for name in BASELINES}
-    with_baseline = "c" in args.parts and weasyprint is not None
 
     def ours_run(folder: Path) -> Run:
         run, stages = ours(templates, args.n, folder)
@@ -574,10 +576,10 @@ def main() -> None:
     for _ in range(args.repeat):
         if "a" in args.parts:
             ours_runs.extend(repeat(1, ours_run))
-        if with_baseline and weasyprint is not None:
+        if compared is not None:
             for name, runs in base_runs.items():
                 runs.extend(repeat(1, functools.partial(
-                    baseline, templates, args.baseline_n, weasyprint=weasyprint,
+                    baseline, templates, args.baseline_n, weasyprint=compared,
                     variant=BASELINES[name])))
 
     if ours_runs:
@@ -595,7 +597,7 @@ def main() -> None:
         print(f"(b) HTML only (Jinja render)                       {html_rate:7,.0f} / "
               f"{html_cpu:,.0f} letters/s")
 
-    if with_baseline:
+    if compared is not None:
         for name, runs in base_runs.items():
             base_rate, base_cpu = _rates(runs)
             print(f"{BASELINES[name].label:<51}{base_rate:7,.1f} / {base_cpu:,.1f} letters/s   "

@@ -62,8 +62,9 @@ def make_letters(pipeline: str, n: int) -> None:
         weasyprint, note = bench.load_weasyprint()
         if weasyprint is None:
             sys.exit(note)
-        bench.warm_up_baseline(templates, weasyprint)
-        bench.baseline(templates, n, folder, weasyprint, bench.BASELINES[pipeline])
+        variant = bench.BASELINES[pipeline]
+        bench.warm_up_baseline(templates, weasyprint, [variant])
+        bench.baseline(templates, n, folder, weasyprint, variant)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
