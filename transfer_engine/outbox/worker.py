@@ -52,7 +52,13 @@ from transfer_engine.outbox.email import build_email
 from transfer_engine.outbox.queue import address_problem
 from transfer_engine.outbox.recovery import RELEASE_ONCE_CHECKED, recover_in_doubt, worker_id
 from transfer_engine.store.database import write_session
-from transfer_engine.store.messages import Notice, NoticeKind, OutboxMessage, OutboxStatus
+from transfer_engine.store.messages import (
+    Notice,
+    NoticeKind,
+    OutboxMessage,
+    OutboxStatus,
+    in_delivery_queue,
+)
 from transfer_engine.store.queries import definition_of
 from transfer_engine.store.transfers import StepInstance, Transfer
 
@@ -73,8 +79,7 @@ _UNRECORDED_LOCK = threading.Lock()
 
 def _due_condition(today: date, now: datetime) -> ColumnElement[bool]:
     return and_(
-        col(OutboxMessage.status).in_([OutboxStatus.pending, OutboxStatus.failed]),
-        col(OutboxMessage.in_doubt).is_(False),  # held for HR: never sent by the worker
+        in_delivery_queue(),  # not held for HR (in doubt): the worker never sends those
         col(OutboxMessage.planned_for) <= today,
         or_(col(OutboxMessage.next_attempt_at).is_(None),
             col(OutboxMessage.next_attempt_at) <= now,
