@@ -6,14 +6,15 @@ import atexit
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
@@ -21,6 +22,7 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from transfer_engine.cli import app
+from transfer_engine.ops.demo import load_demo
 from transfer_engine.store.database import get_engine, init_db
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -35,6 +37,7 @@ POSTGRES = os.environ.get("TRANSFER_ENGINE_TEST_POSTGRES")
 
 
 _TEMPLATE: dict[str, Path | str] = {}
+T = TypeVar("T")
 
 
 def _sqlite_template() -> Path:
@@ -100,11 +103,90 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine
         engine.dispose()
 
 
+# What a test's settings may change without changing what a loader writes.
+_PER_TEST = {"TRANSFER_ENGINE_DATABASE_URL", "TRANSFER_ENGINE_ACTOR"}
+# Data loaded once per run into a template database, by what was loaded and under which
+# settings: the template (an SQLite file, or a PostgreSQL database) and what the loader returned.
+_LOADED: dict[tuple[object, ...], tuple[str, Any]] = {}
+
+
+def _settings() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((name, value) for name, value in os.environ.items()
+                        if name.startswith("TRANSFER_ENGINE_") and name not in _PER_TEST))
+
+
+def _make_template(engine: Engine, load: Callable[[Engine], T]) -> tuple[str, T]:
+    """A new database at the latest schema, ``load`` run on it once; its name and the result."""
+    if engine.dialect.name == "sqlite":
+        folder = Path(tempfile.mkdtemp(prefix="transfer-engine-loaded-"))
+        atexit.register(shutil.rmtree, folder, True)
+        path = folder / "template.db"
+        shutil.copyfile(_sqlite_template(), path)
+        url = f"sqlite:///{path}"
+        template = str(path)
+    else:
+        assert POSTGRES
+        admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+        template = f"te_loaded_{uuid.uuid4().hex[:8]}"
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(
+                    f'CREATE DATABASE "{template}" TEMPLATE "{_postgres_template(admin)}"'))
+        finally:
+            admin.dispose()
+        url = make_url(POSTGRES).set(database=template).render_as_string(hide_password=False)
+    loaded = get_engine(url)
+    try:
+        result = load(loaded)
+        if loaded.dialect.name == "sqlite":
+            with loaded.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        loaded.dispose()  # a PostgreSQL template must have no connections when it is copied
+    return template, result
+
+
+def _copy_into(engine: Engine, template: str) -> None:
+    """Replace the (fresh) database of ``engine`` by a copy of ``template``."""
+    engine.dispose()
+    if engine.dialect.name == "sqlite":
+        assert engine.url.database
+        with sqlite3.connect(template) as source, sqlite3.connect(engine.url.database) as target:
+            source.backup(target)
+    else:
+        assert POSTGRES
+        admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(
+                    f'DROP DATABASE IF EXISTS "{engine.url.database}" WITH (FORCE)'))
+                connection.execute(text(
+                    f'CREATE DATABASE "{engine.url.database}" TEMPLATE "{template}"'))
+        finally:
+            admin.dispose()
+
+
+def load_once(engine: Engine, name: str, load: Callable[[Engine], T]) -> T:
+    """What ``load(engine)`` would write, in the fresh database of ``engine`` (the ``database``
+    fixture's), and what it would return.
+
+    ``load`` runs once per test run (and per settings, in case a test's settings change what it
+    loads) on a template database, which is then copied for each test: loading the demo takes
+    seconds, copying it a fraction of one. ``load`` must write to the database only (no files),
+    as :func:`~transfer_engine.ops.demo.load_demo` does.
+    """
+    key = (name, engine.dialect.name, _settings())
+    if key not in _LOADED:
+        _LOADED[key] = _make_template(engine, load)
+    template, result = _LOADED[key]
+    _copy_into(engine, template)
+    return result
+
+
 @pytest.fixture
 def demo(database: Engine) -> Engine:
-    from transfer_engine.ops.demo import load_demo
-
-    load_demo(database)
+    """The database with the three transfers of the council reports (synthetic staff)."""
+    load_once(database, "demo", load_demo)
     return database
 
 

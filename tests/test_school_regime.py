@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from tests.conftest import Cli
-from tests.web_fixtures import WebEnv, web, web_template  # noqa: F401
+from tests.web_fixtures import WebEnv, web  # noqa: F401
 from transfer_engine import TransferEngine
 from transfer_engine.errors import ValidationError
 from transfer_engine.store.database import read_session

@@ -7,7 +7,6 @@ as pytest fixtures must be imported into the module that uses them).
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,8 +20,9 @@ from httpx2 import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from tests.conftest import load_once
 from transfer_engine.ops.demo import load_demo
-from transfer_engine.store.database import get_engine, init_db, write_session
+from transfer_engine.store.database import write_session
 from transfer_engine.store.queries import get_organisation, get_transfer
 from transfer_engine.store.transfers import Transfer
 from transfer_engine.web import WebSettings, auth, create_app
@@ -135,36 +135,17 @@ def web_settings(**overrides: Any) -> WebSettings:
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
-@pytest.fixture(scope="session")
-def web_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, str]]:
-    """An SQLite file with the demo and the users loaded, made once and copied per test."""
-    path = tmp_path_factory.mktemp("web-template") / "template.db"
-    original = auth._hasher
-    auth._hasher = FAST_HASHER
-    try:
-        engine = init_db(get_engine(f"sqlite:///{path}"))
-        load_demo(engine)
-        tokens = make_users(engine)
-        engine.dispose()
-    finally:
-        auth._hasher = original
-    return str(path), tokens
+def _demo_and_users(engine: Engine) -> dict[str, str]:
+    """The demo and a user of every role (returns their API tokens)."""
+    load_demo(engine)
+    return make_users(engine)
 
 
 @pytest.fixture
-def web(database: Engine, web_template: tuple[str, dict[str, str]],
-        monkeypatch: pytest.MonkeyPatch) -> Iterator[WebEnv]:
+def web(database: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebEnv]:
     """The web app on the demo database, with a user of every role."""
     monkeypatch.setattr(auth, "_hasher", FAST_HASHER)
-    template, tokens = web_template
-    if database.dialect.name == "sqlite" and database.url.database:
-        database.dispose()
-        with sqlite3.connect(template) as source, sqlite3.connect(database.url.database) as target:
-            source.backup(target)
-        database.dispose()
-    else:  # PostgreSQL: load it for real
-        load_demo(database)
-        tokens = make_users(database)
+    tokens = load_once(database, "web", _demo_and_users)
     app = create_app(web_settings())
     with write_session(database) as session:
         ids = {t.ref: t.id for t in session.exec(select(Transfer)).all()}
