@@ -38,6 +38,7 @@ from sqlalchemy import ColumnElement, Update, and_, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from transfer_engine.config import Settings, get_settings
 from transfer_engine.domain import StepStatus
@@ -152,16 +153,22 @@ class DeliveryReport:
     stopped_early: str | None = None
 
 
+def claim_query(today: date, now: datetime, skip: set[int]) -> SelectOfScalar[OutboxMessage]:
+    """The next due message no other process holds, oldest first, locked (SKIP LOCKED), leaving
+    out ``skip``: on PostgreSQL the delivery queue's index, walked to the first free row."""
+    query = select(OutboxMessage).where(_due_condition(today, now))
+    if skip:
+        query = query.where(col(OutboxMessage.id).not_in(skip))
+    return (query.order_by(col(OutboxMessage.planned_for), col(OutboxMessage.id))
+            .limit(1).with_for_update(skip_locked=True))
+
+
 def _claim_next(engine: Engine | None, today: date, now: datetime, skip: set[int],
                 cancelled: list[Delivery]) -> tuple[OutboxMessage, Notice | None] | None:
     """Claim the next due message, cancelling stale ones on the way; None when none is due."""
     while True:
         with write_session(engine) as session:
-            query = select(OutboxMessage).where(_due_condition(today, now))
-            if skip:
-                query = query.where(col(OutboxMessage.id).not_in(skip))
-            row = session.exec(query.order_by(col(OutboxMessage.planned_for), col(OutboxMessage.id))
-                               .limit(1).with_for_update(skip_locked=True)).first()
+            row = session.exec(claim_query(today, now, skip)).first()
             if row is None:
                 return None
             notice = session.get(Notice, row.notice_id)
