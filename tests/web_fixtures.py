@@ -136,7 +136,8 @@ FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 def _demo_and_users(engine: Engine) -> dict[str, str]:
-    """The demo and a user of every role (returns their API tokens)."""
+    """The demo and a user of every role (returns their API tokens); the passwords are hashed
+    with :data:`FAST_HASHER`, which the ``web`` fixture sets before calling this."""
     load_demo(engine)
     return make_users(engine)
 
