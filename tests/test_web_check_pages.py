@@ -16,11 +16,15 @@ from sqlmodel import select
 
 from tests import web_fixtures
 from tests.web_fixtures import Browser, WebEnv
+from transfer_engine.config import get_settings
 from transfer_engine.engine.advance import advance
 from transfer_engine.engine.reschedule import preview_reschedule, reschedule
 from transfer_engine.letters.owed import issue_pending
+from transfer_engine.ops.scheduler import SweepReport, plan
+from transfer_engine.outbox.queue import enqueue_many
 from transfer_engine.store.accounts import User
-from transfer_engine.store.database import read_session
+from transfer_engine.store.database import read_session, write_session
+from transfer_engine.store.messages import NoticeKind, OutboxMessage, OutboxStatus
 from transfer_engine.store.people import Employee
 from transfer_engine.store.queries import get_transfer, key_dates_of, steps_of
 from transfer_engine.store.register import Letter
@@ -274,6 +278,47 @@ def test_an_administrator_sees_the_consequences_and_cancels_with_a_reason(web: W
     with read_session(web.engine) as session:
         assert get_transfer(session, REF).state == "cancelled"
     assert "Joint Committee withdrew the proposal" in admin.get(f"/transfers/{ld}/history").text
+
+
+def test_the_cancel_page_and_message_say_which_emails_still_go(web: WebEnv) -> None:
+    """Cancelling stops reminders, not the emails of letters already issued, and cannot undo an
+    email a fault may already have delivered: the page and the message say which is which."""
+    officer, admin = web.as_role("hr_officer"), web.as_role("hr_admin")
+    ld = web.ids[REF]
+    for trigger in ("approve", "record_measures", "inform_representatives"):
+        assert officer.post(f"/transfers/{ld}/advance", {
+            "trigger": trigger, "version": web.version(REF)}).status_code == 303
+    with write_session(web.engine) as session:
+        # The reminders the scheduler would decide on a day near the transfer's deadlines.
+        day = min(s.due_date for s in steps_of(session, get_transfer(session, REF)).values()
+                  if s.status == "open" and s.due_date is not None)
+        planned = [n for n in plan(session, day, get_settings(), SweepReport(day, False))
+                   if n.transfer_ref == REF and n.kind in ("reminder", "escalation")]
+        enqueue_many(session, planned, get_settings())
+        letters = session.exec(select(OutboxMessage).where(
+            OutboxMessage.transfer_ref == REF, OutboxMessage.kind == NoticeKind.letter,
+            OutboxMessage.status == OutboxStatus.pending)).all()
+        assert len(letters) >= 2  # the informing letter to each union
+        letters[0].in_doubt = True  # as a restore leaves it
+        session.add(letters[0])
+    reminders = sum(len(n.messages) for n in planned)
+    assert reminders > 0
+    flat = _flat(admin.get(f"/transfers/{ld}/cancel").text)
+    assert (f"{reminders} reminder{'s' if reminders != 1 else ''} or "
+            f"escalation{'s' if reminders != 1 else ''} waiting to be sent will not be sent"
+            in flat)
+    still = len(letters) - 1
+    assert (f"This does not stop the {still} email{'s' if still != 1 else ''} about letters "
+            "already issued" in flat)
+    assert "1 email is held because a fault may already have delivered it" in flat
+
+    done = admin.post(f"/transfers/{ld}/cancel", {"version": web.version(REF),
+                                                   "reason": "Withdrawn, minute 12"})
+    message = _flat(admin.follow(done).text)
+    assert "The transfer is cancelled." in message
+    assert (f"{still} email{'s' if still != 1 else ''} about letters already issued will "
+            "still be sent." in message)
+    assert "1 email held in doubt stays held on its Letters page." in message
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Cancelling a transfer: HR administrators only, after a page that lists what stops.
 
 The page names the open steps that will no longer be due, the letters owed that will not be
-issued, the reminders that will not be sent and the calendar events that go, and asks for the
-reason (kept in the history). An HR officer is refused (403, audited), here and wherever a
-cancelling trigger could be fired.
+issued, the reminders that will not be sent, the emails that still will be (issued letters'),
+the emails held in doubt and the calendar events that go, and asks for the reason (kept in the
+history). The message after cancelling repeats what still goes. An HR officer is refused (403,
+audited), here and wherever a cancelling trigger could be fired.
 """
 
 from __future__ import annotations
@@ -103,6 +104,23 @@ def cancel(request: Request, transfer: EditableTransfer, principal: HrStaff,
         flash(request, "", form=KeptForm(cancel_url(transfer), errors=errors,
                                          values={"reason": reason}))
         return RedirectResponse(cancel_url(transfer), status_code=303)
-    flash(request, "The transfer is cancelled. Its deadlines, reminders and calendar events "
-                   "have stopped; the reason is in the history.")
+    flash(request, _cancelled_message(request, transfer))
     return RedirectResponse(transfer_url(transfer), status_code=303)
+
+
+def _cancelled_message(request: Request, transfer: Transfer) -> str:
+    """What cancelling did, and what it did not: issued letters' emails still go, and held
+    emails stay held (the page said so before; the message says it again, with the counts now)."""
+    with read_session(engine_of(request)) as session:
+        fresh = session.get(Transfer, transfer.id)
+        assert fresh is not None
+        after = cancel_consequences(session, fresh)
+    words = ["The transfer is cancelled. Its deadlines, reminders and calendar events have "
+             "stopped; the reason is in the history."]
+    if after.letter_emails:
+        words.append(f"{after.letter_emails} email{'s' if after.letter_emails != 1 else ''} "
+                     "about letters already issued will still be sent.")
+    if after.held:
+        words.append(f"{after.held} email{'s' if after.held != 1 else ''} held in doubt "
+                     f"{'stay' if after.held != 1 else 'stays'} held on its Letters page.")
+    return " ".join(words)
