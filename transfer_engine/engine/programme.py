@@ -60,7 +60,7 @@ def record_step_for_children(parent_ref: str, step_id: str, *, refs: Sequence[st
             state = transfer.state
         if step_id not in definition.steps:
             raise NotFoundError(f"{child} has no step {step_id!r}")
-        completing = [t for t in definition.triggers.values() if step_id in t.completes]
+        completing = definition.triggers_completing(step_id)
         if completing:
             trigger = next((t for t in completing if state in t.sources), completing[0])
             return advance(child, trigger.name, actor=actor, note=evidence or None,

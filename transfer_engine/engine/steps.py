@@ -53,7 +53,7 @@ def complete_step(ref: str, step_id: str, *, actor: str, evidence: str,
         steps = steps_of(session, transfer)
         if step_id not in steps:
             raise NotFoundError(f"{ref} has no step {step_id!r}; steps: {', '.join(steps)}")
-        by_trigger = [t.name for t in definition.triggers.values() if step_id in t.completes]
+        by_trigger = [t.name for t in definition.triggers_completing(step_id)]
         if by_trigger:
             raise ValidationError(
                 f"{step_id} is completed by the trigger {by_trigger[0]!r}, whose guards must "

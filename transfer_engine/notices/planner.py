@@ -218,7 +218,7 @@ def _open_steps(session: Session, ranges: Sequence[tuple[date, date]], *,
 
 def _how_to_complete(item: _Due) -> str:
     ref, step_id = item.transfer.ref, item.step.step_id
-    triggers = [t.name for t in item.definition.triggers.values() if step_id in t.completes]
+    triggers = [t.name for t in item.definition.triggers_completing(step_id)]
     if triggers:
         return f'transfer-engine advance {ref} {triggers[0]} --note "..."'
     return f'transfer-engine done {ref} {step_id} --evidence "..."'

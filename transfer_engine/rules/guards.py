@@ -141,8 +141,7 @@ class GuardContext:
             due=step.due_date if step else None, done_on=step.done_on if step else None,
             due_rule=rule.due.text if rule else "",
             completed_by=tuple(TriggerRef(t.name, t.label)
-                               for t in self.definition.triggers.values()
-                               if step_id in t.completes),
+                               for t in self.definition.triggers_completing(step_id)),
             missing=missing)
 
 

@@ -333,7 +333,7 @@ def check_step(session: Session, parent: Transfer, step_id: str, today: date, *,
             checks.append(ChildCheck(child.ref, child.title, label, applies=False,
                                      done_on=row.done_on, done_by=row.done_by))
             continue
-        completing = [t for t in definition.triggers.values() if step_id in t.completes]
+        completing = definition.triggers_completing(step_id)
         if completing:
             now = [t for t in completing if child.state in t.sources]
             if not now:

@@ -31,7 +31,7 @@ from transfer_engine.store.register import StepDocument
 from transfer_engine.store.transfers import StepInstance, Transfer
 from transfer_engine.views.history import display_names, who
 from transfer_engine.views.vocabulary import STEP_STATUS, Status, step_status
-from transfer_engine.workflow.definition import Step, Trigger, WorkflowDefinition
+from transfer_engine.workflow.definition import Step, WorkflowDefinition
 from transfer_engine.workflow.evidence_names import Evidence
 from transfer_engine.workflow.schema import PHASES
 
@@ -126,10 +126,6 @@ class TaskList:
         return sum(1 for t in self.tasks.values() if t.row.status == StepStatus.open)
 
 
-def _completing(definition: WorkflowDefinition, step_id: str) -> list[Trigger]:
-    return [t for t in definition.triggers.values() if step_id in t.completes]
-
-
 def _moves_into(definition: WorkflowDefinition, state: str,
                 states: tuple[str, ...]) -> list[str]:
     """The steps whose actions take a transfer in ``state`` towards one of ``states``: those
@@ -199,7 +195,7 @@ def _action(definition: WorkflowDefinition, transfer: Transfer, step: Step, row:
         waiting = _waiting_action(step, _lacking(step, row, facts))
         if waiting is not None:
             return waiting
-    triggers = _completing(definition, step.id)
+    triggers = definition.triggers_completing(step.id)
     if triggers:
         now = [t for t in triggers if transfer.state in t.sources]
         if now:

@@ -123,6 +123,11 @@ class WorkflowDefinition:
     def triggers_from(self, state: str) -> list[Trigger]:
         return [t for t in self.triggers.values() if state in t.sources]
 
+    def triggers_completing(self, step_id: str) -> list[Trigger]:
+        """The triggers that complete the step, in the definition's order. None: the step is
+        marked done directly, with its evidence."""
+        return [t for t in self.triggers.values() if step_id in t.completes]
+
     def mermaid(self, current: str | None = None) -> str:
         """The state diagram as Mermaid text (triggers that only complete steps are left out)."""
         lines = ["stateDiagram-v2", f"    [*] --> {self.initial}"]

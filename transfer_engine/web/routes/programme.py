@@ -246,8 +246,7 @@ def check(request: Request, transfer: EditableTransfer, principal: HrStaff,
                 session, transfer, name, today, refs=refs)
             lines = [Line(c.ref, c.title, transfer_path(children[c.ref]), c.ready,
                           () if c.ready else _check_words(c)) for c in checks]
-        mark_done = kind == STEP and not any(
-            name in t.completes for t in definition.triggers.values())
+        mark_done = kind == STEP and not definition.triggers_completing(name)
     url = _check_url(transfer, action, refs)
     kept = kept_form(request, url)
     return render(request, "programme_check.html", {
@@ -354,8 +353,7 @@ def apply(request: Request, transfer: EditableTransfer, principal: HrStaff,
         errors["occurred_on"] = date_error
     for problem in future_problems(occurred_on, today) if occurred_on else []:
         errors["occurred_on"] = wording.field_error(problem)
-    mark_done = kind == STEP and not any(
-        name in t.completes for t in definition.triggers.values())
+    mark_done = kind == STEP and not definition.triggers_completing(name)
     limit = EVIDENCE if mark_done else NOTE
     for problem in text_problems((limit, note.strip() or None)):
         errors["note"] = wording.field_error(problem)
