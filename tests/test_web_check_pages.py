@@ -12,13 +12,14 @@ import re
 from datetime import date
 
 from httpx2 import Response
-from sqlmodel import select
+from sqlmodel import col, select
 
 from tests import web_fixtures
 from tests.web_fixtures import Browser, WebEnv
 from transfer_engine.config import get_settings
 from transfer_engine.engine.advance import advance
 from transfer_engine.engine.reschedule import preview_reschedule, reschedule
+from transfer_engine.letters.data import to_context
 from transfer_engine.letters.owed import issue_pending
 from transfer_engine.ops.scheduler import SweepReport, plan
 from transfer_engine.outbox.queue import enqueue_many
@@ -117,6 +118,31 @@ def test_the_date_check_page_lists_old_and_new_dates_and_the_notice_to_send(web:
     # Used once: confirming again changes nothing and says so.
     again = officer.follow(officer.post(_form_action(check.text), {"version": web.version(REF)}))
     assert "expired or was already used" in again.text
+
+    # As the page said: the notice is issued from the Letters page, to those told the old date.
+    ld = web.ids[REF]
+    letters_page = officer.get(f"/transfers/{ld}/letters").text
+    assert 'id="letter-date-change"' in letters_page
+    assert f'href="/transfers/{ld}/letters/date-change/check"' in letters_page
+    checked = _flat(officer.get(f"/transfers/{ld}/letters/date-change/check").text)
+    assert "Notice of a changed transfer date" in checked
+    told_old_date = _holders(web, "issued")  # the representatives and the employees
+    assert holders < told_old_date
+    assert officer.post(f"/transfers/{ld}/letters/date-change/issue").status_code == 303
+    with read_session(web.engine) as session:
+        notices = session.exec(select(Letter).where(Letter.transfer_ref == REF,
+                                                    Letter.letter == "date-change")).all()
+    assert {n.recipient_ref for n in notices} == told_old_date == _holders(web, "superseded")
+    assert all(to_context(n.data)["transfer"].transfer_date == date(2022, 12, 1)
+               for n in notices)
+
+
+def _holders(web: WebEnv, status: str) -> set[str]:
+    """Who holds a letter giving the transfer date, in ``status`` (issued, or superseded)."""
+    with read_session(web.engine) as session:
+        return {row.recipient_ref for row in session.exec(select(Letter).where(
+            Letter.transfer_ref == REF, Letter.status == status,
+            col(Letter.letter).in_(["reg13-information", "employee-notification"]))).all()}
 
 
 def test_the_preview_is_what_is_saved(web: WebEnv) -> None:

@@ -70,6 +70,7 @@ __all__ = [
     "VerifyReport",
     "check_issue",
     "check_transfer",
+    "follow_up_letters",
     "import_particulars",
     "issue_letters",
     "issue_pending",
@@ -77,6 +78,7 @@ __all__ = [
     "issued_file",
     "issued_letters",
     "letter_specs",
+    "page_letters",
     "pending",
     "preview",
     "preview_file",
@@ -198,7 +200,9 @@ STATE_LETTER_TITLES = {
 
 
 def state_letter_title(name: str) -> str:
-    return STATE_LETTER_TITLES.get(name, name.replace("-", " ").capitalize())
+    spec = catalogue().letters.get(name)
+    return STATE_LETTER_TITLES.get(name) or (spec.title if spec is not None else
+                                              name.replace("-", " ").capitalize())
 
 
 def state_letters(session: Session, ref: str) -> list[str]:
@@ -207,6 +211,28 @@ def state_letters(session: Session, ref: str) -> list[str]:
     named = [n for state in definition_of(get_transfer(session, ref), session).states.values()
              for n in state.letters]
     return [n for n in dict.fromkeys(named) if n in available]
+
+
+def follow_up_letters(session: Session, ref: str) -> list[str]:
+    """The notices that follow a change (``recipients: notified``, such as ``date-change``
+    after the transfer date moves), once anyone holds a letter one of them supersedes: those
+    who were told the old date are owed it (reg 13(2)(a), reg 11(5)), so HR issues it from the
+    Letters page like a state's letters, and the key date's check page says so."""
+    found: list[str] = []
+    facts = None
+    for spec in catalogue().letters.values():
+        if spec.recipients != "notified" or not spec.issuable:
+            continue
+        facts = facts or load_facts(session, ref)
+        own, _ = resolve(facts, spec.name)
+        if next(iter_recipients(session, facts, own), None) is not None:
+            found.append(spec.name)
+    return found
+
+
+def page_letters(session: Session, ref: str) -> list[str]:
+    """The letters HR checks, previews and issues from the transfer's Letters page."""
+    return state_letters(session, ref) + follow_up_letters(session, ref)
 
 
 def issue_state_letter(session: Session, ref: str, letter: str, *, actor: str, today: date,

@@ -51,9 +51,10 @@ REFRESH_SECONDS = 2
 
 
 def require_state_letter(request: Request, transfer: Transfer, letter: str) -> None:
-    """Only the letters the transfer's workflow issues have pages ("not found" otherwise)."""
+    """Only the letters the Letters page offers have pages ("not found" otherwise): the
+    workflow's states' letters, and the notices that follow a change someone is owed."""
     with read_session(engine_of(request)) as session:
-        if letter not in service.state_letters(session, transfer.ref):
+        if letter not in service.page_letters(session, transfer.ref):
             raise NotFoundError(f"{transfer.ref} issues no letter {letter!r}")
 
 

@@ -69,8 +69,9 @@ def _page(request: Request, transfer: Transfer, *, errors: dict[str, str] | None
     with read_session(engine_of(request)) as session:
         fresh = session.get(Transfer, transfer.id)
         assert fresh is not None
+        follow_ups = service.follow_up_letters(session, fresh.ref)
         letters = [(name, service.recipients(session, fresh.ref, name))
-                   for name in service.state_letters(session, fresh.ref)]
+                   for name in service.state_letters(session, fresh.ref) + follow_ups]
         messages = transfer_messages(session, fresh)
         editable = can_edit(session, request.state.principal, fresh)
         owed = service.pending(session, fresh.id)
@@ -80,7 +81,9 @@ def _page(request: Request, transfer: Transfer, *, errors: dict[str, str] | None
     return render(request, "letters.html", {
         "t": fresh, "letters": letters, "messages": messages, "editable": editable,
         "owed": owed, "evidence": evidence, "issued": issued,
-        "automatic": service.LETTER_AUDIENCE, "section": "letters", "errors": errors or {},
+        # The letters issued from here: a state's (sent automatically too) and follow-ups.
+        "issued_here": [*service.LETTER_AUDIENCE, *follow_ups], "section": "letters",
+        "errors": errors or {},
         "refused": refused or {}, "values": values or {},
         "sense_problem": wording.sense_problem,
         "title_of": service.state_letter_title},
