@@ -157,6 +157,68 @@ def test_a_rejection_without_reasons_is_refused(web: WebEnv) -> None:
     assert ok.status_code == 303 and _unanswered(web) == []
 
 
+def test_a_reply_naming_an_employee_however_it_is_typed_is_refused(web: WebEnv) -> None:
+    """Representatives read the reply, and are never told who: a name typed without its
+    accents, in capitals or with an invisible character inside, and a reference, are all
+    found; a count is not."""
+    _inform(web)
+    web.as_role("union_rep").post(f"/portal/notices/{_notice_id(web)}/representations",
+                                  {"text": TEXT})
+    with write_connection(web.engine) as connection:
+        connection.execute(Employee.__table__.update()  # type: ignore[attr-defined]
+                           .where(Employee.__table__.c.employee_ref == "LD-004")  # type: ignore[attr-defined]
+                           .values(full_name="Si\u00e2n Ll\u0177r"))
+    with read_session(web.engine) as session:
+        (row,) = session.exec(select(Representation)).all()
+    officer = web.as_role("hr_officer")
+    ld = web.ids["ld-to-nct"]
+    for reasons in ("Sian Llyr has asked to stay put.", "SIAN LLYR has asked to stay put.",
+                    "Si\u00e2n Ll\u200b\u0177r has asked to stay put.",
+                    "The employee LD-004 has asked to stay put."):
+        refused = officer.post(f"/transfers/{ld}/representations/{row.id}/reply",
+                               {"outcome": "rejected", "reasons": reasons})
+        assert refused.status_code == 422, reasons
+        assert "Reasons name an employee of the transfer" in refused.text
+    with read_session(web.engine) as session:
+        assert session.exec(select(RepresentationReply)).all() == []
+    counted = officer.post(f"/transfers/{ld}/representations/{row.id}/reply",
+                           {"outcome": "rejected", "reasons": "2 of the 6 staff have asked to "
+                                                              "stay; " + REASONS})
+    assert counted.status_code == 303
+
+
+def test_a_representation_sent_twice_is_recorded_once(web: WebEnv) -> None:
+    """A second click of Send, or the browser sending the form again, records nothing more and
+    says so; each representation needs its own reply, so a copy would hold the consultation
+    open for nothing."""
+    _inform(web)
+    rep = web.as_role("union_rep")
+    notice = _notice_id(web)
+    first = rep.post(f"/portal/notices/{notice}/representations", {"text": TEXT})
+    assert "Your representation is sent" in rep.follow(first).text
+    second = rep.post(f"/portal/notices/{notice}/representations", {"text": TEXT})
+    again = _flat_text(rep.follow(second).text)
+    assert "You sent this representation already" in again and "it is recorded once" in again
+    with read_session(web.engine) as session:
+        assert len(session.exec(select(Representation)).all()) == 1
+    assert len(_audit(web, "representation-made")) == 1
+    assert len(_unanswered(web)) == 1
+    # Through the API too: the one recorded is the answer (200, not a new 201).
+    api = web.api("rep@example.org")
+    retried = api.post(f"/api/v1/notices/{notice}/representations", json={"text": TEXT})
+    assert retried.status_code == 200
+    # Something else said is a second representation.
+    other = api.post(f"/api/v1/notices/{notice}/representations",
+                     json={"text": TEXT + " We also ask for a meeting."})
+    assert other.status_code == 201 and other.json()["id"] != retried.json()["id"]
+    with read_session(web.engine) as session:
+        assert len(session.exec(select(Representation)).all()) == 2
+
+
+def _flat_text(page: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
 def test_a_representation_must_say_something(web: WebEnv) -> None:
     _inform(web)
     rep = web.as_role("union_rep")

@@ -117,14 +117,16 @@ def test_the_long_running_scheduler_survives_a_sweep_that_fails(
     assert len(failures) == 2 and runner.sweeps == 0
 
 
+@pytest.mark.parametrize("who", ["Sample Employee LD-003", "the colleague LD\u200b-003"],
+                         ids=["name", "reference"])
 def test_a_representative_never_receives_an_employee_name_even_from_free_text(
-        sched_env: SchedEnv) -> None:
+        sched_env: SchedEnv, who: str) -> None:
     cli("demo", "--as-of", "2022-09-07")
-    # Someone pasted an employee's name into the reasons for the transfer, which the reg 13
-    # letter to representatives quotes (HR's regime_reason note no longer reaches letters).
+    # Someone pasted an employee's name, or their reference with an invisible space in it,
+    # into the reasons for the transfer, which the reg 13 letter to representatives quotes
+    # (HR's regime_reason note no longer reaches letters).
     particulars = sched_env.root / "particulars.yaml"
-    particulars.write_text("transfer:\n  reasons: Requested by Sample Employee LD-003 and "
-                           "colleagues.\n")
+    particulars.write_text(f"transfer:\n  reasons: Requested by {who} and colleagues.\n")
     cli("letters", "data", "ld-to-nct", str(particulars))
     for trigger, day in (("approve", "2022-09-07"), ("record_measures", "2022-09-14"),
                          ("inform_representatives", "2022-09-16")):
@@ -134,5 +136,5 @@ def test_a_representative_never_receives_an_employee_name_even_from_free_text(
     assert len(to_reps) == 2
     assert all(r["status"] == "permanent-failure" and r["where"] is None for r in to_reps)
     assert all("would disclose an employee's personal data" in r["last_error"] for r in to_reps)
-    assert not any("Sample Employee LD-003" in p.read_text()
+    assert not any(who in p.read_text()
                    for p in sched_env.outbox.glob("*.eml") if "information-under" in p.name)

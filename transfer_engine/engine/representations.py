@@ -26,7 +26,7 @@ from transfer_engine.engine.evidence import reconcile_in
 from transfer_engine.engine.limits import TextLimit
 from transfer_engine.engine.plain_text import plain_text
 from transfer_engine.errors import FieldProblem, NotFoundError, ValidationError
-from transfer_engine.store.people import Employee
+from transfer_engine.store.mentions import EmployeeMentions
 from transfer_engine.store.queries import audit, key_dates_of
 from transfer_engine.store.representations import (
     ReplyOutcome,
@@ -40,6 +40,7 @@ __all__ = [
     "REPLY_WORKING_DAYS",
     "TEXT",
     "NoticeOnRecord",
+    "Submitted",
     "reply",
     "reply_due",
     "submit",
@@ -97,20 +98,38 @@ def _clean(limit: TextLimit, value: str | None) -> str:
     return plain_text((value or "").strip(), multiline=True)
 
 
+@dataclass(frozen=True)
+class Submitted:
+    """A representation as recorded, and whether it had been recorded already."""
+
+    representation: Representation
+    # The same person sent the same text on the same notice before (a second click of Send,
+    # a form sent again by the browser): recorded once, and each needs its own reply.
+    already: bool = False
+
+
 def submit(session: Session, notice: NoticeOnRecord, text: str | None, *, user_id: int,
-           author: str, actor: str, today: date) -> Representation:
-    """Record a representation on ``notice`` (whose reader the caller has checked)."""
+           author: str, actor: str, today: date) -> Submitted:
+    """Record a representation on ``notice`` (whose reader the caller has checked), once."""
     cleaned = _clean(TEXT, text)
-    transfer = session.get(Transfer, notice.transfer_id)
+    # Locked (PostgreSQL; SQLite's writers are serialised already), so that two copies of the
+    # same form sent at once find each other rather than both being recorded.
+    transfer = session.get(Transfer, notice.transfer_id, with_for_update=True)
     if transfer is None:
         raise NotFoundError(f"transfer id {notice.transfer_id} does not exist")
+    digest = _sha256(cleaned)
+    earlier = session.exec(select(Representation).where(
+        Representation.outbox_message_id == notice.outbox_message_id,
+        Representation.user_id == user_id, Representation.text_sha256 == digest)).first()
+    if earlier is not None:
+        return Submitted(earlier, already=True)
     due = reply_due(today, key_dates_of(session, transfer).get("transfer"))
     row = Representation(
         transfer_id=notice.transfer_id, transfer_ref=transfer.ref,
         outbox_message_id=notice.outbox_message_id, letter_id=notice.letter_id,
         representative_id=notice.representative_id, union=notice.union,
         organisation_id=notice.organisation_id, user_id=user_id, author=author, text=cleaned,
-        text_sha256=_sha256(cleaned), submitted_at=utcnow(), reply_due=due)
+        text_sha256=digest, submitted_at=utcnow(), reply_due=due)
     session.add(row)
     session.flush()
     audit(session, transfer, actor, "representation-made", data={
@@ -119,7 +138,7 @@ def submit(session: Session, notice: NoticeOnRecord, text: str | None, *, user_i
         "reply_due": due.isoformat()})
     # Reg 13(7): the consultation is open again until this has its reply.
     reconcile_in(session, transfer.id, actor=actor, today=today)
-    return row
+    return Submitted(row)
 
 
 def _outcome(value: str | ReplyOutcome | None) -> ReplyOutcome:
@@ -129,14 +148,6 @@ def _outcome(value: str | ReplyOutcome | None) -> ReplyOutcome:
         raise ValidationError(field_problems=[FieldProblem(
             "outcome", "must be accepted, partly-accepted or rejected", "outcome",
             "required" if not value else "invalid")]) from None
-
-
-def _names_an_employee(session: Session, transfer: Transfer, text: str) -> bool:
-    """Whether ``text`` holds the name or email address of one of the transfer's employees."""
-    folded = " ".join(text.split()).casefold()
-    rows = session.exec(select(Employee.full_name, Employee.email)
-                        .where(Employee.transfer_id == transfer.id)).all()
-    return any(value and value.casefold() in folded for row in rows for value in row)
 
 
 def _answered(representation_id: int, how: str) -> ValidationError:
@@ -165,10 +176,11 @@ def reply(session: Session, transfer: Transfer, representation_id: int,
         if problem is not None:
             problems.append(problem)
         cleaned = plain_text((reasons or "").strip(), multiline=True) if not problems else ""
-    if not problems and _names_an_employee(session, transfer, cleaned):
+    if not problems and EmployeeMentions.of_transfer(session, transfer.id).found_in(cleaned):
         problems.append(FieldProblem(
-            "reasons", "name an employee of the transfer; representatives see the reply, and "
-            "are told numbers and roles, never people: write it without the name", "reasons"))
+            "reasons", "name an employee of the transfer (by name, email or reference, with or "
+            "without accents); representatives see the reply, and are told numbers and roles, "
+            "never people: write it without the name", "reasons"))
     if problems:
         raise ValidationError(field_problems=problems)
     existing = session.exec(select(RepresentationReply).where(

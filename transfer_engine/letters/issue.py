@@ -38,7 +38,6 @@ from transfer_engine.letters.context import Recipient, TransferFacts, iter_recip
 from transfer_engine.letters.gaps import Gaps
 from transfer_engine.letters.particulars import particulars_file_hint
 from transfer_engine.letters.preflight import (
-    PersonalDataGuard,
     edition_of,
     held_letters,
     preflight,
@@ -53,6 +52,7 @@ from transfer_engine.letters.sense_checks import SenseProblem
 from transfer_engine.letters.templates import LetterTemplates
 from transfer_engine.outbox.queue import PlannedMessage, PlannedNotice, enqueue
 from transfer_engine.store.database import read_session, write_session
+from transfer_engine.store.mentions import EmployeeMentions
 from transfer_engine.store.messages import NoticeKind
 from transfer_engine.store.queries import audit
 from transfer_engine.store.register import Letter, LetterStatus
@@ -121,7 +121,8 @@ class LetterWriter:
         self.workers = workers  # letters rendered ahead elsewhere, taken when the data matches
         self.versions: set[str] = set()
         self.checker = FieldChecker(spec)
-        self.guard = PersonalDataGuard(session, facts.id) if to_representatives(spec) else None
+        self.guard = (EmployeeMentions.of_transfer(session, facts.id)
+                      if to_representatives(spec) else None)
 
     def write(self, recipients: Sequence[Recipient]) -> Iterator[_Issued]:
         """Issue each recipient's letter not already held; yields each with its message."""

@@ -47,12 +47,11 @@ from transfer_engine.letters.templates import LetterTemplates
 from transfer_engine.letters.text import render_text
 from transfer_engine.letters.typefaces import check_printable
 from transfer_engine.store.database import read_session
-from transfer_engine.store.people import Employee
+from transfer_engine.store.mentions import EmployeeMentions
 from transfer_engine.store.register import Letter
 
 __all__ = [
     "LetterReadiness",
-    "PersonalDataGuard",
     "Preflight",
     "check_transfer",
     "edition_of",
@@ -61,20 +60,6 @@ __all__ = [
     "selector",
     "to_representatives",
 ]
-
-
-class PersonalDataGuard:
-    """Employees' names and addresses, to make sure no representative's letter shows one."""
-
-    def __init__(self, session: Session, transfer_id: int) -> None:
-        rows = session.exec(select(Employee.full_name, Employee.email)
-                            .where(Employee.transfer_id == transfer_id)).all()
-        self.needles = sorted({v.casefold() for row in rows for v in row if v}, key=len,
-                              reverse=True)
-
-    def found_in(self, text: str) -> bool:
-        folded = " ".join(text.split()).casefold()
-        return any(needle in folded for needle in self.needles)
 
 
 def to_representatives(spec: LetterSpec) -> bool:
@@ -173,7 +158,8 @@ def preflight(session: Session, facts: TransferFacts, spec: LetterSpec,
     if any(not p.overridable for p in outcome.sense):
         return outcome  # it cannot be sent as addressed: nothing else is worth checking
     checker = FieldChecker(spec)
-    guard = PersonalDataGuard(session, facts.id) if to_representatives(spec) else None
+    # No representative's letter may name an employee (store/mentions.py).
+    guard = EmployeeMentions.of_transfer(session, facts.id) if to_representatives(spec) else None
     for chunk in _chunks(iter_recipients(session, facts, spec, wanted), CHUNK):
         held = held_letters(session, facts, spec, chunk)
         for letter in compose(session, facts, spec, templates, chunk, letter_date=today,

@@ -33,6 +33,7 @@ from transfer_engine.letters.issued import issued_document
 from transfer_engine.letters.notice_keys import letter_of_key
 from transfer_engine.letters.service import issued_file
 from transfer_engine.store.accounts import UnionRepLink, User
+from transfer_engine.store.mentions import EmployeeMentions
 from transfer_engine.store.messages import (
     Notice,
     NoticeAcknowledgement,
@@ -40,10 +41,9 @@ from transfer_engine.store.messages import (
     OutboxStatus,
 )
 from transfer_engine.store.organisations import Organisation
-from transfer_engine.store.people import Employee, Representative
+from transfer_engine.store.people import Representative
 from transfer_engine.store.queries import audit
 from transfer_engine.store.register import Letter
-from transfer_engine.store.representations import Representation
 from transfer_engine.store.transfers import Transfer
 from transfer_engine.views.representations import RepresentationView, on_notice
 from transfer_engine.views.sent_messages import STATUS_LABELS
@@ -114,12 +114,6 @@ class PortalNotice:
                 "letter_id": self.letter_id, "reference": self.reference}
 
 
-def _names_anyone(body: str, employees: list[Employee]) -> bool:
-    text = body.lower()
-    return any((e.full_name and e.full_name.lower() in text)
-               or (e.email and e.email.lower() in text) for e in employees)
-
-
 def recognised_representatives(session: Session,
                                reader: Reader) -> dict[int, tuple[Representative, str]]:
     """The representative records this person speaks for, with the employer's name.
@@ -166,7 +160,7 @@ def _portal_rows(session: Session, reader: Reader,
     references = dict(session.exec(select(Letter.id, Letter.reference).where(
         col(Letter.id).in_([m.letter_id for m, _ in rows if m.letter_id]))).all())
     notices = []
-    staff_cache: dict[int, list[Employee]] = {}
+    staff_cache: dict[int, EmployeeMentions] = {}
     for message, notice in rows:
         if (message.last_error or "").startswith("withheld"):
             continue
@@ -175,9 +169,8 @@ def _portal_rows(session: Session, reader: Reader,
         if transfer is None or transfer.id is None:
             continue
         if transfer.id not in staff_cache:
-            staff_cache[transfer.id] = list(session.exec(
-                select(Employee).where(Employee.transfer_id == transfer.id)).all())
-        if _names_anyone(message.subject + "\n" + message.body, staff_cache[transfer.id]):
+            staff_cache[transfer.id] = EmployeeMentions.of_transfer(session, transfer.id)
+        if staff_cache[transfer.id].found_in(message.subject + "\n" + message.body):
             continue
         ack = acks.get(message.id) if message.id is not None else None
         sent = (f"Sent by email, {message.sent_at:%d %b %Y}" if message.sent_at
@@ -252,7 +245,7 @@ def notice_representations(session: Session, reader: Reader,
 
 
 def represent(session: Session, reader: Reader, message_id: int, text: str | None, *,
-              today: date) -> Representation:
+              today: date) -> representations.Submitted:
     """Record this representative's representation on a notice they may read (audited)."""
     notice = notice_for_rep(session, reader, message_id)
     return representations.submit(

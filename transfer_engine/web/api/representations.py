@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from transfer_engine.engine import representations as engine_representations
@@ -54,17 +54,21 @@ def notice_representations(request: Request, principal: ApiUnion,
 @router.post("/notices/{message_id}/representations", status_code=201,
              summary="Make a representation on a notice addressed to your union")
 def represent(request: Request, principal: ApiUnion, message_id: int,
-              body: RepresentationRequest) -> dict[str, Any]:
+              body: RepresentationRequest, response: Response) -> dict[str, Any]:
+    """Sent again with the same text (a client's retry), it is recorded once: the answer is
+    the representation first recorded, with 200 instead of 201."""
     try:
         with write_session(engine_of(request)) as session:
-            row = portal_view.represent(session, principal, message_id, body.text,
-                                        today=settings_of(request).today())
-            made = row.id or 0
+            made = portal_view.represent(session, principal, message_id, body.text,
+                                         today=settings_of(request).today())
+            made_id, already = made.representation.id, made.already
     except NotFoundError:
         deny(request, principal, "notice not addressed to this union")
         raise
+    if already:
+        response.status_code = 200
     with read_session(engine_of(request)) as session:
-        return next(r.as_json() for r in view.on_notice(session, message_id) if r.id == made)
+        return next(r.as_json() for r in view.on_notice(session, message_id) if r.id == made_id)
 
 
 @router.get("/transfers/{transfer_id}/representations",

@@ -97,15 +97,20 @@ def represent(request: Request, principal: UnionRep, message_id: int,
     _notice(request, principal, message_id)
     try:
         with write_session(engine_of(request)) as session:
-            row = portal_view.represent(session, principal, message_id, text,
-                                        today=settings_of(request).today())
-            due = row.reply_due
+            made = portal_view.represent(session, principal, message_id, text,
+                                         today=settings_of(request).today())
+            due, when = made.representation.reply_due, made.representation.submitted_at
     except ValidationError as exc:
         return _notice_page(request, principal, message_id, status_code=422,
                             errors=wording.field_errors(exc, {"text": "representation"}),
                             values={"text": text})
-    flash(request, f"Your representation is sent. The employer should reply by "
-                   f"{due.day} {due:%B %Y}; the reply will be shown here.")
+    if made.already:
+        flash(request, f"You sent this representation already, on {when.day} {when:%B %Y}: it "
+                       "is recorded once. The employer should reply by "
+                       f"{due.day} {due:%B %Y}; the reply will be shown here.")
+    else:
+        flash(request, f"Your representation is sent. The employer should reply by "
+                       f"{due.day} {due:%B %Y}; the reply will be shown here.")
     return RedirectResponse(f"/portal/notices/{message_id}#representations", status_code=303)
 
 
