@@ -216,14 +216,14 @@ def test_the_web_form_asks_the_date_it_happened(web: WebEnv) -> None:
     page = officer.get(f"/transfers/{ld}/steps/decision").text
     # A GOV.UK date input on each action's form, today (20 September 2022) filled in.
     assert "Date it happened" in page
-    assert 'id="occurred_on-approve-day" name="occurred_on-day" type="text" ' \
+    assert 'id="occurred_on-approve" name="occurred_on-day" type="text" ' \
            'inputmode="numeric" value="20"' in page
     future = _shown(officer, officer.post(f"/transfers/{ld}/advance", {
         "trigger": "approve", "version": web.version(LD), "occurred_on-day": "21",
         "occurred_on-month": "9", "occurred_on-year": "2022"}))
     assert "Date it happened must be today or in the past" in future
     assert 'href="#occurred_on-approve"' in future
-    assert 'id="occurred_on-approve-day" name="occurred_on-day" type="text" ' \
+    assert 'id="occurred_on-approve" name="occurred_on-day" type="text" ' \
            'inputmode="numeric" value="21"' in future
     unreal = _shown(officer, officer.post(f"/transfers/{ld}/advance", {
         "trigger": "approve", "version": web.version(LD), "occurred_on-day": "31",

@@ -24,13 +24,16 @@ def test_the_check_pages_work_and_are_accessible(web: WebEnv, live: str,  # noqa
     # A new transfer date: the form, a refused answer (by redirect), the check page, saved.
     officer.goto(f"{live}/transfers/{ld}/key-dates/transfer")
     axe.check(officer, "key-date form")
-    officer.locator("#new_date-day").fill("31")
+    officer.locator("#new_date").fill("31")
     officer.locator("#new_date-month").fill("2")
     officer.locator("#new_date-year").fill("2022")
     officer.get_by_role("button", name="Continue").click()
     expect(officer.get_by_text("There is a problem")).to_be_visible()
     axe.check(officer, "key-date form refused")
-    officer.locator("#new_date-day").fill("10")
+    # The summary's link puts the cursor in the date's first box, as GOV.UK asks.
+    officer.locator(".govuk-error-summary__list a").first.click()
+    expect(officer.get_by_role("textbox", name="Day")).to_be_focused()
+    officer.locator("#new_date").fill("10")
     officer.locator("#new_date-month").fill("10")
     officer.get_by_label("Why the date moved").fill("The Trust asked for an earlier date")
     officer.get_by_role("button", name="Continue").click()
