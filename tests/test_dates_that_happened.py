@@ -205,6 +205,39 @@ def test_a_date_before_the_steps_it_needs_is_refused(demo, cli: Cli) -> None:
     assert cli.json("status", LD, "--as-of", "2022-09-20")["state"] == "consulting"
 
 
+def test_a_year_typed_wrong_is_refused_wherever_a_date_is_given(demo, cli: Cli, tmp_path: Path
+                                                               ) -> None:
+    """2002 for 2022 would make a late step look on time and put a false date on record: a
+    date more than 3 years before the transfer (1 November 2022) is refused, saying so."""
+    before = cli.json("history", LD)
+    check = "must be on or after 2019-11-01, 3 years before the transfer date: check the year"
+    code, _, err = cli("advance", LD, "approve", "--on", "2002-09-07", "--as-of", "2022-09-20",
+                       ok=False)
+    assert code == 1 and f"--on {check}" in err
+    code, _, err = cli("override-step", LD, "pensions", "--on", "1900-01-01", "--as-of",
+                       "2022-09-20", "--override-reason", "LGPS admission agreed", ok=False)
+    assert code == 1 and f"--on {check}" in err
+    code, _, err = cli("record-objection", LD, "LD-002", "--on", "1800-01-01", "--as-of",
+                       "2022-09-20", ok=False)
+    assert code == 1 and "is more than 3 years before the transfer date (2022-11-01): " \
+        "check the year" in err
+    staff = tmp_path / "staff.csv"
+    staff.write_text("employee_ref,full_name,role,fte,weekly_pay,objected_on\n"
+                     "LD-002,Sample Employee LD-002,Case Officer,1.0,500,2002-10-01\n")
+    code, _, err = cli("import-employees", LD, str(staff), ok=False)
+    assert code == 1 and "check the year" in err
+    code, _, err = cli("elections", "invite", LD, "--seats", "2", "--term", "until the transfer",
+                       "--invited-on", "1922-09-01", "--nominations-close", "2022-09-10",
+                       "--as-of", "2022-09-20", ok=False)
+    assert code == 1 and "check the year" in err
+    # Nothing of it was written.
+    assert cli.json("status", LD, "--as-of", "2022-09-20")["state"] == "proposed"
+    assert cli.json("history", LD) == before
+    # The first plausible day is taken.
+    cli("advance", LD, "approve", "--on", "2019-11-01", "--as-of", "2022-09-20")
+    assert cli.json("status", LD, "--as-of", "2022-09-20")["state"] == "approved"
+
+
 def _decision_done_on(web: WebEnv) -> date | None:
     with read_session(web.engine) as session:
         return steps_of(session, get_transfer(session, LD))["decision"].done_on

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from transfer_engine.dates.clock import utcnow
+from transfer_engine.dates.plausible import implausibly_early
 from transfer_engine.domain import RepresentativeKind, StepStatus
 from transfer_engine.engine.advance import _bump, _check_version
 from transfer_engine.engine.evidence import reconcile_in
@@ -164,6 +165,11 @@ def invite_election(ref: str, data: Mapping[str, Any], *, actor: str, today: dat
         transfer_date = key_dates_of(session, transfer).get("transfer")
         problems = _date_problems("invited_on", "date of the invitation", spec.invited_on, today,
                                   before=transfer_date, before_because="the transfer date")
+        # The later stages cannot be before the invitation, so its year is the one checked.
+        mistyped = implausibly_early("invited_on", "date of the invitation", spec.invited_on,
+                                     transfer_date)
+        if mistyped is not None and not problems:
+            problems.append(mistyped)
         if spec.nominations_close_on < spec.invited_on:
             problems.append(FieldProblem(
                 "nominations_close_on", "cannot be before the invitation "

@@ -13,14 +13,15 @@ from datetime import date
 
 from sqlalchemy.engine import Engine
 
+from transfer_engine.dates.plausible import implausibly_early
 from transfer_engine.domain import StepStatus
 from transfer_engine.engine.advance import _bump, _check_version
 from transfer_engine.engine.evidence import judge_step, record_override
 from transfer_engine.engine.limits import OVERRIDE_REASON, text_problems
 from transfer_engine.errors import NotFoundError, ValidationError
-from transfer_engine.rules.happened import future_problems
+from transfer_engine.rules.happened import OCCURRED_ON, future_problems
 from transfer_engine.store.database import write_session
-from transfer_engine.store.queries import definition_of, get_transfer, steps_of
+from transfer_engine.store.queries import definition_of, get_transfer, key_dates_of, steps_of
 from transfer_engine.store.transfers import StepInstance
 
 __all__ = ["override_step"]
@@ -38,6 +39,10 @@ def override_step(ref: str, step_id: str, *, actor: str, reason: str,
     with write_session(engine) as session:
         transfer = get_transfer(session, ref, lock=True)
         _check_version(transfer, expected_version)
+        mistyped = implausibly_early(OCCURRED_ON, "date it happened", occurred_on,
+                                     key_dates_of(session, transfer).get("transfer"))
+        if mistyped is not None:
+            raise ValidationError(field_problems=[mistyped])
         definition = definition_of(transfer)
         steps = steps_of(session, transfer)
         step = steps.get(step_id)

@@ -9,7 +9,8 @@ its timeliness is judged on the 7th. The date cannot be:
   transfer`` in the workflow) cannot have happened before the transfer date. While that date is
   still to come the action is held back like a ``date_reached`` guard (:func:`not_yet`: wait
   for it); once it has come, a stated date before it is a wrong date (:func:`too_early`);
-* before the steps it needs were done (those a trigger's ``steps_done`` guards name).
+* before the steps it needs were done (those a trigger's ``steps_done`` guards name);
+* years before the transfer date: a mistyped year (:mod:`transfer_engine.dates.plausible`).
 
 A trigger that would complete only steps already done, and move the transfer nowhere, records
 nothing: it is refused with who did them and when, so that a second click (or ten people
@@ -22,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 
+from transfer_engine.dates.plausible import implausibly_early
 from transfer_engine.domain import StepStatus
 from transfer_engine.errors import Action, FieldProblem, GuardFailure, GuardKind
 from transfer_engine.rules.guards import GuardContext
@@ -87,7 +89,8 @@ def too_early(ctx: GuardContext, step_ids: Iterable[str],
               needs: Iterable[str] = ()) -> list[FieldProblem]:
     """The day ``ctx.occurred_on`` is before one of ``step_ids`` could happen (a day that has
     come: one still to come is :func:`not_yet`), or before one of the steps in ``needs`` was
-    done; the latest of those days is the one named."""
+    done; the latest of those days is the one named. Else, if it is years before the
+    transfer date, that (a mistyped year)."""
     when = ctx.occurred_on
     earliest: date | None = None
     because, code = "", ""
@@ -110,7 +113,8 @@ def too_early(ctx: GuardContext, step_ids: Iterable[str],
             earliest, code = done.done_on, "before_prerequisite"
             because = f"when “{needed.title if needed else step_id}”, which it needs, was done"
     if earliest is None:
-        return []
+        mistyped = implausibly_early(OCCURRED_ON, _LABEL, when, ctx.key_dates.get("transfer"))
+        return [mistyped] if mistyped is not None else []
     return [FieldProblem(OCCURRED_ON, f"must be on or after {earliest.isoformat()}, {because}",
                          _LABEL, code, earliest=earliest, earliest_because=because)]
 

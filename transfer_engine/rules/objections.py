@@ -18,6 +18,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
+from transfer_engine.dates.plausible import YEARS_BEFORE_TRANSFER, earliest_plausible
 from transfer_engine.store.people import Employee
 
 LEGAL_BASIS = "TUPE reg 4(7)-(8)"
@@ -28,9 +29,15 @@ def objection_problem(objected_on: date | None, transfer_date: date | None) -> s
 
     Reg 4(7) speaks of an employee who objects to *becoming* employed by the transferee: an
     objection on or after the transfer date comes too late (the employee has transferred; they
-    may resign, but that is not an objection under reg 4(7)).
+    may resign, but that is not an objection under reg 4(7)). One dated years before the
+    transfer date is taken for a mistyped year.
     """
-    if objected_on is None or transfer_date is None or objected_on < transfer_date:
+    if objected_on is None or transfer_date is None:
+        return None
+    if objected_on < earliest_plausible(transfer_date):  # a mistyped year (dates/plausible.py)
+        return (f"{objected_on.isoformat()} is more than {YEARS_BEFORE_TRANSFER} years before "
+                f"the transfer date ({transfer_date.isoformat()}): check the year")
+    if objected_on < transfer_date:
         return None
     return (f"{objected_on.isoformat()} is on or after the transfer date "
             f"({transfer_date.isoformat()}); an objection under {LEGAL_BASIS} must be made "
