@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from sqlmodel import select
 
 from tests.web_fixtures import AS_OF, WebEnv
+from transfer_engine.errors import NotFoundError
 from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.people import Employee
 from transfer_engine.store.queries import get_transfer
@@ -142,6 +146,32 @@ def test_only_admins_manage_users(web: WebEnv) -> None:
                                               "display_name": "New Person",
                                               "role": "hr_officer"})
     assert created.status_code == 200 and "Their password is" in created.text
+
+
+def test_a_new_user_form_says_every_problem_at_once_and_checks_the_name(web: WebEnv) -> None:
+    """The name is shown in the history and the portal as who did what: one line, not too
+    long, and nothing in it that turns the text round ('Evil\u202eAdmin' reads backwards)."""
+    admin = web.as_role("hr_admin")
+
+    def refused(form: dict[str, str]) -> str:
+        response = admin.post("/admin/users/new", form)
+        assert response.status_code == 303  # back to the form, filled in, with its errors
+        page = admin.follow(response).text
+        return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+    empty = refused({"username": "", "display_name": "", "role": ""})
+    assert "Enter the person's name" in empty and "Select a role" in empty
+    assert "Username must be 3 to 80 characters" in empty
+    assert "reverses the direction of text (U+202E" in refused(
+        {"username": "evil@example.org", "display_name": "Evil\u202eAdmin", "role": "viewer"})
+    assert "The name contains" in refused(
+        {"username": "bell@example.org", "display_name": "Evil\x07Admin", "role": "viewer"})
+    assert "The name must be 200 characters or fewer" in refused(
+        {"username": "long@example.org", "display_name": "A" * 100_000, "role": "viewer"})
+    with read_session(web.engine) as session:
+        for name in ("evil@example.org", "bell@example.org", "long@example.org"):
+            with pytest.raises(NotFoundError):
+                get_user(session, name)
 
 
 def test_a_deactivated_user_is_signed_out_at_once(web: WebEnv) -> None:

@@ -25,6 +25,8 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from transfer_engine.dates.clock import utcnow
+from transfer_engine.engine.limits import NAME_MAX
+from transfer_engine.engine.plain_text import plain_text
 from transfer_engine.errors import NotFoundError, ValidationError
 from transfer_engine.store.accounts import (
     ApiToken,
@@ -92,6 +94,22 @@ def check_username(username: str) -> str:
     return name
 
 
+def check_display_name(display_name: str) -> str:
+    """The person's name as the history, the portal and every page show it: required, one line
+    of at most :data:`NAME_MAX` characters, with no control character and none of the
+    invisible ones that reverse the direction of text (a name that reads backwards would make
+    the audit log say someone else did it)."""
+    text = display_name.strip()
+    if not text:
+        raise ValidationError("enter the person's name")
+    if len(text) > NAME_MAX:
+        raise ValidationError(f"the name must be {NAME_MAX} characters or fewer")
+    try:
+        return plain_text(text)
+    except ValueError as exc:
+        raise ValidationError(f"the name {exc}") from None
+
+
 def check_password(password: str, username: str, names: Iterable[str] = ()) -> None:
     """Every password set anywhere (web, command line, demo) passes :mod:`.passwords`."""
     passwords.check_password(password, username=normalise_username(username), names=names)
@@ -121,14 +139,13 @@ def create_user(session: Session, *, username: str, display_name: str, role: Rol
     name = check_username(username)
     if session.exec(select(User.id).where(User.username == name)).first() is not None:
         raise ValidationError(f"a user {name!r} already exists")
-    if not display_name.strip():
-        raise ValidationError("enter the person's name")
+    display_name = check_display_name(display_name)
     try:
         role = Role(role)
     except ValueError:
         raise ValidationError(f"role must be one of {', '.join(r.value for r in Role)}") from None
     check_password(password, name, [display_name])
-    user = User(username=name, display_name=display_name.strip(), role=role,
+    user = User(username=name, display_name=display_name, role=role,
                 password_hash=hash_password(password), demo=demo)
     session.add(user)
     session.flush()

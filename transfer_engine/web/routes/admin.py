@@ -32,6 +32,8 @@ from transfer_engine.web.auth import (
     ROLE_LABELS,
     assign,
     assignments_of,
+    check_display_name,
+    check_username,
     create_user,
     link_union,
     links_of,
@@ -70,9 +72,14 @@ def new_user_form(request: Request, principal: Administrator) -> Response:
 def new_user(request: Request, principal: Administrator,
              username: Annotated[str, Form()] = "", display_name: Annotated[str, Form()] = "",
              role: Annotated[str, Form()] = "") -> Response:
+    # Every box checked at once, so that the form comes back with all its errors together.
     errors: dict[str, str] = {}
-    if not display_name.strip():
-        errors["display_name"] = "Enter the person's name"
+    for box, value, check in (("username", username, check_username),
+                              ("display_name", display_name, check_display_name)):
+        try:
+            check(value)
+        except ValidationError as exc:
+            errors[box] = str(exc)[:1].upper() + str(exc)[1:]
     if role not in {r.value for r in Role}:
         errors["role"] = "Select a role"
     password = generated_password()
