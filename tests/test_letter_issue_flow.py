@@ -86,7 +86,9 @@ def test_the_web_issue_reports_true_counts_and_a_fixed_letter_is_issued_the_same
     assert issued.status_code == 303, issued.text
     page = flat(officer.get(issued.headers["location"]).text)
     assert "1 of 2 issued" in page
-    assert f"{_label(nct_rep)}: missing representative.address" in page
+    # In the check page's words, with the form that records it.
+    assert f"{_label(nct_rep)}: Not recorded: the address." in page
+    assert "representative.address" not in page and "Add the missing details" in page
     assert SUCCESS not in page and "There is a problem" in page
     assert [r.recipient_ref for r in letters(web.engine)] == [f"representative:{nnc_rep.id}"]
 
@@ -111,7 +113,8 @@ def test_nothing_issued_is_said_plainly_and_is_not_a_success(web: WebEnv) -> Non
     assert response.status_code == 422
     page = flat(response.text)
     assert "0 of 2 issued; nothing was issued" in page and SUCCESS not in page
-    assert page.count("missing transfer.meeting_place") == 4  # the summary and the table
+    assert page.count("Not recorded: the meeting place.") == 4  # the summary and the table
+    assert "transfer.meeting_place" not in page
     assert letters(web.engine) == []
 
 

@@ -120,8 +120,8 @@ def run_job(job_id: int, *, engine: Engine | None = None, settings: Settings | N
     def checked(report: IssueReport) -> None:
         _update(engine, job_id, total=report.checked, already=report.already_issued,
                 not_issued_count=report.not_issued_count,
-                not_issued=[{"recipient": p.ref, "label": p.recipient, "reason": _reason(p)}
-                            for p in report.not_issued[:SHOWN]])
+                not_issued=[{"recipient": p.ref, "label": p.recipient, "reason": _reason(p),
+                             "fields": list(p.fields)} for p in report.not_issued[:SHOWN]])
 
     def written(done: int, total: int) -> None:
         _update(engine, job_id, done=done, issued=done)

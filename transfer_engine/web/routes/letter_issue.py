@@ -16,7 +16,7 @@ that replaces it, the reason kept in the register) are actions of their own, per
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -151,6 +151,9 @@ def _job_page(request: Request, transfer: Transfer, job: IssueJob, *,
               status_code: int = 200) -> Response:
     running = job.status in (IssueJobStatus.queued, IssueJobStatus.running)
     lacked = job.issued + job.not_issued_count
+    # Who was not issued and why, in the check page's words ("the address and the grade",
+    # never the letter's field names), with the forms that put it right.
+    not_issued = [_not_issued(transfer, job.letter, row) for row in job.not_issued]
     errors: dict[str, str] = {}
     if job.status == IssueJobStatus.failed:
         errors["_error"] = f"The issue stopped: {job.error}"
@@ -158,16 +161,28 @@ def _job_page(request: Request, transfer: Transfer, job: IssueJob, *,
         errors["_summary"] = (f"{job.issued} of {lacked} issued"
                               + ("; nothing was issued" if not job.issued else "")
                               + f". Not issued: {job.not_issued_count}")
-        for index, row in enumerate(job.not_issued):
-            errors[f"_not-issued-{index}"] = f"{row['label']}: {row['reason']}"
+        for index, (label, why, _) in enumerate(not_issued):
+            errors[f"_not-issued-{index}"] = f"{label}: {why}"
         hidden = job.not_issued_count - len(job.not_issued)
         if hidden > 0:
             errors["_more"] = f"and {hidden} more recipient(s) not issued"
     return render(request, "letter_issue.html", {
         "t": transfer, "job": job, "running": running, "lacked": lacked,
+        "not_issued": not_issued,
         "title": service.state_letter_title(job.letter), "errors": errors,
         "refresh": REFRESH_SECONDS if running else None, "section": "letters"},
         status_code=status_code)
+
+
+def _not_issued(transfer: Transfer, letter: str, row: dict[str, Any]
+                ) -> tuple[str, str, list[tuple[str, str]]]:
+    """A recipient the run did not issue: their label, why, and the forms that put it right."""
+    fields = tuple(row.get("fields") or ())
+    if not fields:  # another fault (or a run recorded before the fields were kept)
+        return row["label"], row["reason"], []
+    words, links = _missing(transfer, letter, RecipientProblem(row["label"], row["recipient"],
+                                                               fields))
+    return row["label"], f"Not recorded: {words}.", links
 
 
 def _issued_letter(request: Request, transfer: Transfer, letter_id: int) -> Letter:
