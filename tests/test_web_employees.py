@@ -11,10 +11,12 @@ from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import select
 
-from tests.web_fixtures import Browser, WebEnv
+from tests.web_fixtures import AS_OF, Browser, WebEnv
 from transfer_engine.engine.staff import read_rows, read_xlsx
+from transfer_engine.letters.issue import issue_letters
 from transfer_engine.store.database import read_session
 from transfer_engine.store.people import Employee
+from transfer_engine.store.register import Letter
 from transfer_engine.store.transfers import AuditEntry
 
 HEADER = ["employee_ref", "full_name", "role", "fte", "weekly_pay", "email", "date_of_birth",
@@ -158,6 +160,47 @@ def test_scope_and_objection_are_recorded_by_reference_only(web: WebEnv) -> None
     missing = officer.post(f"/transfers/{ld}/employees/edit", {
         "ref": "LD-004", "version": web.version("ld-to-nct")})
     assert "Select whether the employee is in scope" in officer.follow(missing).text
+
+
+def test_an_objection_after_the_eli_leads_to_the_notice_of_changes_and_the_acknowledgement(
+        web: WebEnv) -> None:
+    """The pages an objection sends HR to work: the ELI page's notice of the change to the
+    transferee (reg 11(5)) and the objections page's acknowledgement to the employee."""
+    officer = web.as_role("hr_officer")
+    ld = web.ids["ld-to-nct"]
+    before = officer.post(f"/transfers/{ld}/employees/edit", {
+        "ref": "LD-005", "version": web.version("ld-to-nct"), "in_scope": "yes",
+        "objected_on-day": "12", "objected_on-month": "9", "objected_on-year": "2022"})
+    told = " ".join(officer.follow(before).text.split())
+    # No ELI given yet: nothing to tell the transferee.
+    assert "the employee liability information will leave them out" in told
+    for letter in ("eli-cover", "eli-schedule"):
+        issue_letters("ld-to-nct", letter, actor="test", today=AS_OF, engine=web.engine)
+    after = officer.post(f"/transfers/{ld}/employees/edit", {
+        "ref": "LD-006", "version": web.version("ld-to-nct"), "in_scope": "yes",
+        "objected_on-day": "19", "objected_on-month": "9", "objected_on-year": "2022"})
+    told = " ".join(officer.follow(after).text.split())
+    assert "it must be told in writing (reg 11(5))" in told
+
+    eli = officer.get(f"/transfers/{ld}/eli").text
+    link = f"/transfers/{ld}/letters/eli-change/check"
+    assert f'href="{link}"' in eli
+    check = officer.get(link)
+    assert check.status_code == 200 and "Issue to 1 recipient" in check.text
+    issued = officer.post(f"/transfers/{ld}/letters/eli-change/issue")
+    assert issued.status_code == 303
+    assert "Issued to 1 of 1 recipient" in " ".join(officer.follow(issued).text.split())
+    with read_session(web.engine) as session:
+        (notice,) = session.exec(select(Letter).where(Letter.letter == "eli-change")).all()
+    assert notice.recipient_ref == "transferee"
+
+    objections = officer.get(f"/transfers/{ld}/objections").text
+    acknowledge = (f"/transfers/{ld}/letters/objection-acknowledgement/check"
+                   "?to=employee:LD-006")
+    assert f'href="{acknowledge}"' in objections
+    assert officer.get(acknowledge).status_code == 200
+    # A letter that does not exist is still not found.
+    assert officer.get(f"/transfers/{ld}/letters/no-such-letter/check").status_code == 404
 
 
 def test_the_eli_download_is_csv_and_is_audited(web: WebEnv) -> None:

@@ -78,7 +78,6 @@ __all__ = [
     "issued_file",
     "issued_letters",
     "letter_specs",
-    "page_letters",
     "pending",
     "preview",
     "preview_file",
@@ -228,11 +227,6 @@ def follow_up_letters(session: Session, ref: str) -> list[str]:
         if next(iter_recipients(session, facts, own), None) is not None:
             found.append(spec.name)
     return found
-
-
-def page_letters(session: Session, ref: str) -> list[str]:
-    """The letters HR checks, previews and issues from the transfer's Letters page."""
-    return state_letters(session, ref) + follow_up_letters(session, ref)
 
 
 def issue_state_letter(session: Session, ref: str, letter: str, *, actor: str, today: date,

@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
 from transfer_engine.engine.import_limits import LIMITS_TEXT
+from transfer_engine.engine.liability import given_eli
 from transfer_engine.engine.staff import COLUMNS, update_employee
 from transfer_engine.errors import (
     ConflictError,
@@ -105,6 +106,20 @@ def edit_form(request: Request, transfer_id: int, principal: PersonalData,
             "objected_on": date_values(employee.objected_on)}})
 
 
+def _objection_note(request: Request, transfer: Transfer, ref: str) -> str:
+    """What a new objection means for the ELI (reg 4(7), reg 11(5)): whether the transferee,
+    given this employee's ELI already, is now owed a notice of the change, or not."""
+    assert transfer.id is not None
+    with read_session(engine_of(request)) as session:
+        given = bool(given_eli(session, transfer.id, [ref]))
+    if given:
+        return (" Their objection is recorded (reg 4(7)): they no longer transfer. The transferee"
+                " was given their employee liability information, so it must be told in writing"
+                " (reg 11(5)): send the notice of changes from the ELI page.")
+    return (" Their objection is recorded (reg 4(7)): they no longer transfer, and the employee"
+            " liability information will leave them out.")
+
+
 def _edit_key(transfer: Transfer, ref: str) -> str:
     return f"{employees_url(transfer)}/edit?ref={quote(ref)}"
 
@@ -137,8 +152,8 @@ def edit(request: Request, transfer_id: int, principal: PersonalData,
             errors = wording.field_errors(exc, {"objected_on": "objected_on"},
                                           fallback="objected_on")
         else:
-            note = (" Their objection is recorded (reg 4(7)): correct the ELI given to the "
-                    "transferee." if objected_on and not employee.objected_on else "")
+            note = (_objection_note(request, transfer, employee.employee_ref)
+                    if objected_on and not employee.objected_on else "")
             flash(request, f"Saved {employee.employee_ref}.{note}")
             return RedirectResponse(f"/transfers/{transfer.id}/employees", status_code=303)
     # Post/redirect/get: the form comes back filled in, with its errors, by a redirect.

@@ -50,12 +50,13 @@ router = APIRouter()
 REFRESH_SECONDS = 2
 
 
-def require_state_letter(request: Request, transfer: Transfer, letter: str) -> None:
-    """Only the letters the Letters page offers have pages ("not found" otherwise): the
-    workflow's states' letters, and the notices that follow a change someone is owed."""
-    with read_session(engine_of(request)) as session:
-        if letter not in service.page_letters(session, transfer.ref):
-            raise NotFoundError(f"{transfer.ref} issues no letter {letter!r}")
+def require_letter(transfer: Transfer, letter: str) -> None:
+    """Every letter issued by hand has its check, preview and issue pages: those the Letters
+    page lists, and those other pages send HR to (the ELI page's notice of changes, reg 11(5);
+    the objections page's acknowledgement). Whether it goes to anyone here, and makes sense
+    here, is what its check page says. Anything else is "not found"."""
+    if letter not in {spec.name for spec in service.letter_specs()}:
+        raise NotFoundError(f"{transfer.ref} issues no letter {letter!r}")
 
 
 @router.get("/transfers/{transfer_id}/letters/{letter}/check")
@@ -63,7 +64,7 @@ def check(request: Request, transfer_id: int, letter: str,
           principal: PersonalData) -> Response:
     """Who would receive the letter now, and what stops anyone's (nothing is written)."""
     transfer = find_transfer(request, principal, transfer_id)
-    require_state_letter(request, transfer, letter)
+    require_letter(transfer, letter)
     result = service.check_issue(transfer.ref, letter, today=settings_of(request).today(),
                                  engine=engine_of(request))
     with read_session(engine_of(request)) as session:

@@ -99,7 +99,7 @@ def letters(request: Request, transfer_id: int, principal: PersonalData) -> Resp
 def preview(request: Request, transfer_id: int, letter: str, to: str,
             principal: PersonalData) -> Response:
     transfer = find_transfer(request, principal, transfer_id)
-    letter_issue.require_state_letter(request, transfer, letter)
+    letter_issue.require_letter(transfer, letter)
     with read_session(engine_of(request)) as session:
         summary = service.preview_letter(session, transfer.ref, letter, to,
                                          today=settings_of(request).today(),
@@ -117,7 +117,7 @@ def preview_body(request: Request, transfer_id: int, letter: str, to: str,
                  principal: PersonalData) -> Response:
     """The letter's HTML for the preview page's frame: the very bytes issuing would file."""
     transfer = find_transfer(request, principal, transfer_id)
-    letter_issue.require_state_letter(request, transfer, letter)
+    letter_issue.require_letter(transfer, letter)
     with read_session(engine_of(request)) as session:
         data, media_type, name = service.preview_file(
             session, transfer.ref, letter, to, fmt="html", today=settings_of(request).today(),
@@ -133,7 +133,7 @@ def download(request: Request, transfer_id: int, letter: str, fmt: str, to: str,
     if fmt not in DOWNLOADS:
         return _page(request, transfer, status_code=404,
                      errors={"_format": "Letters download as HTML, PDF or DOCX"})
-    letter_issue.require_state_letter(request, transfer, letter)
+    letter_issue.require_letter(transfer, letter)
     with read_session(engine_of(request)) as session:
         data, media_type, name = service.preview_file(
             session, transfer.ref, letter, to, fmt=fmt, today=settings_of(request).today(),
@@ -155,7 +155,7 @@ def issue(request: Request, transfer_id: int, letter: str, principal: PersonalDa
     the special circumstances appears: issuing it then records the override."""
     transfer = find_transfer(request, principal, transfer_id)
     require_edit(request, principal, transfer)
-    letter_issue.require_state_letter(request, transfer, letter)
+    letter_issue.require_letter(transfer, letter)
     reason = override_reason.strip() or None
     try:
         job = letter_issue.start(request, transfer, letter, principal.actor, reason)
