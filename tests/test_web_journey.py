@@ -115,7 +115,8 @@ def test_an_hr_officer_runs_ld_to_nct_from_approval_to_close_in_the_browser(
            note="Children's Trust Joint Committee, 7 September 2022, minute 7",
            on=date(2022, 9, 7))
     expect(page.locator("#flash")).to_contain_text(
-        "Done: Record the decision to transfer. The transfer is now approved.")
+        "Done: Record the decision to transfer. Date it happened: 7 September 2022. The "
+        "transfer is now approved.")
     # Judged on the day it happened: on time, for good.
     assert task(page, "decision") == (
         "Done on 7 September 2022\nOwed by the transferor (North Northamptonshire Council)",

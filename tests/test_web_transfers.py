@@ -64,6 +64,8 @@ def test_advancing_a_step_from_the_page(web: WebEnv) -> None:
     assert response.headers["location"] == "/transfers/ld-to-nct"  # by its reference
     after = officer.get(f"/transfers/{ld}").text
     assert "Done: Record the decision to transfer" in after  # the one-off message
+    # No date given: today's, and the message says so.
+    assert "Date it happened: 20 September 2022." in after
     assert _state(web, "ld-to-nct") == "approved"
     assert "Joint Committee minute 7" in officer.get(f"/transfers/{ld}/history").text
     assert "Done: Record" not in officer.get(f"/transfers/{ld}").text  # shown once

@@ -194,7 +194,8 @@ def fire(request: Request, transfer: EditableTransfer, principal: HrStaff,
              if result.from_state != result.to_state else None)
     definition = definition_of(transfer, engine_of(request))
     label = definition.triggers[trigger].label
-    message = f"Done: {label}."
+    # The date it is recorded as having happened, said: an empty date box means today.
+    message = f"Done: {label}. Date it happened: {long_date(occurred_on or settings.today())}."
     if moved:
         message += (f" The transfer is now {definition.states[result.to_state].label.lower()}.")
     if result.overridden:
@@ -334,7 +335,8 @@ def mark_done(request: Request, transfer: EditableTransfer, principal: HrStaff, 
         except ValidationError as exc:
             errors = wording.field_errors(exc, STEP_FORM, fallback="evidence")
         else:
-            flash(request, f"Marked as done: {step.title}.")
+            flash(request, f"Marked as done: {step.title}. Date it happened: "
+                           f"{long_date(done_on or today)}.")
             return RedirectResponse(transfer_url(transfer), status_code=303)
     # Post/redirect/get: the form comes back filled in, with its errors, by a redirect.
     flash(request, "", form=KeptForm(step_url(transfer, step.step_id), errors=errors, values={
