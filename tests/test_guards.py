@@ -67,8 +67,9 @@ def test_refused_guard_can_be_fixed_then_passes(demo, cli: Cli) -> None:
     cli("advance", "ld-to-nct", "approve", "--as-of", "2022-09-07")
     code, _, err = cli("advance", "ld-to-nct", "inform_representatives", ok=False)
     assert code == 1 and "measures" in err and "reg 13(4)" in err
-    cli("advance", "ld-to-nct", "record_measures", "--note", "NCT letter: no measures envisaged")
-    cli("advance", "ld-to-nct", "inform_representatives")
+    cli("advance", "ld-to-nct", "record_measures", "--note", "NCT letter: no measures envisaged",
+        "--as-of", "2022-09-14")
+    cli("advance", "ld-to-nct", "inform_representatives", "--as-of", "2022-09-16")
     assert cli.json("status", "ld-to-nct")["state"] == "consulting"
 
 

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from tests.scheduler_fixtures import (
+    INCOMPLETE,
     SchedEnv,
     cli,
     cli_json,
@@ -166,3 +167,22 @@ def test_a_letter_missing_data_alerts_the_hr_owner_instead(
     assert rows and {r["recipient"] for r in rows} == {"hr.owner@example.org"}
     assert "cannot be sent automatically" in rows[0]["subject"]
     assert _owed(sched_env) == []
+
+
+def test_the_cli_says_in_its_exit_status_that_a_letter_was_not_issued(
+        sched_env: SchedEnv) -> None:
+    """The transition stands and the HR owner is alerted, but a script running `advance` must
+    not read a reg 13 letter not issued as a full success: exit status 4, and why."""
+    init_db(get_engine(sched_env.url))
+    transfer_with_staff("letters-test", employees=2, representatives=1,
+                        transfer_date=date(2022, 11, 1), decision=date(2022, 9, 1),
+                        letter_particulars=False)
+    for trigger in TO_CONSULTING[:-1]:
+        cli("advance", "letters-test", trigger, "--note", "test", "--as-of", DAY.isoformat())
+    code, out, err = cli("advance", "letters-test", TO_CONSULTING[-1], "--as-of",
+                         DAY.isoformat(), ok=False)
+    assert code == INCOMPLETE
+    assert "NOT issued, the HR owner was alerted" in out
+    assert "moved on, but 2 of its letters were not issued" in " ".join(err.split())
+    assert cli_json("status", "letters-test", "--as-of", DAY.isoformat())["state"] == \
+        "consulting"

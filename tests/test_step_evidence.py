@@ -60,11 +60,16 @@ def _small_transfer(*, particulars: bool, workflow: str = "tupe-base") -> None:
         Cli()("letters", "data", REF, "reg13a.yaml")
 
 
-def _to_consulting(cli: Cli) -> dict:
+def _to_consulting(cli: Cli, *, letters_made: bool = True) -> dict:
     for trigger, day in (("approve", "2025-03-03"), ("advise_unions", "2025-04-07"),
                          ("record_measures", "2025-04-14")):
         cli("advance", REF, trigger, "--note", f"{trigger} (test)", "--as-of", day)
-    return cli.json("advance", REF, "inform_representatives", "--as-of", INFORMED)
+    code, out, _ = cli("advance", REF, "inform_representatives", "--as-of", INFORMED, "--json",
+                       ok=False)
+    # Exit status 4 when a letter owed could not be made (the HR owner is alerted); a letter
+    # with nobody to go to (no representatives, reg 13A) is not a failure.
+    assert code == (0 if letters_made else 4)
+    return json.loads(out)
 
 
 def _timeline(cli: Cli, as_of: str) -> dict[str, dict]:
@@ -76,7 +81,7 @@ def test_without_representatives_it_cannot_reach_transferred_without_an_override
     _small_transfer(particulars=False)
     # The trigger fires (reg 13A applies), but nobody has been informed: no letter could be
     # made, so informing is not done.
-    moved = _to_consulting(cli)
+    moved = _to_consulting(cli, letters_made=False)
     assert moved["to"] == "consulting" and moved["completed_steps"] == []
     assert cli.json("letters", "list", REF) == []
     step = _timeline(cli, INFORMED)["inform_representatives"]
@@ -107,8 +112,10 @@ def test_without_representatives_it_cannot_reach_transferred_without_an_override
     assert code == 1 and "eli" in err  # the ELI was never given either
     cli("override-step", REF, "eli", "--override-reason", "ELI given on paper (test) late",
         "--as-of", "2025-06-02")
-    cli("advance", REF, "go_live", "--as-of", "2025-06-02", "--override-reason",
-        "ELI given late on paper: special circumstances (test)")
+    code, _, err = cli("advance", REF, "go_live", "--as-of", "2025-06-02", "--override-reason",
+                       "ELI given late on paper: special circumstances (test)", ok=False)
+    # Transferred; but the confirmation letters could not be made (no particulars): exit 4.
+    assert code == 4 and "letters were not issued" in " ".join(err.split())
     assert cli.json("status", REF)["state"] == "transferred"
 
     timeline = _timeline(cli, "2025-06-02")

@@ -258,6 +258,9 @@ def advance(
     issued = issue_pending(transfer_id=result.transfer_id) if result.letters else IssueReport()
     # Steps recorded but waiting for their evidence (the letters just issued may have brought it).
     waiting = _still_waiting(ref, result.awaiting)
+    # A letter the state owes that could not be made (its data incomplete): the HR owner was
+    # alerted instead. The transition stands, but the command did not do all it set out to do.
+    alerted = [letter for letter in issued.issued if letter.not_issued]
     if as_json:
         print_json({"ref": result.ref, "trigger": result.trigger, "from": result.from_state,
                     "to": result.to_state, "version": result.version,
@@ -267,7 +270,7 @@ def advance(
                     "overridden": [str(f) for f in result.overridden],
                     "occurred_on": result.occurred_on, "awaiting_evidence": waiting,
                     "cascade": result.cascade.as_json() if result.cascade else None})
-        if issued.errors or (result.cascade is not None and result.cascade.failed):
+        if issued.errors or alerted or (result.cascade is not None and result.cascade.failed):
             raise typer.Exit(EXIT_INCOMPLETE)
         return
     moved = (f"{result.from_state} → {result.to_state}" if result.from_state != result.to_state
@@ -298,6 +301,12 @@ def advance(
     if issued.errors:
         err_console.print(f"[bold red]error:[/] {ref} moved on, but {len(issued.errors)} of its "
                           "letters could not be issued (see above)", highlight=False)
+    if alerted:
+        err_console.print(f"[bold red]error:[/] {ref} moved on, but {len(alerted)} of its "
+                          "letters were not issued (see above: the HR owner was alerted); put "
+                          "right what each lacks (`transfer-engine letters check "
+                          f"{ref}`), then issue it with `transfer-engine letters issue`",
+                          highlight=False)
     failed = result.cascade.failed if result.cascade is not None else []
     if failed:
         # The programme moved on; some of its schools did not, and the command says so in its
@@ -307,7 +316,7 @@ def advance(
                           "put right what each lacks, then run `transfer-engine advance REF "
                           f"{result.cascade.action if result.cascade else trigger}` for each",
                           highlight=False)
-    if issued.errors or failed:
+    if issued.errors or alerted or failed:
         raise typer.Exit(EXIT_INCOMPLETE)
 
 

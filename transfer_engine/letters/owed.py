@@ -79,6 +79,14 @@ class IssuedLetter:
     outcome: str          # "issued", "already" (decided earlier that day), "alert" (HR told)
     recipients: int = 0
     problem: str | None = None
+    # An alert because the letter has nobody to go to here (reg 13 information where there are
+    # no representatives, under reg 13A): nothing failed, unlike a letter that could not be made.
+    nobody: bool = False
+
+    @property
+    def not_issued(self) -> bool:
+        """Owed to someone and not issued: the HR owner was alerted to put it right."""
+        return self.outcome == "alert" and not self.nobody
 
     def describe(self) -> str:
         if self.outcome == "issued":
@@ -205,8 +213,8 @@ def _issue(session: Session, context: LetterContext, name: str, day: date, setti
     """
     key = f"letter:{context.id}:{name}:{day}"
     decided = bool(existing_keys(session, [key]))
-    notice, messages, problem, waiting = _state_letter(session, context, name, day, settings,
-                                                       actor, override_reason)
+    notice, messages, problem, waiting, nobody = _state_letter(
+        session, context, name, day, settings, actor, override_reason)
     if decided:
         if problem is not None or not waiting:
             return None, IssuedLetter(context.ref, name, day, "already")
@@ -215,7 +223,8 @@ def _issue(session: Session, context: LetterContext, name: str, day: date, setti
     notice_id = enqueue(session, notice, settings, messages=counted)
     if problem is not None:
         # Alerted once a day at most (the alert's own key); the letter stays to be issued.
-        return notice_id, IssuedLetter(context.ref, name, day, "alert", problem=problem)
+        return notice_id, IssuedLetter(context.ref, name, day, "alert", problem=problem,
+                                       nobody=nobody)
     if notice_id is None:  # pragma: no cover  (decided by another process meanwhile)
         return None, IssuedLetter(context.ref, name, day, "already")
     log.info("%s: letter %s decided for %s (%s)", context.ref, name, day, notice.kind.value)
@@ -254,10 +263,12 @@ def issue_now(session: Session, transfer: Any, letters: Sequence[str], today: da
 
 def _state_letter(session: Session, context: LetterContext, name: str, today: date,
                   settings: Settings, actor: str, override_reason: str | None = None
-                  ) -> tuple[PlannedNotice, Iterable[PlannedMessage] | None, str | None, int]:
+                  ) -> tuple[PlannedNotice, Iterable[PlannedMessage] | None, str | None, int,
+                             bool]:
     """The notice of one state letter, its messages (rendered as they are written), the
     problem that stopped it (then the notice is an alert to the HR owner, keyed apart from the
-    letter's: an alert does not use up the letter's day), and how many lack the letter."""
+    letter's: an alert does not use up the letter's day), how many lack the letter, and
+    whether the letter has nobody to go to."""
 
     outcome = state_letter(session, context.ref, name, today, actor=actor, settings=settings,
                            override_reason=override_reason)
@@ -270,9 +281,9 @@ def _state_letter(session: Session, context: LetterContext, name: str, today: da
         alert = _hr_alert(context, name, problem)
         common["key"] = f"{common['key']}:alert"
         return PlannedNotice(kind=NoticeKind.hr_alert, messages=(alert,), **common), None, \
-            problem, 0
+            problem, 0, outcome.no_recipients
     return PlannedNotice(kind=NoticeKind.letter, messages=(), **common), outcome.messages, \
-        None, outcome.waiting
+        None, outcome.waiting, False
 
 
 # ---------------------------------------------------------------------------------------------
