@@ -51,3 +51,25 @@ def test_reschedule_rejects_unknown_key_dates_and_no_change(demo, cli: Cli) -> N
     code, _, err = cli("reschedule", "ld-to-nct", "transfer", "1 Nov", "--reason", "bad date",
                        ok=False)
     assert code == 1 and "YYYY-MM-DD" in err
+
+
+def test_a_transfer_needs_two_employers_and_a_decision_before_the_transfer(
+        demo, cli: Cli) -> None:
+    """TUPE reg 3(1): a transfer is to another person; and the decision comes first. Each is
+    refused with the reason, creating nothing."""
+    code, _, err = cli("create", "to-itself", "--title", "Council to itself", "--from", "nnc",
+                       "--to", "nnc", "--transfer-date", "2027-09-01", "--regime", "TUPE",
+                       "--regime-reason", "staff moving from council to council", ok=False)
+    assert code == 1 and "is the same organisation as the transferor (nnc)" in " ".join(err.split())
+    assert "(TUPE reg 3(1))" in " ".join(err.split())
+    code, _, err = cli("create", "late-decision", "--title", "Decided too late", "--from",
+                       "nnc", "--to", "nct", "--transfer-date", "2027-03-01",
+                       "--decision-date", "2027-05-01", "--regime-reason",
+                       "outsourcing of a service, reg 3(1)(b)(ii)", ok=False)
+    assert code == 1 and "the decision date (2027-05-01) is after the transfer date" in \
+        " ".join(err.split())
+    assert not {"to-itself", "late-decision"} & {t["ref"] for t in cli.json("list")}
+    code, _, err = cli("reschedule", "ld-to-nct", "decision", "2022-12-01", "--reason",
+                       "minuted late", ok=False)
+    assert code == 1 and "the decision date (2022-12-01) is after the transfer date " \
+        "(2022-11-01)" in " ".join(err.split())

@@ -46,6 +46,15 @@ def create_transfer(session: Session, data: TransferCreate, *, actor: str,
             parts.append(f"unknown key date(s) {', '.join(unknown)} "
                          f"(workflow {definition.id} has {', '.join(definition.key_dates)})")
         raise ValidationError(f"cannot create {data.ref}: {'; '.join(parts)}")
+    # TUPE reg 3(1): a relevant transfer is to another person (COSOP follows it); staff who
+    # stay with their employer have no transfer to run. A programme's own record (its schools'
+    # transfers are its children) names the council on both sides: it moves nobody itself.
+    programme = definition.seed is not None and definition.seed.children_workflow is not None
+    if data.transferor == data.transferee and not programme:
+        raise ValidationError(field_problems=[FieldProblem(
+            "transferee", f"is the same organisation as the transferor ({data.transferor}); a "
+            "transfer moves staff to another employer (TUPE reg 3(1)): choose the organisation "
+            "they move to", "transferee", "same_employer")])
     if session.exec(select(Transfer.id).where(Transfer.ref == data.ref)).first() is not None:
         raise ValidationError(field_problems=[FieldProblem(
             "ref", f"{data.ref!r} is taken by another transfer; choose another reference",

@@ -30,6 +30,7 @@ from transfer_engine.engine.limits import (
     TITLE_MAX,
     TITLE_MIN,
     key_date_out_of_range,
+    key_dates_out_of_order,
 )
 from transfer_engine.engine.plain_text import one_line, several_lines
 from transfer_engine.engine.spreadsheets import excel_serial_date
@@ -91,6 +92,9 @@ class TransferCreate(_Input):
             wrong = key_date_out_of_range(value[name])
             if wrong is not None:
                 raise ValueError(f"key date {name!r}: {wrong}")
+        wrong = key_dates_out_of_order(value)
+        if wrong is not None:
+            raise ValueError(wrong)
         return value
 
 

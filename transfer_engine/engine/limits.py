@@ -8,6 +8,7 @@ stored and shown again in the history.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -71,6 +72,18 @@ PROPOSED_DISMISSALS_MAX = 1_000_000
 #: A transfer's key dates: wide enough for any real transfer (and its claims window), narrow
 #: enough that every deadline counted from them is a real date.
 KEY_DATE_EARLIEST, KEY_DATE_LATEST = date(1990, 1, 1), date(2199, 12, 31)
+
+
+def key_dates_out_of_order(dates: Mapping[str, date]) -> str | None:
+    """What is wrong with the order of a transfer's key dates, if anything: the decision to
+    transfer is taken on or before the transfer itself (every step counted back from the
+    transfer follows the decision; a decision after it would put its deadlines after go-live)."""
+    decision, transfer = dates.get("decision"), dates.get("transfer")
+    if decision is not None and transfer is not None and decision > transfer:
+        return (f"the decision date ({decision.isoformat()}) is after the transfer date "
+                f"({transfer.isoformat()}); the decision to transfer comes first: check both "
+                "dates")
+    return None
 
 
 def key_date_out_of_range(value: date) -> str | None:

@@ -12,7 +12,12 @@ from sqlmodel import Session, select
 from transfer_engine.domain import StepStatus
 from transfer_engine.engine.advance import _bump, _check_version
 from transfer_engine.engine.evidence import reconcile_in
-from transfer_engine.engine.limits import RESCHEDULE_REASON, key_date_out_of_range, text_problems
+from transfer_engine.engine.limits import (
+    RESCHEDULE_REASON,
+    key_date_out_of_range,
+    key_dates_out_of_order,
+    text_problems,
+)
 from transfer_engine.engine.planning import StepChange, refresh_steps
 from transfer_engine.errors import (
     FieldProblem,
@@ -21,7 +26,13 @@ from transfer_engine.errors import (
 from transfer_engine.rules.timeline import is_late
 from transfer_engine.store.database import dry_run_session, write_session
 from transfer_engine.store.people import Employee
-from transfer_engine.store.queries import audit, definition_of, get_transfer, steps_of
+from transfer_engine.store.queries import (
+    audit,
+    definition_of,
+    get_transfer,
+    key_dates_of,
+    steps_of,
+)
 from transfer_engine.store.transfers import KeyDate
 
 # ---------------------------------------------------------------------------------------------
@@ -100,6 +111,10 @@ def _reschedule(session: Session, ref: str, key_date: str, new: date, *, actor: 
     if old == new:
         raise ValidationError(field_problems=[FieldProblem(
             "new_date", f"is already {new.isoformat()}", key_date, "unchanged")])
+    disordered = key_dates_out_of_order({**key_dates_of(session, transfer), key_date: new})
+    if disordered is not None:
+        raise ValidationError(field_problems=[FieldProblem(
+            "new_date", f"would leave {disordered}", key_date, "invalid")])
     if key_date == "transfer":
         # Reg 4(7): an objection is made before the transfer. A transfer date moved to or
         # before a recorded objection would leave it one no longer.
