@@ -143,12 +143,13 @@ def test_money_at_risk_counts_a_step_done_late_whenever_recorded(demo, cli: Cli)
 
 
 def test_a_post_transfer_step_dated_before_the_transfer_is_refused(demo, cli: Cli) -> None:
-    # Before the transfer date has come, a step that follows it cannot be recorded at all.
+    # Before its first day has come, a step that follows the transfer cannot be recorded at
+    # all (the claims window's: the day after it closes, reg 15(12)).
     code, _, err = cli("done", LD, "claims_window", "--evidence", "claims register checked",
                        "--as-of", "2022-09-20", ok=False)
     assert code == 1
-    assert "the transfer date is 2022-11-01, 42 day(s) from today" in err
-    assert "wait until 2022-11-01" in err
+    assert "is 2023-02-01, 134 day(s) from today" in " ".join(err.split())
+    assert "wait until 2023-02-01" in " ".join(err.split())
 
     _drive(cli, LD_TO_NCT, until="go_live")
     before = len(cli.json("history", LD))
@@ -166,17 +167,31 @@ def test_a_post_transfer_step_dated_before_the_transfer_is_refused(demo, cli: Cl
     code, _, err = cli("advance", LD, "confirm_employment", "--on", "2022-10-28",
                        "--as-of", "2022-11-10", ok=False)
     assert code == 1 and "--on must be on or after 2022-11-01, the transfer date" in err
-    code, _, err = cli("done", LD, "claims_window", "--evidence", "claims register checked",
-                       "--on", "2022-10-30", "--as-of", "2022-11-10", ok=False)
-    assert code == 1 and "--on must be on or after 2022-11-01, the transfer date" in err
     timeline = _timeline(cli, "2022-11-10")
     assert timeline["confirmation_letters"]["status"] == "open"
-    assert timeline["claims_window"]["status"] == "open"
     assert timeline["go_live"]["done_on"] == "2022-11-01"
 
-    cli("done", LD, "claims_window", "--evidence", "claims register checked",
-        "--on", "2022-11-02", "--as-of", "2022-11-10")
-    assert _timeline(cli, "2022-11-10")["claims_window"]["done_on"] == "2022-11-02"
+
+def test_the_claims_window_is_recorded_as_closed_only_after_its_last_day(
+        demo, cli: Cli) -> None:
+    """Reg 15(12): a claim may be presented within 3 months beginning with the transfer (1
+    November 2022), so to 31 January 2023 inclusive (30 January: the day before the
+    corresponding date). It is closed, and can be recorded so, from 1 February."""
+    _drive(cli, LD_TO_NCT, until="go_live")
+    cli("advance", LD, "go_live", "--on", "2022-11-01", "--as-of", "2022-11-02")
+    window = _timeline(cli, "2022-11-02")["claims_window"]
+    assert window["due_date"] == "2023-01-31"
+    code, _, err = cli("done", LD, "claims_window", "--evidence", "no claims were presented",
+                       "--as-of", "2022-11-02", ok=False)
+    assert code == 1 and "wait until 2023-02-01" in " ".join(err.split())
+    code, _, err = cli("done", LD, "claims_window", "--evidence", "no claims were presented",
+                       "--on", "2023-01-31", "--as-of", "2023-02-03", ok=False)
+    assert code == 1 and "--on must be on or after 2023-02-01" in " ".join(err.split())
+    cli("done", LD, "claims_window", "--evidence", "no claims were presented",
+        "--on", "2023-02-01", "--as-of", "2023-02-03")
+    assert _timeline(cli, "2023-02-03")["claims_window"]["done_on"] == "2023-02-01"
+    # Its legal basis says where the time can be longer.
+    assert "ACAS early conciliation" in window["legal_basis"]
 
 
 def test_a_date_in_the_future_is_refused(demo, cli: Cli) -> None:

@@ -409,8 +409,8 @@ def test_the_web_shows_the_engines_limits_and_relies_on_its_checks(web: WebEnv) 
     officer = web.as_role("hr_officer")
     ld = web.ids[LD]
     # The mark-done form is on the step's own page; the claims window can be recorded once
-    # the transfer has happened (1 November 2022).
-    later = Browser(create_app(web_settings(as_of=date(2022, 11, 2))))
+    # it has closed (the transfer was on 1 November 2022: from 1 February 2023).
+    later = Browser(create_app(web_settings(as_of=date(2023, 2, 2))))
     later.sign_in("officer@example.org")
     form = later.get(f"/transfers/{ld}/steps/claims_window").text
     assert f"at least {EVIDENCE.min_length} characters" in form

@@ -76,7 +76,8 @@ def test_managing_a_transfer_in_a_real_browser(
     page.get_by_label("Reference").fill("into-hill")
     page.get_by_label("The employer the staff move from").select_option(label="Old Council")
     page.get_by_label("The employer the staff move to").select_option(label="Hill Primary")
-    dates = page.locator("#key-date-transfer")
+    # The transfer date's three boxes (the day box carries the field's id: see date_input).
+    dates = page.locator("fieldset").filter(has=page.locator("#key-date-transfer"))
     dates.get_by_label("Day").fill("31")
     dates.get_by_label("Month").fill("2")
     dates.get_by_label("Year").fill("2025")

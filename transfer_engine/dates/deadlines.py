@@ -9,6 +9,7 @@ transfer::
     6 weeks before transfer
     3 months beginning with transfer  (the last day of a period that starts on the key date)
     3 months after transfer less 1 day
+    3 months beginning with transfer plus 1 day   (the first day after that period)
 
 Months follow the corresponding-date rule (Dodds v Walker [1981] 1 WLR 1441, HL): N months
 after a date is the day with the same number N months on; where that month has no such day (31
@@ -17,6 +18,9 @@ August + 3 months), the period's end is that month's last day (30 November). So 
 31 January), and one beginning with 30 November 2023 ends on 29 February 2024: it is never
 "clamp to the month's end, then take a day off" (which would give 28 February).
 "N months after X less 1 day" is the same period written the older way, and means the same.
+"plus N days" counts on from the day the rest gives, whatever the month: the day after a period
+beginning with 30 November 2023 is 1 March 2024 (the first day something can be said of the
+period as closed, such as the claims window of reg 15(12)).
 
 A statutory date that falls on a weekend or bank holiday does not move; the engine also shows the
 last working day on or before it (see :mod:`transfer_engine.dates.working_days`).
@@ -41,7 +45,7 @@ _EXPRESSION = re.compile(
         beginning\s+with\s+(?P<start>[a-z][a-z0-9_]*)
       | (?P<count>\d+)\s+(?P<unit>calendar\s+days?|days?|working\s+days?|weeks?|months?)\s+
         (?P<direction>before|after)\s+(?P<key>[a-z][a-z0-9_]*)
-    )(?:\s+less\s+(?P<less>\d+)\s+days?)?\s*$""",
+    )(?:\s+less\s+(?P<less>\d+)\s+days?)?(?:\s+plus\s+(?P<plus>\d+)\s+days?)?\s*$""",
     re.VERBOSE,
 )
 
@@ -56,7 +60,11 @@ MAX_COUNT: dict[str, int] = {"months": 1200, "weeks": 5200, "days": 36600, "work
 MAX_LESS_DAYS = 366
 
 
-def _check_size(text: str, count: int, unit: Unit, less: int) -> None:
+def _check_size(text: str, count: int, unit: Unit, less: int, plus: int = 0) -> None:
+    if plus > MAX_LESS_DAYS:
+        raise DeadlineSyntaxError(
+            f"{text.strip()!r}: 'plus {plus} days' is too many; at most {MAX_LESS_DAYS} days may "
+            "be added")
     if count > MAX_COUNT[unit]:
         raise DeadlineSyntaxError(
             f"{text.strip()!r}: {count} {unit} is too long; a deadline may count at most "
@@ -76,6 +84,7 @@ class Deadline:
     unit: Unit = "days"
     less_days: int = 0
     text: str = ""
+    plus_days: int = 0   # added to the day the rest gives (see the module)
 
     @classmethod
     def parse(cls, text: str) -> Deadline:
@@ -86,7 +95,7 @@ class Deadline:
                 "'5 working days after decision', '6 weeks before transfer' or "
                 "'3 months beginning with transfer'"
             )
-        less = int(match["less"] or 0)
+        less, plus = int(match["less"] or 0), int(match["plus"] or 0)
         if match["period"]:
             # "N months beginning with X" ends the day before the corresponding date: the same
             # period as "N months after X less 1 day" (more days off still count back from it).
@@ -97,12 +106,12 @@ class Deadline:
             word = match["period_unit"]
             period_unit: Unit = ("months" if word.startswith("month") else
                                  "weeks" if word.startswith("week") else "days")
-            _check_size(text, int(match["period"]), period_unit, less)
+            _check_size(text, int(match["period"]), period_unit, less, plus)
             return cls(key=match["start"], count=int(match["period"]), unit=period_unit,
-                       less_days=less + 1, text=text.strip())
+                       less_days=less + 1, text=text.strip(), plus_days=plus)
         if match["on"]:
-            _check_size(text, 0, "days", less)
-            return cls(key=match["on"], less_days=less, text=text.strip())
+            _check_size(text, 0, "days", less, plus)
+            return cls(key=match["on"], less_days=less, text=text.strip(), plus_days=plus)
         unit_word = match["unit"].split()
         unit: Unit
         if unit_word[0] == "working":
@@ -114,13 +123,16 @@ class Deadline:
         else:
             unit = "days"
         count = int(match["count"])
-        _check_size(text, count, unit, less)
+        _check_size(text, count, unit, less, plus)
         sign = -1 if match["direction"] == "before" else 1
         return cls(key=match["key"], count=sign * count, unit=unit, less_days=less,
-                   text=text.strip())
+                   text=text.strip(), plus_days=plus)
 
     def resolve(self, key_date: date) -> date:
         """The statutory due date counted from ``key_date``."""
+        return self._resolved(key_date) + timedelta(days=self.plus_days)
+
+    def _resolved(self, key_date: date) -> date:
         if self.unit == "months":
             return months_less_days(key_date, self.count, self.less_days)
         if self.unit == "days":
