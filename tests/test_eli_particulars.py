@@ -1,6 +1,7 @@
 """The employee liability information (TUPE reg 11): every reg 11(2) item in the staff list,
 a completeness check per employee, exports of the transferring employees only, the schedule and
-cover letters, changes notified under reg 11(5) and lateness reasons under reg 11(6)."""
+cover letters, changes notified under reg 11(5) and lateness reasons under reg 11(6); and the
+ERA 1996 s.1 particulars as in force on the transfer date (SI 2019/731 from 6 April 2020)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,15 @@ from sqlmodel import col, select
 from tests.conftest import Cli
 from tests.letter_fixtures import files_of, flat, letters, outbox, pdf_text
 from tests.web_fixtures import WebEnv
+from transfer_engine.domain import OrganisationKind
+from transfer_engine.engine.create import create_transfer, parse_transfer_create
 from transfer_engine.engine.staff import COLUMNS, update_employee
 from transfer_engine.letters import service
+from transfer_engine.letters.sample_particulars import fill_synthetic
 from transfer_engine.rules.eli import ELI_COLUMNS, eli_gaps
 from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.liability import EliChange
+from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.people import Employee
 from transfer_engine.store.queries import get_transfer
 from transfer_engine.store.register import Letter, LetterStatus
@@ -439,3 +444,134 @@ def test_a_change_after_the_eli_was_given_is_notified_in_writing(
     with read_session(demo) as session:
         told = set(session.exec(select(EliChange.notified_in)).all())
     assert told == {first.id, second.id}
+
+
+# ---------------------------------------------------------------------------------------------
+# ERA 1996 s.1 as in force on the transfer date
+
+
+# What SI 2019/731 added to ERA 1996 s.1 from 6 April 2020: a staff list kept before then has
+# no column for them.
+ADDED_IN_2020 = ["other_paid_leave", "other_benefits", "probation", "training_entitlement",
+                 "required_training"]
+
+
+def _transfer_on(cli: Cli, tmp_path: Path, ref: str, transfer: date,
+                 probation: str = "") -> None:
+    """A sample transfer on ``transfer``, its staff list without the items added in 2020 (but
+    for E002's ``probation``, when given)."""
+    with write_session() as session:
+        for slug, name, kind in (("sample-council", "Sample Council (sample)", "council"),
+                                 ("sample-trust", "Sample Trust (sample)", "trust")):
+            if session.exec(select(Organisation).where(Organisation.slug == slug)).first():
+                continue
+            session.add(Organisation(slug=slug, name=name, kind=OrganisationKind(kind)))
+    with write_session() as session:
+        create_transfer(session, parse_transfer_create({
+            "ref": ref, "title": "Sample service (sample)", "workflow_id": "tupe-base",
+            "regime": "TUPE", "regime_reason": "the service moves to the trust (sample)",
+            "transferor": "sample-council", "transferee": "sample-trust",
+            "key_dates": {"decision": date(2020, 1, 6), "transfer": transfer},
+            "hr_owner": "hr@example.org", "sample_data": True}), actor="test")
+    with write_session() as session:
+        fill_synthetic(session, get_transfer(session, ref), actor="test")  # the letterheads
+    rows = [{c: v for c, v in _row(r, n).items() if c not in ADDED_IN_2020}
+            for r, n in (("E001", "Sample One"), ("E002", "Sample Two"))]
+    if probation:
+        rows[0]["probation"], rows[1]["probation"] = "", probation
+    cli("import-employees", ref, str(_csv(tmp_path, rows, f"{ref}.csv")), "--replace")
+
+
+def _eli_step(cli: Cli, ref: str, as_of: str) -> dict:
+    return next(r for r in cli.json("timeline", ref, "--as-of", as_of) if r["step"] == "eli")
+
+
+def test_the_particulars_added_in_2020_are_not_needed_for_a_transfer_before_6_april_2020(
+        database: Engine, cli: Cli, tmp_path: Path) -> None:
+    _transfer_on(cli, tmp_path, "before-2020", date(2020, 4, 5))
+    _transfer_on(cli, tmp_path, "from-2020", date(2020, 4, 6))
+
+    code, before = _check(cli, "before-2020", as_of="2020-03-02")
+    assert code == 0 and before["complete"] is True and before["employees"] == []
+    assert [i["column"] for i in before["not_required"]] == ADDED_IN_2020
+    _, text, _ = cli("eli", "check", "before-2020", "--as-of", "2020-03-02")
+    assert "complete for all 2 transferring employees" in flat(text)
+    assert "not required for a transfer on 2020-04-05: other paid leave" in flat(text)
+    assert "SI 2019/731" in flat(text)
+
+    code, after = _check(cli, "from-2020", as_of="2020-03-02")
+    assert code == 1 and after["complete"] is False and after["not_required"] == []
+    assert {g["employee_ref"]: [m["column"] for m in g["missing"]]
+            for g in after["employees"]} == {"E001": ADDED_IN_2020, "E002": ADDED_IN_2020}
+    _, text, _ = cli("eli", "check", "from-2020", "--as-of", "2020-03-02", ok=False)
+    assert "probationary period" in text and "not required" not in text
+
+    # The workbook's legend says which items the law did not ask for then.
+    out = tmp_path / "eli.xlsx"
+    cli("eli", "export", "before-2020", "--format", "xlsx", "--out", str(out), "--as-of",
+        "2020-03-02")
+    legend = {r[0]: r for r in openpyxl.load_workbook(out)["Columns"].iter_rows(
+        values_only=True) if r and r[0]}
+    assert legend["probation"][2] == ("reg 11(2)(b), ERA 1996 s.1(4)(ga), not required for a "
+                                      "transfer before 2020-04-06 (SI 2019/731)")
+    assert legend["sick_pay"][2] == "reg 11(2)(b), ERA 1996 s.1(4)(d)(ii)"
+
+
+def test_the_eli_step_is_done_without_them_before_6_april_2020_and_not_from_then(
+        database: Engine, cli: Cli, tmp_path: Path) -> None:
+    # A value given anyway (E002's probation) is still given.
+    _transfer_on(cli, tmp_path, "before-2020", date(2020, 4, 5),
+                 probation="6 months, completed (sample)")
+    _transfer_on(cli, tmp_path, "from-2020", date(2020, 4, 6))
+
+    # Before: the schedules do not present the items as missing, and the cover letter does
+    # not say that any schedule waits for them.
+    _, preview, _ = cli("letters", "preview", "before-2020", "eli-schedule", "--recipient",
+                        "employee:E001", "--as-of", "2020-03-02")
+    assert "not recorded" not in preview and "Other paid leave" not in preview
+    assert "Sick leave and sick pay" in preview
+    _, cover, _ = cli("letters", "preview", "before-2020", "eli-cover", "--as-of", "2020-03-02")
+    assert "sent to you with this letter" in flat(cover) and "not yet complete" not in cover
+
+    cli("letters", "issue", "before-2020", "eli-schedule", "--as-of", "2020-03-02")
+    eli = _eli_step(cli, "before-2020", "2020-03-02")
+    assert (eli["status"], eli["done_on"]) == ("done", "2020-03-02")
+    assert "every reg 11(2) item stated" in eli["evidence"]
+    with_probation = next(s for s in letters(database, letter="eli-schedule")
+                          if s.about_ref == "employee:E002")
+    text = _notice_text(database, with_probation)
+    assert "Probationary period" in text and "6 months, completed (sample)" in text
+    assert "Training entitlement" not in text
+
+    # From 6 April 2020 they are owed: the schedules are refused, naming them, and the step
+    # stays open with the gaps named.
+    for command in ("preview", "issue"):
+        code, _, err = cli("letters", command, "from-2020", "eli-schedule", "--as-of",
+                           "2020-03-02", ok=False)
+        assert code == 1 and "ELI for E001: missing employee.other_benefits" in flat(err)
+        for column in ADDED_IN_2020:
+            assert f"import the staff list with a {column} column" in flat(err), column
+    assert {s.transfer_id for s in letters(database, letter="eli-schedule")} == \
+        {with_probation.transfer_id}
+    assert _eli_step(cli, "from-2020", "2020-03-02")["status"] == "open"
+    evidence = next(r for r in cli.json("evidence", "from-2020") if r["step"] == "eli")
+    assert ("E001 (other paid leave, other benefits, probationary period, training "
+            "entitlement, training the employee must complete)") in evidence["missing"]
+
+
+def test_the_eli_page_and_the_api_do_not_ask_for_them_before_6_april_2020(
+        web: WebEnv, cli: Cli, tmp_path: Path) -> None:
+    _transfer_on(cli, tmp_path, "before-2020", date(2020, 4, 5))
+    with read_session(web.engine) as session:
+        before = get_transfer(session, "before-2020").id
+    page = flat(web.as_role("hr_admin").get(f"/transfers/{before}/eli").text)
+    assert "Complete for all 2 transferring employees." in page
+    assert ("Not needed for a transfer on 5 April 2020: other paid leave, other benefits, "
+            "probationary period, training entitlement, training the employee must complete. "
+            "Section 1 of the Employment Rights Act 1996 asks for them only from 6 April 2020 "
+            "(SI 2019/731).") in page
+    report = web.api("admin@example.org").get(f"/api/v1/transfers/{before}/eli").json()
+    assert report["complete"] is True and report["transfer_date"] == "2020-04-05"
+    # The seed transfers (from 2022) are asked for every item, and the page says nothing more.
+    assert "Not needed for a transfer" not in web.as_role("hr_admin").get(
+        f"/transfers/{web.ids['ld-to-nct']}/eli").text

@@ -33,7 +33,7 @@ from transfer_engine.engine.limits import ELI_LATE_REASON
 from transfer_engine.errors import ValidationError
 from transfer_engine.letters import service
 from transfer_engine.letters.particulars import record_eli_late_reason
-from transfer_engine.rules.eli import ELI_ITEMS, eli_gaps
+from transfer_engine.rules.eli import ELI_ITEMS, eli_gaps, not_required_note
 from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.queries import get_transfer
 from transfer_engine.views.eli import ELI_FORMATS, export_eli
@@ -65,6 +65,8 @@ def check(ref: str, as_of: str = AsOfOption, as_json: bool = JsonOption) -> None
                           "(reg 11(2)):", highlight=False, markup=False)
         else:
             console.print(f"{ref}: {report.summary()}", highlight=False, markup=False)
+        if (note := not_required_note(report.transfer_date)) is not None:
+            console.print(f"{ref}: {note}.", highlight=False, markup=False)
         if report.employees:
             print_table(f"{ref}: ELI gaps", ["employee", "missing", "law"],
                         [[g.employee_ref, "\n".join(i.label for i in g.missing),

@@ -41,7 +41,7 @@ from transfer_engine.letters.recorded_particulars import (
     transfer_particulars,
 )
 from transfer_engine.letters.typography import repeats_name
-from transfer_engine.rules.eli import ELI_COLUMNS, ELI_ITEMS
+from transfer_engine.rules.eli import ELI_COLUMNS, ELI_ITEMS, required_items
 from transfer_engine.store.liability import EliChange
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.people import Employee, Representative
@@ -130,10 +130,12 @@ def load_facts(session: Session, ref: str, *, lock: bool = False) -> TransferFac
         select(Employee.role, func.count()).where(*in_scope, col(Employee.objected_on).is_(None))
         .group_by(Employee.role)).all()))
     # Transferring employees whose ELI lacks an item (reg 11(2)): the cover letter says so
-    # rather than claim that every schedule is there.
+    # rather than claim that every schedule is there. Only the items the law asks for on the
+    # transfer date count (ERA 1996 s.1 as in force then: SI 2019/731 from 6 April 2020).
     incomplete = session.exec(select(func.count()).select_from(Employee).where(
         *in_scope, col(Employee.objected_on).is_(None),
-        or_(*(col(getattr(Employee, c)).is_(None) for c in ELI_COLUMNS)))).one()
+        or_(*(col(getattr(Employee, item.column)).is_(None)
+              for item in required_items(key_dates.get("transfer")))))).one()
     extra = particulars.transfer
     eli = steps.get("eli")
     measures = steps.get("measures")
@@ -367,8 +369,12 @@ def _employee_data(employee: Employee, extra: dict[str, Any],
     data.update(extra)
     if eli:
         # The ELI states what the staff list records (reg 11(2)), nothing else: an item not
-        # recorded is a gap, never filled from a letter's particulars.
+        # recorded is a gap, never filled from a letter's particulars. Only if the law asks for
+        # it on the transfer date, though (ERA 1996 s.1 as in force then: SI 2019/731 added
+        # particulars from 6 April 2020): the schedule shows an item not asked for only when a
+        # value was recorded, and never as missing.
         data.update({c: getattr(employee, c) for c in ELI_COLUMNS if c not in _BASICS})
+        data["eli_required"] = [item.column for item in required_items(transfer_date)]
     return data
 
 

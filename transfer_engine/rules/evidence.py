@@ -202,9 +202,12 @@ class EvidenceFacts:
     def eli(self) -> EliCompleteness:
         """Reg 11(2): every item stated for each employee who transfers, as the staff list
         stands on the transfer date (an objection counts from its date, and one on or after
-        the transfer is refused; with no transfer date yet, every objection recorded counts)."""
+        the transfer is refused; with no transfer date yet, every objection recorded counts).
+        The items are those the law asks for on the transfer date (``required_items``): the
+        s.1 particulars SI 2019/731 added, only for a transfer from 6 April 2020."""
         return eli_gaps_on(self.connection, self.transfer_id,
-                           as_of=self.transfer_date or date.max)
+                           as_of=self.transfer_date or date.max,
+                           transfer_date=self.transfer_date)
 
     @cached_property
     def _representations(self) -> RepresentationsState:

@@ -3,10 +3,13 @@
 One row per employee who transfers as of the export date (in scope, and not objecting by then:
 :func:`~transfer_engine.rules.objections.transferring_employees`), and one column per reg 11(2) item
 (:data:`~transfer_engine.rules.eli.ELI_ITEMS`), with the employee's age on that date and the
-employer (ERA 1996 s.1(3)(a)). Nobody else's data is in it: the transferee has no right to the
-data of an employee who does not transfer. Every text cell passes through
-:func:`~transfer_engine.engine.spreadsheets.spreadsheet_safe`, so that nothing typed in an HR
-export runs as a formula where the file is opened. Each export is audited, by count.
+employer (ERA 1996 s.1(3)(a)). Every column is there whatever the transfer date, so that a
+file's layout never changes; the workbook's legend says which items the law does not ask for on
+the transfer date (:func:`~transfer_engine.rules.eli.required_items`). Nobody else's data is in
+it: the transferee has no right to the data of an employee who does not transfer. Every text
+cell passes through :func:`~transfer_engine.engine.spreadsheets.spreadsheet_safe`, so that
+nothing typed in an HR export runs as a formula where the file is opened. Each export is
+audited, by count.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from transfer_engine.rules.eli import ELI_ITEMS, age_on
 from transfer_engine.rules.objections import transferring_employees
 from transfer_engine.store.organisations import Organisation
 from transfer_engine.store.people import Employee
-from transfer_engine.store.queries import audit
+from transfer_engine.store.queries import audit, key_dates_of
 from transfer_engine.store.transfers import Transfer
 
 __all__ = ["ELI_FORMATS", "EXPORT_COLUMNS", "EliExport", "eli_rows", "export_eli"]
@@ -91,7 +94,8 @@ def _csv(rows: Sequence[Sequence[object]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _xlsx(rows: Sequence[Sequence[object]], transfer: Transfer, as_of: date) -> bytes:
+def _xlsx(rows: Sequence[Sequence[object]], transfer: Transfer, as_of: date,
+          transfer_date: date | None) -> bytes:
     # Loaded only when a workbook is written, as when one is read: it is slow to import.
     from openpyxl import Workbook
 
@@ -104,13 +108,17 @@ def _xlsx(rows: Sequence[Sequence[object]], transfer: Transfer, as_of: date) -> 
     about = book.create_sheet("Columns")
     about.append(["column", "what it holds", "law"])
     for item in ELI_ITEMS:
-        about.append([item.column, item.label, item.regulation])
+        # ERA 1996 s.1 as in force on the transfer date (SI 2019/731 from 6 April 2020).
+        about.append([item.column, item.label, item.law_on(transfer_date)])
         for extra in _AFTER.get(item.column, ()):
             about.append([extra, *_EXTRA_LABELS[extra]])
     for extra in ("employer", "synthetic"):
         about.append([extra, *_EXTRA_LABELS[extra]])
     about.append([])
     about.append(["transfer", spreadsheet_safe(transfer.ref), ""])
+    if transfer_date is not None:
+        about.append(["transfer date", transfer_date, "reg 11(2)(b): the ERA 1996 s.1 "
+                                                      "particulars as in force on this date"])
     about.append(["transferring as of", as_of, "reg 4(7): objectors and employees out of scope "
                                                "are left out"])
     out = io.BytesIO()
@@ -128,7 +136,8 @@ def export_eli(session: Session, transfer: Transfer, *, fmt: str, as_of: date,
         raise ValidationError(f"format {fmt!r}: the ELI can be exported as "
                               f"{' or '.join(ELI_FORMATS)}")
     rows = eli_rows(session, transfer, as_of)
-    content = _csv(rows) if fmt == "csv" else _xlsx(rows, transfer, as_of)
+    transfer_date = key_dates_of(session, transfer).get("transfer")
+    content = _csv(rows) if fmt == "csv" else _xlsx(rows, transfer, as_of, transfer_date)
     # By count, never by name: the audit log holds no personal data.
     audit(session, transfer, actor, "eli-exported", data={"rows": len(rows)})
     return EliExport(content, ELI_FORMATS[fmt], f"eli-{transfer.ref.replace('/', '-')}.{fmt}",
