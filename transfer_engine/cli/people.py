@@ -157,7 +157,8 @@ def employees(ref: str, as_json: bool = JsonOption) -> None:
 @guarded
 def add_representative_command(
     ref: str,
-    organisation: str = typer.Option(..., "--org", help="Whose employees they represent"),
+    organisation: str = typer.Option(..., "--org", help="Whose employees they represent: "
+                                                          "the transferor or the transferee"),
     kind: str = typer.Option("recognised-union", "--kind",
                              help="recognised-union (reg 13(3)(a)); existing: elected or "
                                   "appointed before, with authority (reg 13(3)(b)(i)); or "

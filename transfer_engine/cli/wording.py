@@ -47,6 +47,11 @@ OPTIONS = {
     "outcome": "--outcome",
     "reasons": "--reasons",
     "alt": "--alt",
+    "organisation": "--org",
+    "name": "--name",
+    "union": "--union",
+    "email": "--email",
+    "authority": "--authority",
 }
 
 _RESCHEDULE = "`transfer-engine reschedule {ref} {key} YYYY-MM-DD --reason ...`"

@@ -28,6 +28,12 @@ from transfer_engine.engine.advance import _bump, _check_version
 from transfer_engine.engine.evidence import reconcile_in
 from transfer_engine.engine.inputs import ElectionInvite, ElectionResult
 from transfer_engine.engine.planning import _facts, plan_steps, refresh_steps
+from transfer_engine.engine.representatives import (
+    ELECTION_DUTY,
+    Candidate,
+    duplicate_problems,
+    require_party,
+)
 from transfer_engine.errors import (
     Action,
     FieldProblem,
@@ -114,11 +120,7 @@ def _employer(session: Session, transfer: Transfer, slug: str | None) -> Organis
     organisation = (get_organisation(session, slug) if slug
                     else session.get(Organisation, transfer.transferor_id))
     assert organisation is not None and organisation.id is not None
-    if organisation.id not in (transfer.transferor_id, transfer.transferee_id):
-        raise ValidationError(field_problems=[FieldProblem(
-            "organisation", f"{organisation.slug} is not a party to {transfer.ref}; elections "
-            "are arranged by the transferor or the transferee for its own affected employees",
-            "organisation")])
+    require_party(session, transfer, organisation, duty=ELECTION_DUTY)
     return organisation
 
 
@@ -292,6 +294,13 @@ def declare_result(ref: str, data: Mapping[str, Any], *, actor: str,
                                   election.ballot_on or election.nominations_closed_on,
                                   "the ballot" if election.ballot_on else
                                   "the close of nominations")
+        employer = session.get(Organisation, election.organisation_id)
+        assert employer is not None
+        # Someone already recorded for these employees (or named twice) is not added again.
+        problems += duplicate_problems(session, transfer, employer, [
+            Candidate(person.name, None, person.email, f"elected[{i}].name",
+                      f"elected[{i}].email", f"person {i + 1} elected")
+            for i, person in enumerate(spec.elected)])
         if problems:
             raise ValidationError(field_problems=problems)
         election.result_on = spec.result_on

@@ -26,6 +26,12 @@ from transfer_engine.engine.import_limits import MAX_FILE_BYTES
 from transfer_engine.engine.inputs import EmployeeRow, RepresentativeCreate
 from transfer_engine.engine.liability import record_changes, snapshot
 from transfer_engine.engine.planning import refresh_steps
+from transfer_engine.engine.representatives import (
+    REPRESENTATIVE_DUTY,
+    Candidate,
+    duplicate_problems,
+    require_party,
+)
 from transfer_engine.errors import (
     FieldProblem,
     ImportRowsError,
@@ -449,6 +455,13 @@ def store_employees(ref: str, rows: Iterable[EmployeeRow], *, actor: str, replac
 
 def add_representative(ref: str, data: Mapping[str, object], *, actor: str,
                        engine: Engine | None = None) -> Representative:
+    """Record a representative of one employer's affected employees (reg 13(3)).
+
+    Refused, with nothing written, for an organisation that is neither the transferor nor the
+    transferee (reg 13(2): each employer informs the representatives of its own employees), and
+    for someone already recorded for that employer (the same name and union, or the same email
+    address): see :mod:`transfer_engine.engine.representatives`.
+    """
     spec = parse(RepresentativeCreate, data)
     with write_session(engine) as session:
         representative = _add_representative(session, ref, spec, actor=actor)
@@ -462,17 +475,22 @@ def _add_representative(session: Session, ref: str, spec: RepresentativeCreate, 
     transfer = get_transfer(session, ref, lock=True)
     organisation = get_organisation(session, spec.organisation)
     assert transfer.id is not None and organisation.id is not None  # read from the database
+    require_party(session, transfer, organisation, duty=REPRESENTATIVE_DUTY)
+    problems = duplicate_problems(session, transfer, organisation, [
+        Candidate(spec.name, spec.union, spec.email)])
+    if spec.kind == RepresentativeKind.existing and not spec.authority:
+        problems.append(FieldProblem(
+            "authority", "is required for an existing representative (reg 13(3)(b)(i)): say "
+            "what authorises them to be informed and consulted about the transfer on the "
+            "employees' behalf, e.g. 'elected staff forum member, terms of reference para 4'",
+            "authority", "required"))
+    if problems:
+        raise ValidationError(field_problems=problems)
     election = None
     if spec.kind == RepresentativeKind.elected:
         # Reg 13(3)(b)(ii): elected under reg 14, at an election recorded here; they hold
         # office from its result.
         election = elected_at(session, transfer, organisation.id)
-    elif spec.kind == RepresentativeKind.existing and not spec.authority:
-        raise ValidationError(field_problems=[FieldProblem(
-            "authority", "is required for an existing representative (reg 13(3)(b)(i)): say "
-            "what authorises them to be informed and consulted about the transfer on the "
-            "employees' behalf, e.g. 'elected staff forum member, terms of reference para 4'",
-            "authority", "required")])
     representative = Representative(
         transfer_id=transfer.id, organisation_id=organisation.id, kind=spec.kind,
         name=spec.name, union=spec.union, email=spec.email, synthetic=synthetic,

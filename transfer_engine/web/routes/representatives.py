@@ -195,7 +195,7 @@ def add(request: Request, transfer_id: int, principal: PersonalData, form: Form)
     except ValidationError as exc:
         found = form_errors(exc, REP_BOXES, fallback="kind",
                             empty=[name for name, value in values.items() if not value])
-        if "email" in found:
+        if any(p.field == "email" and p.code != "taken" for p in exc.field_problems):
             found["email"] = ("Enter an email address in the correct format, like "
                               "name@example.org")
         return _rep_page(request, transfer, values, found, 422)
