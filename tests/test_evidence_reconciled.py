@@ -3,6 +3,7 @@ is informed or what the ELI holds judges the evidence again, in the same transac
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,9 @@ def test_an_eli_gap_holds_the_eli_step_open_and_names_the_gap(
     assert sick_pay  # the demo's synthetic staff carry every item
     _reimport(cli, demo, tmp_path, **{"LD-004": {"sick_pay": ""}})
     cli("advance", LD, "approve", "--note", "minute 7", "--as-of", "2022-09-07")
-    sent = cli.json("advance", LD, "send_eli", "--as-of", "2022-09-30")
+    code, out, _ = cli("advance", LD, "send_eli", "--as-of", "2022-09-30", "--json", ok=False)
+    assert code == 4  # LD-004's schedule could not be made: the HR owner was alerted
+    sent = json.loads(out)
     assert sent["completed_steps"] == []
     eli = _step(cli, LD, "eli", "2022-09-30")
     assert eli["status"] == "open" and SICK_PAY_GAP in eli["awaiting"]

@@ -129,9 +129,12 @@ def test_entering_consulting_issues_real_letters_with_the_pdf_attached(
 def test_a_state_letter_missing_data_alerts_hr_and_the_transfer_still_moves(
         demo: Engine, cli) -> None:
     import_particulars("ld-to-nct", {"transfer": {"reasons": None}}, actor="test")
-    for trigger, day in (("approve", "2022-09-07"), ("record_measures", "2022-09-14"),
-                         ("inform_representatives", "2022-09-16")):
+    for trigger, day in (("approve", "2022-09-07"), ("record_measures", "2022-09-14")):
         cli("advance", "ld-to-nct", trigger, "--note", "test", "--as-of", day)
+    # The transition stands; the command says, by exit status 4, that its letters did not go.
+    code, _, _ = cli("advance", "ld-to-nct", "inform_representatives", "--note", "test",
+                     "--as-of", "2022-09-16", ok=False)
+    assert code == 4
 
     status = cli.json("status", "ld-to-nct", "--as-of", "2022-09-16")
     assert status["state"] == "consulting"
