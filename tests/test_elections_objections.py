@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -141,7 +143,7 @@ def test_elected_representatives_only_through_a_recorded_election(
     assert "reg 14(1)(a)-(d)" in steps["election_invitation"]["legal_basis"]
     assert "reg 14(1)(g)-(h)" in steps["election_ballot"]["legal_basis"]
     rep = ("add-representative", "electing", "--org", "electing-co", "--kind", "elected",
-           "--name", "Sam Cook", "--email", "sam@example.org")
+           "--name", "Sample Cook 3", "--email", "cook3@example.org")
     code, _, err = cli(*rep, ok=False)
     err = " ".join(err.split())
     assert code != 0 and "must be elected at an election recorded here" in err
@@ -154,12 +156,13 @@ def test_elected_representatives_only_through_a_recorded_election(
     cli("elections", "ballot", "electing", "--held-on", "2025-03-24", "--as-of", "2025-03-25")
     # Two of the three seats at the count; the third elected is added afterwards.
     cli("elections", "result", "electing", "--result-on", "2025-03-26",
-        "--elected", "Pat Baker <pat@example.org>", "--elected", "Lee Chef <lee@example.org>",
+        "--elected", "Sample Cook 1 <cook1@example.org>", "--elected",
+        "Sample Cook 2 <cook2@example.org>",
         "--as-of", "2025-03-27")
     _, out, _ = cli(*rep)
     assert "2025-03-26" in out
     code, _, err = cli("add-representative", "electing", "--org", "electing-co", "--kind",
-                       "elected", "--name", "One Too Many", "--email", "x@example.org",
+                       "elected", "--name", "Sample Cook 4", "--email", "cook4@example.org",
                        ok=False)
     assert code != 0 and "all 3 seat(s)" in err
     steps = _timeline(cli, "electing", "--as-of", "2025-03-27")
@@ -174,7 +177,7 @@ def test_elected_representatives_only_through_a_recorded_election(
     assert "representatives_recorded" not in _blocked_by(cli, "electing", "inform_representatives",
                                                          "2025-04-01")
     history = [h for h in cli.json("history", "electing") if h["action"] == "election-result"]
-    assert history and "Pat Baker" not in str(history)
+    assert history and "Sample Cook 1" not in str(history)
 
 
 def test_an_existing_representative_needs_a_note_of_authority(database, cli: Cli) -> None:
@@ -270,6 +273,171 @@ def test_election_dates_cannot_be_in_the_future_or_out_of_order(
 
 
 # ---------------------------------------------------------------------------------------------
+# The rules a result is judged by: who may be elected, how many, and when a ballot is needed
+
+
+# Synthetic staff: an email address for some, as an HR system exports them, none for others.
+MEMBERS = ("employee_ref,full_name,role,fte,weekly_pay,email,in_scope\n"
+           "C001,Sample Zoë Cook,Cook,1,400,zoe.cook@example.org,yes\n"
+           "C002,Sample Cook 2,Cook,1,400,,yes\n"
+           "C003,Sample Cook 3,Cook,1,400,,no\n"
+           + "".join(f"C{i:03},Sample Cook {i},Cook,1,400,,yes\n" for i in range(4, 13)))
+
+
+def _election(cli: Cli, tmp_path: Path, ref: str, *, seats: str, candidates: str) -> None:
+    """A transfer with the staff above, an election invited and its nominations closed."""
+    _transfer(cli, ref)
+    staff = tmp_path / f"{ref}.csv"
+    staff.write_text(MEMBERS, encoding="utf-8")
+    cli("import-employees", ref, str(staff))
+    _invite(cli, ref, seats=seats)
+    cli("elections", "nominations", ref, "--closed-on", "2025-03-10", "--candidates",
+        candidates, "--as-of", "2025-03-12")
+
+
+def _result(cli: Cli, ref: str, *people: str, unopposed: bool = False,
+            on: str = "2025-03-17") -> tuple[int, str, str]:
+    args = ["elections", "result", ref, "--result-on", on, "--as-of", "2025-03-20"]
+    for person in people:
+        args += ["--elected", person]
+    code, out, err = cli(*args, *(["--unopposed"] if unopposed else []), ok=False)
+    return code, out, " ".join(err.split())
+
+
+def _nothing_elected(cli: Cli, ref: str) -> None:
+    party = _route(cli, ref, "2025-03-20")
+    assert party["elected"] == 0 and party["elections"][0]["result_on"] is None
+    assert _timeline(cli, ref, "--as-of", "2025-03-20")["election_result"]["status"] == "open"
+    assert not [h for h in cli.json("history", ref) if h["action"] == "election-result"]
+
+
+def test_only_affected_employees_on_the_staff_list_can_be_elected(
+    database, cli: Cli, tmp_path: Path
+) -> None:
+    # Reg 14(1)(e): candidates are affected employees. 3 seats, 3 stood: no ballot needed.
+    _election(cli, tmp_path, "members", seats="3", candidates="3")
+    code, _, err = _result(cli, "members", "Outsider Person <out@example.org>",
+                           "Sample Cook 2 <cook2@example.org>", unopposed=True)
+    assert code == 1 and "Traceback" not in err
+    assert ("Outsider Person <out@example.org>: is not on the staff list as an affected "
+            "employee of Contractor for members Ltd") in err
+    assert "reg 14(1)(e)" in err and "add them to it first" in err
+    assert "Sample Cook 2 <cook2@example.org>" not in err  # on the staff list: no problem
+    # The staff list has Sample Zoë Cook's email address: a name alone is not her...
+    code, _, err = _result(cli, "members", "Sample Zoë Cook <zoe@example.org>", unopposed=True)
+    assert code == 1 and "is on the staff list with another email address" in err
+    # ... nor is someone else at her address.
+    code, _, err = _result(cli, "members", "Sam Other <zoe.cook@example.org>", unopposed=True)
+    assert code == 1 and "whose name on the staff list is different" in err
+    # Put out of scope of the transfer: not one of its affected employees.
+    code, _, err = _result(cli, "members", "Sample Cook 3 <cook3@example.org>", unopposed=True)
+    assert code == 1 and "out of scope of the transfer" in err and "back in scope" in err
+    # One person, one seat.
+    code, _, err = _result(cli, "members", "Sample Cook 4 <cook4@example.org>",
+                           "sample cook 4 <c4@example.org>", unopposed=True)
+    assert code == 1 and "is the same employee as person 1 elected" in err
+    _nothing_elected(cli, "members")
+
+    # Matched whatever the case, the spacing or the way the accent is typed (here as "e" and
+    # a combining diaeresis): by email address where the staff list has one, else by name.
+    _, out, _ = cli("elections", "result", "members", "--result-on", "2025-03-17",
+                    "--elected", "SAMPLE ZOE\u0308 COOK <Zoe.Cook@Example.org>",
+                    "--elected", "sample  cook 2 <cook2@example.org>", "--unopposed",
+                    "--as-of", "2025-03-20")
+    assert "2 representative(s) elected" in out
+    party = _route(cli, "members", "2025-03-20")
+    assert party["route"] == "elected-representatives" and party["elected"] == 2
+    steps = _timeline(cli, "members", "--as-of", "2025-03-20")
+    # No ballot was needed: its step is done by the result.
+    assert steps["election_ballot"]["done_on"] == "2025-03-17"
+    assert steps["election_result"]["done_on"] == "2025-03-17"
+
+    # The seat left is a candidate's, and a candidate is an affected employee too.
+    code, _, err = cli("add-representative", "members", "--org", "members-co", "--kind",
+                       "elected", "--name", "Outsider Person", "--email", "out@example.org",
+                       ok=False)
+    assert code != 0 and "is not on the staff list" in " ".join(err.split())
+    code, _, err = cli("add-representative", "members", "--org", "members-co", "--kind",
+                       "elected", "--name", "Sample Cook 2", "--email", "cook2@example.org",
+                       ok=False)
+    assert code != 0 and "is already recorded" in " ".join(err.split())
+    cli("add-representative", "members", "--org", "members-co", "--kind", "elected",
+        "--name", "Sample Cook 5", "--email", "cook5@example.org")
+    assert _route(cli, "members", "2025-03-20")["elected"] == 3
+
+
+def test_no_more_are_elected_than_the_seats_or_the_candidates_who_stood(
+    database, cli: Cli, tmp_path: Path
+) -> None:
+    # 2 seats, 1 candidate: the tester's election.
+    _election(cli, tmp_path, "one-stood", seats="2", candidates="1")
+    code, _, err = _result(cli, "one-stood", "Sample Cook 4 <cook4@example.org>",
+                           "Sample Cook 5 <cook5@example.org>", unopposed=True)
+    assert code == 1 and "Traceback" not in err
+    assert ("those elected: are 2 people, but only 1 candidate stood (as recorded at the "
+            "close of nominations)") in err
+    assert "reg 14(1)(e)" in err and "name at most 1" in err
+    _nothing_elected(cli, "one-stood")
+    _, out, _ = cli("elections", "result", "one-stood", "--result-on", "2025-03-17",
+                    "--elected", "Sample Cook 4 <cook4@example.org>", "--unopposed",
+                    "--as-of", "2025-03-20")
+    assert "1 representative(s) elected" in out
+    # A seat is left, but nobody else stood for it.
+    code, _, err = cli("add-representative", "one-stood", "--org", "one-stood-co", "--kind",
+                       "elected", "--name", "Sample Cook 5", "--email", "cook5@example.org",
+                       ok=False)
+    err = " ".join(err.split())
+    assert code != 0 and "1 candidate stood and 1 was elected" in err
+    assert _route(cli, "one-stood", "2025-03-20")["elected"] == 1
+
+    # Nobody stood: nobody can be elected, and the way on is reg 13(11).
+    _election(cli, tmp_path, "none-stood", seats="2", candidates="0")
+    code, _, err = _result(cli, "none-stood", "Sample Cook 4 <cook4@example.org>",
+                           unopposed=True)
+    assert code == 1 and "those elected: cannot include anyone, as no candidate stood" in err
+    assert "record that none were elected instead" in err and "reg 13(11)" in err
+    _nothing_elected(cli, "none-stood")
+
+
+def test_a_contested_seat_is_filled_only_by_a_secret_ballot(
+    database, cli: Cli, tmp_path: Path
+) -> None:
+    # Reg 14(1)(g)-(h): 2 stood for 1 seat, so the employees vote, in secret.
+    _election(cli, tmp_path, "contested", seats="1", candidates="2")
+    code, _, err = _result(cli, "contested", "Sample Cook 4 <cook4@example.org>",
+                           unopposed=True)
+    assert code == 1 and "Traceback" not in err
+    assert ("--unopposed is only possible when no more candidates stand than there are "
+            "seats: 2 candidates stood for 1 seat") in err
+    assert "reg 14(1)(g)-(h)" in err and "record the ballot first" in err
+    code, _, err = _result(cli, "contested", "Sample Cook 4 <cook4@example.org>")
+    assert code == 1 and "record the ballot before the result: 2 candidates stood" in err
+    _nothing_elected(cli, "contested")
+    assert _timeline(cli, "contested", "--as-of", "2025-03-20")["election_ballot"][
+        "status"] == "open"
+
+    cli("elections", "ballot", "contested", "--held-on", "2025-03-14", "--as-of", "2025-03-15")
+    code, _, err = _result(cli, "contested", "Sample Cook 4 <cook4@example.org>",
+                           "Sample Cook 5 <cook5@example.org>")
+    assert code == 1 and "those elected: are 2 people for 1 seat" in err
+    assert "reg 14(1)(b)" in err and "name at most 1" in err
+    code, _, err = _result(cli, "contested", "Sample Cook 4 <cook4@example.org>",
+                           unopposed=True)
+    assert code == 1 and "a ballot was held, and its count decides who is elected" in err
+    _nothing_elected(cli, "contested")
+
+    _, out, _ = cli("elections", "result", "contested", "--result-on", "2025-03-17",
+                    "--elected", "Sample Cook 4 <cook4@example.org>", "--as-of", "2025-03-20")
+    assert "1 representative(s) elected" in out
+    steps = _timeline(cli, "contested", "--as-of", "2025-03-20")
+    assert (steps["election_ballot"]["done_on"], steps["election_result"]["done_on"]) == (
+        "2025-03-14", "2025-03-17")
+    party = _route(cli, "contested", "2025-03-20")
+    assert party["route"] == "elected-representatives" and party["elected"] == 1
+    assert party["elections"][0]["candidates"] == 2
+
+
+# ---------------------------------------------------------------------------------------------
 # The API
 
 
@@ -301,7 +469,7 @@ def test_elections_and_objections_over_the_api(web: WebEnv, cli: Cli, tmp_path: 
              json={"closed_on": "2022-09-19", "candidates": 1}).raise_for_status()
     result = api.post(f"/api/v1/transfers/{team}/elections/result", json={
         "result_on": "2022-09-20", "unopposed": True,
-        "elected": [{"name": "Sam Cook", "email": "sam@example.org"}]})
+        "elected": [{"name": "Sample Cook 2", "email": "cook2@example.org"}]})
     assert result.status_code == 200 and len(result.json()["representative_ids"]) == 1
     party = api.get(f"/api/v1/transfers/{team}/representation").json()["parties"][0]
     assert party["route"] == "elected-representatives"
@@ -315,3 +483,83 @@ def test_elections_and_objections_over_the_api(web: WebEnv, cli: Cli, tmp_path: 
     ok = api.post(f"/api/v1/transfers/{team}/employees/C001/objection",
                   json={"objected_on": "2022-09-15"})
     assert ok.status_code == 200 and ok.json()["acknowledge_with"] == "objection-acknowledgement"
+
+
+def _summary(page: str) -> dict[str, str]:
+    """The error summary: field id (or "" when not linked) -> message."""
+    body = page.split('class="govuk-error-summary"', 1)[1].split("</ul>", 1)[0]
+    return {field: " ".join(html.unescape(text).split()) for field, text in re.findall(
+        r'<li>(?:<a href="#([^"]+)">)?([^<]+)', body)}
+
+
+def test_the_result_form_and_the_api_say_what_is_wrong_with_a_result(
+    web: WebEnv, cli: Cli, tmp_path: Path
+) -> None:
+    _transfer(cli, "web-vote")
+    staff = tmp_path / "web-vote.csv"
+    staff.write_text(MEMBERS, encoding="utf-8")
+    cli("import-employees", "web-vote", str(staff))
+    with read_session(web.engine) as session:
+        vote = get_transfer(session, "web-vote").id
+    api = web.api(ADMIN)
+    # The web app judges deadlines as of 20 September 2022: 2 stand for 1 seat.
+    api.post(f"/api/v1/transfers/{vote}/elections", json={
+        "seats": 1, "term": "until the transfer", "invited_on": "2022-09-12",
+        "nominations_close_on": "2022-09-19"}).raise_for_status()
+    api.post(f"/api/v1/transfers/{vote}/elections/nominations",
+             json={"closed_on": "2022-09-19", "candidates": 2}).raise_for_status()
+
+    browser = web.browser(ADMIN)
+    page = browser.get(f"/transfers/{vote}/representatives").text
+    # Contested: the ballot comes before any result.
+    assert "/elections/ballot?party=web-vote-co" in page
+    assert "/elections/result?party=web-vote-co" not in page
+    assert "closed 19 September 2022 with 2 candidates" in page
+
+    form = {"result_on-day": "20", "result_on-month": "9", "result_on-year": "2022",
+            "elected-1-name": "Sample Cook 4", "elected-1-email": "cook4@example.org",
+            "elected-2-name": "Outsider Person", "elected-2-email": "out@example.org"}
+    refused = browser.post(f"/transfers/{vote}/elections/result?party=web-vote-co",
+                           {**form, "unopposed": "yes"})
+    assert refused.status_code == 422
+    errors = _summary(refused.text)
+    # Every problem at once, each by the box it is about, saying what to do.
+    assert errors["elected-1-name"].startswith(
+        "Those elected are 2 people for 1 seat: no more can be elected than the number of "
+        "representatives the employer set at the invitation (TUPE reg 14(1)(b))")
+    assert errors["elected-2-name"].startswith(
+        "Person 2 elected is not on the staff list as an affected employee of Contractor for "
+        "web-vote Ltd: only affected employees stand, and so only they can be elected (TUPE "
+        "reg 14(1)(e))")
+    assert errors["unopposed"] == (
+        "Elected unopposed is only possible when no more candidates stand than there are "
+        "seats: 2 candidates stood for 1 seat, so the employees choose between them in a "
+        "secret ballot (TUPE reg 14(1)(g)-(h)); record the ballot first, then the result")
+    assert 'id="unopposed-error"' in refused.text  # by the box too
+    refused = browser.post(f"/transfers/{vote}/elections/result?party=web-vote-co",
+                           {**form, "elected-2-name": "", "elected-2-email": ""})
+    assert refused.status_code == 422
+    assert _summary(refused.text)[""].startswith(
+        "Record the ballot before the result: 2 candidates stood for 1 seat, so the "
+        "employees choose between them in a secret ballot (TUPE reg 14(1)(g)-(h))")
+
+    # The API refuses alike, naming each person's problem; nothing is written.
+    refused_api = api.post(f"/api/v1/transfers/{vote}/elections/result", json={
+        "result_on": "2022-09-20", "unopposed": True,
+        "elected": [{"name": "Outsider Person", "email": "out@example.org"}]})
+    assert refused_api.status_code == 422
+    problem = refused_api.json()["problems"][-1]
+    assert problem["field"] == "elected[0]" and problem["code"] == "not_affected"
+    assert problem["label"] == "Outsider Person <out@example.org>"
+    assert "unopposed" in refused_api.json()["problems"][0]["field"]
+    party = api.get(f"/api/v1/transfers/{vote}/representation").json()["parties"][0]
+    assert party["elected"] == 0 and party["elections"][0]["result_on"] is None
+
+    # After the ballot, the winner is elected.
+    api.post(f"/api/v1/transfers/{vote}/elections/ballot",
+             json={"held_on": "2022-09-20"}).raise_for_status()
+    done = browser.post(f"/transfers/{vote}/elections/result?party=web-vote-co",
+                        {**form, "elected-2-name": "", "elected-2-email": ""})
+    assert done.status_code == 303
+    party = api.get(f"/api/v1/transfers/{vote}/representation").json()["parties"][0]
+    assert party["route"] == "elected-representatives" and party["elected"] == 1

@@ -75,11 +75,12 @@ def test_representatives_elected_after_informing_under_reg_13_11_reopen_informin
         "2025-04-22")
     cli("elections", "nominations", REF, "--closed-on", "2025-04-25", "--candidates", "1",
         "--as-of", "2025-04-25")
+    # The one candidate, an affected employee on the staff list (reg 14(1)(e)).
     cli("elections", "result", REF, "--result-on", "2025-04-28", "--unopposed", "--elected",
-        "Sample Rep <rep@example.org>", "--as-of", "2025-04-28")
+        "Sample Cook 01 <cook.01@example.org>", "--as-of", "2025-04-28")
     informing = _step(cli, REF, "inform_representatives", "2025-04-28")
     assert informing["status"] == "open" and informing["done_on"] is None
-    assert "reg13-information not issued to 1 of 1 representative(s): Sample Rep" in (
+    assert "reg13-information not issued to 1 of 1 representative(s): Sample Cook 01" in (
         informing["reopened_reason"])
     history = cli.json("history", REF)
     result = next(i for i, h in enumerate(history) if h["action"] == "election-result")
@@ -88,4 +89,4 @@ def test_representatives_elected_after_informing_under_reg_13_11_reopen_informin
     assert reopened[0]["data"]["was_done_on"] == INFORMED
     code, _, err = cli("advance", REF, "conclude_consultation", "--as-of", "2025-05-20",
                        ok=False)
-    assert code == 1 and "Sample Rep" in err
+    assert code == 1 and "Sample Cook 01" in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
@@ -12,7 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from tests.conftest import PROJECT, Cli, fresh_database
-from transfer_engine.store.database import current_revision, get_engine, upgrade
+from tests.test_elections_objections import _invite, _transfer
+from transfer_engine.store.database import alembic_config, current_revision, get_engine, upgrade
 from transfer_engine.workflow.loader import WorkflowLibrary
 
 FIRST = "0001"
@@ -88,3 +90,24 @@ def test_upgrading_a_database_of_the_first_schema_keeps_its_data(
         cli("scheduler", "--once", "--as-of", "2022-10-05")
         assert cli.json("outbox")  # the overdue ELI was escalated
         engine.dispose()
+
+
+def test_an_election_keeps_the_number_of_candidates_its_nominations_recorded(
+    database: Engine, cli: Cli
+) -> None:
+    """Before 0012 the number who stood was kept only in the audit log; the upgrade puts it
+    with the election, where a result is judged by it (reg 14(1)(e), (g)-(h))."""
+    _transfer(cli, "before-0012")
+    _invite(cli, "before-0012", seats="1")
+    cli("elections", "nominations", "before-0012", "--closed-on", "2025-03-10", "--candidates",
+        "2", "--as-of", "2025-03-12")
+    with database.begin() as connection:
+        command.downgrade(alembic_config(connection), "0011")
+    assert current_revision(database) == "0011"
+    upgrade(database)
+    election = cli.json("elections", "show", "before-0012")["parties"][0]["elections"][0]
+    assert election["candidates"] == 2
+    code, _, err = cli("elections", "result", "before-0012", "--result-on", "2025-03-17",
+                       "--elected", "Sample Cook 1 <cook1@example.org>", "--unopposed",
+                       "--as-of", "2025-03-20", ok=False)
+    assert code == 1 and "2 candidates stood for 1 seat" in " ".join(err.split())

@@ -217,21 +217,21 @@ def test_an_election_result_records_each_person_once(
 
     twice = api.post(f"/api/v1/transfers/{once}/elections/result", json={
         "result_on": "2022-09-20", "unopposed": True,
-        "elected": [{"name": "Sam Cook", "email": "sam@example.org"},
-                    {"name": "SAM COOK", "email": "sam.cook@example.org"}]})
+        "elected": [{"name": "Sample Cook 1", "email": "cook1@example.org"},
+                    {"name": "SAMPLE COOK 1", "email": "cook.1@example.org"}]})
     assert twice.status_code == 422
     problems = twice.json()["problems"]
-    assert [(p["field"], p["code"]) for p in problems] == [("elected[1].name", "taken")]
-    assert "the same person as person 1 elected" in problems[0]["message"]
+    assert [(p["field"], p["code"]) for p in problems] == [("elected[1]", "duplicate")]
+    assert "is the same employee as person 1 elected" in problems[0]["message"]
     assert _state(web.engine, "once") == before
 
     api.post(f"/api/v1/transfers/{once}/elections/result", json={
         "result_on": "2022-09-20", "unopposed": True,
-        "elected": [{"name": "Sam Cook", "email": "sam@example.org"},
-                    {"name": "Lee Baker", "email": "lee@example.org"}]}).raise_for_status()
+        "elected": [{"name": "Sample Cook 1", "email": "cook1@example.org"},
+                    {"name": "Sample Cook 2", "email": "cook2@example.org"}]}).raise_for_status()
     # The third seat: someone already elected is not added again.
-    code, err = _add(cli, "once", "once-co", "Sam Cook", "sam.c@example.org", "--kind",
+    code, err = _add(cli, "once", "once-co", "Sample Cook 1", "cook.1@example.org", "--kind",
                      "elected", ok=False)
-    assert code == 1 and "--name is already recorded: Sam Cook has been recorded as a " \
+    assert code == 1 and "--name is already recorded: Sample Cook 1 has been recorded as a " \
                          "representative of Sample Contractor Ltd (once-co)'s employees" in err
-    _add(cli, "once", "once-co", "Kim Porter", "kim@example.org", "--kind", "elected")
+    _add(cli, "once", "once-co", "Sample Cook 3", "cook3@example.org", "--kind", "elected")

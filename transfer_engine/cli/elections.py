@@ -109,7 +109,7 @@ def result(
     result_on: str = typer.Option(..., "--result-on", help="Date the result was declared"),
     elected: list[str] = typer.Option(..., "--elected",
                                       help="Each person elected, as 'Full Name <email>' "
-                                           "(repeatable)"),
+                                           "as the staff list has them (repeatable)"),
     unopposed: bool = typer.Option(False, "--unopposed",
                                    help="No more candidates than seats: elected without a "
                                         "ballot"),

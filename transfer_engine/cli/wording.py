@@ -52,6 +52,7 @@ OPTIONS = {
     "union": "--union",
     "email": "--email",
     "authority": "--authority",
+    "unopposed": "--unopposed",
 }
 
 _RESCHEDULE = "`transfer-engine reschedule {ref} {key} YYYY-MM-DD --reason ...`"

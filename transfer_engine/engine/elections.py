@@ -13,20 +13,21 @@ no longer available.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from transfer_engine.dates.clock import utcnow
 from transfer_engine.dates.plausible import implausibly_early
 from transfer_engine.domain import RepresentativeKind, StepStatus
 from transfer_engine.engine.advance import _bump, _check_version
 from transfer_engine.engine.evidence import reconcile_in
-from transfer_engine.engine.inputs import ElectionInvite, ElectionResult
+from transfer_engine.engine.inputs import ElectedPerson, ElectionInvite, ElectionResult
 from transfer_engine.engine.planning import _facts, plan_steps, refresh_steps
 from transfer_engine.engine.representatives import (
     ELECTION_DUTY,
@@ -50,7 +51,7 @@ from transfer_engine.rules.representation import (
 )
 from transfer_engine.store.database import write_session
 from transfer_engine.store.organisations import Organisation
-from transfer_engine.store.people import Election, Representative
+from transfer_engine.store.people import Election, Employee, Representative
 from transfer_engine.store.queries import (
     audit,
     definition_of,
@@ -233,6 +234,7 @@ def close_nominations(ref: str, closed_on: date, *, candidates: int, actor: str,
         if problems:
             raise ValidationError(field_problems=problems)
         election.nominations_closed_on = closed_on
+        election.candidates = candidates
         session.add(election)
         _complete(session, transfer, NOMINATIONS, closed_on, actor,
                   f"nominations closed with {candidates} candidate(s) for {election.seats} "
@@ -272,7 +274,13 @@ def declare_result(ref: str, data: Mapping[str, Any], *, actor: str,
                    organisation: str | None = None, today: date | None = None,
                    engine: Engine | None = None) -> list[Representative]:
     """Record the result: those elected become the employees' elected representatives, from the
-    date of the result (reg 13(3)(b)(ii), reg 14)."""
+    date of the result (reg 13(3)(b)(ii), reg 14).
+
+    Refused, with nothing written, unless the election's rules held: each person elected is an
+    affected employee of the employer (reg 14(1)(e)); no more are elected than the seats
+    (reg 14(1)(b)) or than the candidates who stood; and where more stood than there are seats,
+    a ballot was held first (reg 14(1)(g)-(h)), so "unopposed" only where none was needed.
+    """
     spec = parse(ElectionResult, data)
     today = today or date.today()
     with write_session(engine) as session:
@@ -282,31 +290,30 @@ def declare_result(ref: str, data: Mapping[str, Any], *, actor: str,
         if election.nominations_closed_on is None:
             raise ValidationError(f"{ref}: record the close of nominations before the result")
         if election.ballot_on is None and not spec.unopposed:
-            raise ValidationError(
-                f"{ref}: record the ballot before the result, or say that the candidates "
-                "were elected unopposed (no more candidates than seats)")
-        if len(spec.elected) > election.seats:
-            raise ValidationError(field_problems=[FieldProblem(
-                "elected", f"names {len(spec.elected)} people for {election.seats} seat(s); "
-                "the employer set the number of representatives at the invitation "
-                "(reg 14(1)(b))", "those elected")])
-        problems = _date_problems("result_on", "date of the result", spec.result_on, today,
-                                  election.ballot_on or election.nominations_closed_on,
-                                  "the ballot" if election.ballot_on else
-                                  "the close of nominations")
+            raise ValidationError(_ballot_first(election))
+        problems = _count_problems(election, len(spec.elected))
+        problems += _unopposed_problems(election, spec.unopposed)
+        problems += _people_problems(session, transfer, election, spec.elected)
         employer = session.get(Organisation, election.organisation_id)
         assert employer is not None
-        # Someone already recorded for these employees (or named twice) is not added again.
-        problems += duplicate_problems(session, transfer, employer, [
+        # Someone already recorded for these employees is not added again. One problem a
+        # person: one named twice, or not on the staff list, is said so by _people_problems.
+        said = {p.field.partition(".")[0] for p in problems}
+        problems += [p for p in duplicate_problems(session, transfer, employer, [
             Candidate(person.name, None, person.email, f"elected[{i}].name",
                       f"elected[{i}].email", f"person {i + 1} elected")
-            for i, person in enumerate(spec.elected)])
+            for i, person in enumerate(spec.elected)]) if p.field.partition(".")[0] not in said]
+        problems += _date_problems("result_on", "date of the result", spec.result_on, today,
+                                   election.ballot_on or election.nominations_closed_on,
+                                   "the ballot" if election.ballot_on else
+                                   "the close of nominations")
         if problems:
             raise ValidationError(field_problems=problems)
         election.result_on = spec.result_on
         if spec.unopposed:
             _complete(session, transfer, BALLOT, spec.result_on, actor,
-                      "no ballot needed: no more candidates than seats, elected unopposed")
+                      f"no ballot needed: {_stood(election)} for {_seats(election.seats)}, "
+                      "elected unopposed (reg 14(1)(g))")
         session.add(election)
         elected = [Representative(
             transfer_id=transfer.id, organisation_id=election.organisation_id,
@@ -323,6 +330,179 @@ def declare_result(ref: str, data: Mapping[str, Any], *, actor: str,
             "unopposed": spec.unopposed,
             "representative_ids": [r.id for r in elected]}, today)
         return elected
+
+
+# ---------------------------------------------------------------------------------------------
+# The rules of reg 14 a result is judged by
+
+
+def _seats(seats: int) -> str:
+    return f"{seats} seat{'s' if seats != 1 else ''}"
+
+
+def _stood(election: Election) -> str:
+    stood = election.candidates
+    return ("no candidate stood" if stood == 0 else
+            f"{stood} candidate{' stood' if stood == 1 else 's stood'}")
+
+
+def _contested(election: Election) -> bool:
+    """More candidates stood than there are seats: only a ballot can decide (reg 14(1)(g)).
+
+    An election whose nominations closed before the number was kept, and whose number was not
+    found in the audit log (migration 0012), is not judged contested: nothing says it was.
+    """
+    return election.candidates is not None and election.candidates > election.seats
+
+
+def _ballot_first(election: Election) -> str:
+    """Why a result without a ballot, and not said to be unopposed, is refused."""
+    if election.candidates is None:
+        return ("record the ballot before the result, or say that the candidates were elected "
+                "unopposed (no more candidates than seats)")
+    if _contested(election):
+        return (f"record the ballot before the result: {_stood(election)} for "
+                f"{_seats(election.seats)}, so the employees choose between them in a secret "
+                "ballot (TUPE reg 14(1)(g)-(h)), and only its count decides who is elected")
+    return (f"say that those elected were elected unopposed ({_stood(election)} for "
+            f"{_seats(election.seats)}, so no ballot was needed), or record the ballot before "
+            "the result if one was held")
+
+
+def _count_problems(election: Election, elected: int) -> list[FieldProblem]:
+    """No more elected than the seats the employer set (reg 14(1)(b)), nor than stood."""
+    stood, seats = election.candidates, election.seats
+    if stood == 0:
+        return [FieldProblem(
+            "elected", "cannot include anyone, as no candidate stood (as recorded at the close "
+            "of nominations) and only a candidate can be elected (TUPE reg 14(1)(e)); record "
+            "that none were elected instead, and give the information to each affected "
+            "employee (reg 13(11))", "those elected", "too_many", limit=0)]
+    people = f"are {elected} people"  # more than one: at least one seat and one candidate
+    if stood is not None and stood < seats and elected > stood:
+        return [FieldProblem(
+            "elected", f"{people}, but only {_stood(election)} (as recorded at the close of "
+            "nominations): only a candidate can be elected (TUPE reg 14(1)(e)); name at most "
+            f"{stood}", "those elected", "too_many", limit=stood)]
+    if elected > seats:
+        return [FieldProblem(
+            "elected", f"{people} for {_seats(seats)}: no more can be elected than the number "
+            "of representatives the employer set at the invitation (TUPE reg 14(1)(b)); name "
+            f"at most {seats}", "those elected", "too_many", limit=seats)]
+    return []
+
+
+def _unopposed_problems(election: Election, unopposed: bool) -> list[FieldProblem]:
+    """"Unopposed" (no ballot) only where no more candidates stood than there are seats."""
+    if not unopposed or not _contested(election):
+        return []
+    then = ("a ballot was held, and its count decides who is elected: record the result "
+            "without saying they were elected unopposed" if election.ballot_on else
+            "record the ballot first, then the result")
+    return [FieldProblem(
+        "unopposed", "is only possible when no more candidates stand than there are seats: "
+        f"{_stood(election)} for {_seats(election.seats)}, so the employees choose between "
+        f"them in a secret ballot (TUPE reg 14(1)(g)-(h)); {then}", "elected unopposed")]
+
+
+def _key(text: str) -> str:
+    """A name or an email address as compared: Unicode NFC, case-folded, spaces collapsed.
+
+    The same name typed into the HR system and into this form can differ in case ("Sam
+    O'Neill", "SAM O'NEILL") and in how an accent is stored (é as one character, or e and a
+    combining accent); they are the same name. Folding case can undo NFC, hence NFC again.
+    """
+    folded = unicodedata.normalize("NFC", text).casefold()
+    return unicodedata.normalize("NFC", " ".join(folded.split()))
+
+
+@dataclass(frozen=True)
+class _Match:
+    """The staff list's employee a person elected is (None, with why, when nobody is)."""
+
+    employee: Employee | None
+    problem: str = ""
+
+
+def _affected(staff: Sequence[Employee], name: str, email: str, employer: str) -> _Match:
+    """Which affected employee (reg 14(1)(e)) on the staff list ``name <email>`` is.
+
+    By email address where the staff list has one, by name where it has none. Names are not
+    unique and are written in many ways, an email address is one person's, and it is where the
+    representative's letters go, so it must be theirs: a matching name with another address
+    is not the employee, nor is someone else's name at the employee's address. The staff list's
+    email column is optional, so an employee it has none for can only be known by name.
+    """
+    wanted_email, wanted_name = _key(email), _key(name)
+    by_email = [e for e in staff if e.email and _key(e.email) == wanted_email]
+    if by_email:
+        found = [e for e in by_email if _key(e.full_name) == wanted_name]
+        if not found:
+            return _Match(None, "has the email address of an employee whose name on the staff "
+                                "list is different: give their name as the staff list has it, "
+                                "or correct the staff list first (TUPE reg 14(1)(e))")
+    else:
+        found = [e for e in staff if not e.email and _key(e.full_name) == wanted_name]
+    if not found:
+        if any(_key(e.full_name) == wanted_name for e in staff):
+            return _Match(None, "is on the staff list with another email address: give the "
+                                "one the staff list holds for them, or correct the staff list "
+                                "first (TUPE reg 14(1)(e))")
+        return _Match(None, f"is not on the staff list as an affected employee of {employer}: "
+                            "only affected employees stand, and so only they can be elected "
+                            "(TUPE reg 14(1)(e)); check the name and email address against "
+                            "the staff list, and if they are an affected employee, add them "
+                            "to it first")
+    in_scope = [e for e in found if e.in_scope]
+    if not in_scope:
+        return _Match(None, "is on the staff list, but out of scope of the transfer, so not "
+                            f"one of {employer}'s affected employees (TUPE reg 14(1)(e)); if "
+                            "they are, put them back in scope first")
+    return _Match(in_scope[0])
+
+
+def _checked_against_staff(transfer: Transfer, election: Election) -> bool:
+    """Whether those elected can be checked against the transfer's staff list.
+
+    The staff list holds the transferor's employees in the undertaking (the ones who transfer
+    and those put out of scope). The transferee's own affected employees are not on it, and
+    the engine keeps no list of them, so its elections are not checked against one.
+    """
+    return election.organisation_id == transfer.transferor_id
+
+
+def _staff(session: Session, transfer: Transfer) -> list[Employee]:
+    return list(session.exec(select(Employee).where(Employee.transfer_id == transfer.id)
+                             .order_by(col(Employee.id))).all())
+
+
+def _people_problems(session: Session, transfer: Transfer, election: Election,
+                     elected: Sequence[ElectedPerson]) -> list[FieldProblem]:
+    """Each person elected is an affected employee of the employer, named once (reg 14(1)(e))."""
+    if not _checked_against_staff(transfer, election):
+        return []
+    staff = _staff(session, transfer)
+    employer = session.get(Organisation, election.organisation_id)
+    assert employer is not None  # a foreign key
+    if not staff:
+        return [FieldProblem(
+            "elected", "cannot be checked against the staff list, which has nobody on it: each "
+            f"person elected must be an affected employee of {employer.name} (TUPE reg "
+            "14(1)(e)); import the staff list first", "those elected")]
+    problems: list[FieldProblem] = []
+    seen: dict[int | None, int] = {}
+    for i, person in enumerate(elected):
+        field, label = f"elected[{i}]", f"{person.name} <{person.email}>"
+        match = _affected(staff, person.name, person.email, employer.name)
+        if match.employee is None:
+            problems.append(FieldProblem(field, match.problem, label, "not_affected"))
+        elif match.employee.id in seen:
+            problems.append(FieldProblem(
+                field, f"is the same employee as person {seen[match.employee.id] + 1} elected: "
+                "name each person elected once", label, "duplicate"))
+        else:
+            seen[match.employee.id] = i
+    return problems
 
 
 def record_none_elected(ref: str, on: date, *, actor: str, organisation: str | None = None,
@@ -351,9 +531,12 @@ def record_none_elected(ref: str, on: date, *, actor: str, organisation: str | N
         return election
 
 
-def elected_at(session: Session, transfer: Transfer, organisation_id: int) -> Election:
-    """The election a representative added as elected was elected at: the employer's latest,
-    with its result declared and a seat left; otherwise a refusal that says what to do."""
+def elected_at(session: Session, transfer: Transfer, organisation_id: int, name: str,
+               email: str) -> Election:
+    """The election a representative added as elected (``name <email>``) was elected at: the
+    employer's latest, with its result declared and a seat left that a candidate could fill,
+    the person an affected employee not elected at it already; otherwise a refusal that says
+    what to do."""
     assert transfer.id is not None
     election = latest_election(session, transfer.id, organisation_id)
     if election is None or election.result_on is None:
@@ -368,11 +551,33 @@ def elected_at(session: Session, transfer: Transfer, organisation_id: int) -> El
             "to be informed and consulted (reg 13(3)(b)(i)), is recorded as an existing "
             "representative, with a note of that authority.",
             next_step=NextStep(Action.record_representatives, ref=transfer.ref))
-    taken = session.exec(select(func.count()).select_from(Representative).where(
-        Representative.election_id == election.id)).one()
-    if taken >= election.seats:
+    already = session.exec(select(Representative).where(
+        Representative.election_id == election.id)).all()
+    if len(already) >= election.seats:
         raise ValidationError(
             f"{transfer.ref}: the election whose result was declared on "
             f"{election.result_on.isoformat()} filled all {election.seats} seat(s); nobody "
             "else was elected at it")
+    if election.candidates is not None and len(already) >= election.candidates:
+        raise ValidationError(
+            f"{transfer.ref}: at the election whose result was declared on "
+            f"{election.result_on.isoformat()}, {_stood(election)} and "
+            f"{len(already)} {'was' if len(already) == 1 else 'were'} elected; nobody else "
+            "can have been, as only a candidate is elected (TUPE reg 14(1)(e))")
+    if _checked_against_staff(transfer, election):
+        # Field "name": the email box of the representative form words its own format error.
+        label = f"{name} <{email}>"
+        employer = session.get(Organisation, organisation_id)
+        staff = _staff(session, transfer)
+        assert employer is not None  # a foreign key
+        match = _affected(staff, name, email, employer.name)
+        if match.employee is None:
+            raise ValidationError(field_problems=[FieldProblem(
+                "name", match.problem, label, "not_affected")])
+        taken = [_affected(staff, r.name, r.email, employer.name).employee for r in already]
+        if match.employee.id in {e.id for e in taken if e is not None}:
+            raise ValidationError(field_problems=[FieldProblem(
+                "name", "was already elected at the election whose result was declared on "
+                f"{election.result_on.isoformat()}: a person holds one seat", label,
+                "duplicate")])
     return election

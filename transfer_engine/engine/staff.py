@@ -490,7 +490,7 @@ def _add_representative(session: Session, ref: str, spec: RepresentativeCreate, 
     if spec.kind == RepresentativeKind.elected:
         # Reg 13(3)(b)(ii): elected under reg 14, at an election recorded here; they hold
         # office from its result.
-        election = elected_at(session, transfer, organisation.id)
+        election = elected_at(session, transfer, organisation.id, spec.name, spec.email)
     representative = Representative(
         transfer_id=transfer.id, organisation_id=organisation.id, kind=spec.kind,
         name=spec.name, union=spec.union, email=spec.email, synthetic=synthetic,

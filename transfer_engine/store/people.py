@@ -86,8 +86,9 @@ class Election(SQLModel, table=True):
     employees (reg 14), when they have no recognised union and no existing representatives.
 
     Each stage is a date: the invitation (with the number of representatives and their term,
-    reg 14(1)(b)-(d)), the close of nominations, the ballot and the result. ``none_elected_on``
-    records that the employees failed to elect within a reasonable time (reg 13(11)).
+    reg 14(1)(b)-(d)), the close of nominations (with how many affected employees stood,
+    reg 14(1)(e)), the ballot and the result. ``none_elected_on`` records that the employees
+    failed to elect within a reasonable time (reg 13(11)).
     """
 
     id: int | None = Field(default=None, primary_key=True)
@@ -98,6 +99,9 @@ class Election(SQLModel, table=True):
     invited_on: date
     nominations_close_on: date
     nominations_closed_on: date | None = None
+    # How many stood: no more can be elected, and more than ``seats`` needs a ballot (reg
+    # 14(1)(g)-(h)). None for nominations closed before it was kept and not found in the log.
+    candidates: int | None = None
     ballot_on: date | None = None
     result_on: date | None = None
     none_elected_on: date | None = None

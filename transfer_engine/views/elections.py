@@ -27,6 +27,7 @@ def election_as_json(election: Election, as_of: date) -> dict[str, Any]:
             "invited_on": _iso(election.invited_on),
             "nominations_close_on": _iso(election.nominations_close_on),
             "nominations_closed_on": _iso(election.nominations_closed_on),
+            "candidates": election.candidates,
             "ballot_on": _iso(election.ballot_on), "result_on": _iso(election.result_on),
             "none_elected_on": _iso(election.none_elected_on)}
 

@@ -54,8 +54,11 @@ class BallotRequest(_Body):
 class ResultRequest(_Body):
     organisation: str | None = None
     result_on: date
-    elected: list[ElectedPerson]
-    unopposed: bool = Field(False, description="No more candidates than seats: no ballot.")
+    elected: list[ElectedPerson] = Field(description=(
+        "Each person elected: an affected employee on the staff list, by the name and email "
+        "address it has for them (reg 14(1)(e)); no more than the seats or the candidates."))
+    unopposed: bool = Field(False, description="No more candidates than seats: no ballot. "
+                                               "Otherwise record the ballot first.")
 
 
 class NoneElectedRequest(_Body):

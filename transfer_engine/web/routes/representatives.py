@@ -116,8 +116,11 @@ def next_stages(election: Election | None) -> list[str]:
         return ["invite"]
     if election.nominations_closed_on is None:
         return ["nominations", "none-elected"]
-    return (["result", "none-elected"] if election.ballot_on
-            else ["ballot", "result", "none-elected"])
+    if election.ballot_on:
+        return ["result", "none-elected"]
+    if election.candidates is not None and election.candidates > election.seats:
+        return ["ballot", "none-elected"]  # contested: the ballot decides (reg 14(1)(g))
+    return ["ballot", "result", "none-elected"]
 
 
 @router.get("/transfers/{transfer_id}/representatives")
@@ -314,8 +317,12 @@ def record_stage(request: Request, transfer_id: int, stage: str, principal: Pers
                                                    f"the {words} of person {i} elected")
                   for i in range(1, RESULT_ROWS + 1)
                   for part, words in (("name", "name"), ("email", "email address"))}
-        found = form_errors(exc, {**boxes, **rows,
-                                  "elected": Box("elected-1-name", "those elected")},
+        # A person elected who is not an affected employee, or is named twice: by their row.
+        persons = {f"elected[{i - 1}]": Box(f"elected-{i}-name", f"person {i} elected")
+                   for i in range(1, RESULT_ROWS + 1)}
+        found = form_errors(exc, {**boxes, **rows, **persons,
+                                  "elected": Box("elected-1-name", "those elected"),
+                                  "unopposed": Box("unopposed", "elected unopposed")},
                             fallback="_problem")
         return _stage_page(request, transfer, organisation, stage, values, found, 422)
     flash(request, f"Recorded: {title[len('Record '):]} ({organisation.name}).")
