@@ -56,3 +56,31 @@ def test_backup_while_in_use_then_restore(demo, cli: Cli, tmp_path: Path) -> Non
     assert cli.json("status", "ld-to-nct")["state"] == "proposed"
     code, _, err = cli("backup", str(target), ok=False)
     assert code == 1 and "already exists" in err
+
+
+@pytest.mark.skipif(bool(POSTGRES), reason="backup copies the embedded SQLite database")
+def test_a_restore_keeps_the_letters_issued_after_the_backup(demo, cli: Cli,
+                                                             tmp_path: Path) -> None:
+    """The restored register does not know a letter issued after the backup, but it may have
+    reached its recipient: its file is kept, not overwritten by the next letter (whose id is
+    counted again from the backup's) and not removed as an orphan."""
+    target = tmp_path / "backups" / "before.db"
+    cli("backup", str(target))
+    cli("record-objection", "ld-to-nct", "LD-006", "--on", "2022-09-15", "--as-of",
+        "2022-09-20", "--acknowledge")
+    (issued,) = (tmp_path / "letters").rglob("*LD-006.pdf")
+    first = issued.read_bytes()
+
+    _, out, _ = cli("restore", str(target), "--yes")
+    assert "issued after the backup was taken are kept in issued-after-backup/" in \
+        " ".join(out.split())
+    (kept,) = (tmp_path / "letters" / "issued-after-backup").rglob("*LD-006.pdf")
+    assert kept.read_bytes() == first and not issued.exists()
+
+    # The objection recorded again (a day later) issues a new letter under the same name.
+    cli("record-objection", "ld-to-nct", "LD-006", "--on", "2022-09-14", "--as-of",
+        "2022-09-22", "--acknowledge")
+    assert issued.exists() and issued.read_bytes() != first
+    assert kept.read_bytes() == first
+    cli("letters", "sweep-orphans", "--min-age", "0")
+    assert kept.read_bytes() == first

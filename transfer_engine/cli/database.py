@@ -67,8 +67,15 @@ def restore_command(
     if not yes:
         console.print("This replaces every transfer with the backup's. Run again with --yes.")
         raise typer.Exit(1)
-    destination, held = restore(backup_file, actor=actor())
+    destination, held, kept = restore(backup_file, actor=actor())
     console.print(f"Restored {destination} from {backup_file}")
+    if kept:
+        # Issued after the backup: the register no longer has them, but they may have gone out.
+        folder = kept[0].split("/", 2)[:2]
+        console.print(f"{len(kept)} letter file(s) issued after the backup was taken are kept "
+                      f"in {'/'.join(folder)} under the letters folder: the restored register "
+                      "does not know them, and they are the record of what may have been sent",
+                      highlight=False)
     if held:
         # What the backup holds as unsent may have gone out after it was taken.
         console.print(f"{len(held)} message(s) not yet sent when the backup was taken are held "

@@ -10,6 +10,12 @@ process killed in the middle leaves files behind:
 * *committed, not yet renamed*: a ``.part`` file whose letter is registered with the same
   SHA-256 and whose own file is missing: **completed** (renamed into place).
 
+After a restore the register no longer knows the letters issued after the backup was taken,
+though they may have reached their recipients: their files are the only record of what was
+sent. :func:`set_aside_after_restore` moves them to a folder of their own, which nothing here
+touches again, so that they are neither removed as orphans nor overwritten by the letters
+issued next (whose ids, counted again from the backup's, would give them the same names).
+
 Only files older than ``min_age`` are touched, so an issue still running (its transaction open,
 its files staged) is left alone. Files whose names transfer-engine does not make are reported
 and never removed. ``letters verify`` lists orphans of any age; ``letters sweep-orphans`` and
@@ -41,6 +47,8 @@ log = logging.getLogger("transfer_engine.letters.orphans")
 
 #: Files younger than this may belong to an issue in progress: never touched by default.
 MIN_AGE = timedelta(minutes=10)
+#: Under the letters folder: the files of letters a restore left the register without.
+AFTER_BACKUP = "issued-after-backup"
 
 _SUFFIXES = "|".join(re.escape(renderer.suffix) for renderer in FORMATS.values())
 _NAME = re.compile(rf"^(?P<id>\d{{7,}})-.+?(?:{_SUFFIXES})(?P<staged>{re.escape(STAGED)})?$")
@@ -83,8 +91,10 @@ class SweepReport:
 def _files(root: Path, folder: Path) -> Iterator[tuple[Path, os.stat_result]]:
     """Every regular file under ``folder``, by directory, without following links."""
     for directory, dirs, names in os.walk(folder):
-        if Path(directory) == root and DOCUMENTS in dirs:
-            dirs.remove(DOCUMENTS)  # documents kept as step evidence: the register's own
+        if Path(directory) == root:
+            # Documents kept as step evidence (the register's own), and letters set aside by a
+            # restore (kept for good): neither is an orphan.
+            dirs[:] = [d for d in dirs if d not in (DOCUMENTS, AFTER_BACKUP)]
         for name in sorted(names):
             path = Path(directory) / name
             try:
@@ -179,3 +189,21 @@ def sweep_orphans(*, dry_run: bool = False, min_age: timedelta = MIN_AGE,
         log.warning("letters folder: removed %s orphaned file(s), completed %s",
                     len(report.removed), len(report.completed))
     return report
+
+
+def set_aside_after_restore(stamp: str, *, engine: Engine | None = None,
+                            settings: Settings | None = None) -> list[str]:
+    """Move every letter file the (restored) register does not own, whatever its age, to
+    ``<letters>/issued-after-backup/<stamp>/``, keeping its path; the paths moved, as they
+    now are (relative to the letters folder)."""
+    settings = settings or get_settings()
+    root = settings.letters_dir
+    moved: list[str] = []
+    for orphan in find_orphans(engine=engine, settings=settings):
+        if orphan.action == "unknown":
+            continue
+        target = root / AFTER_BACKUP / stamp / orphan.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(root / orphan.path, target)
+        moved.append(target.relative_to(root).as_posix())
+    return moved

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from transfer_engine.config import get_settings
 from transfer_engine.errors import ConfigurationError, ValidationError
+from transfer_engine.letters.orphans import set_aside_after_restore
 from transfer_engine.ops.scheduler import LAST_DAY, zone
 from transfer_engine.outbox.recovery import BACKUP_TAKEN, hold_after_restore
 from transfer_engine.rules.eli import ELI_COLUMNS
@@ -86,12 +87,14 @@ def _state(connection: sqlite3.Connection, name: str) -> str | None:
 
 
 def restore(backup_file: Path, engine: Engine | None = None, *,
-            actor: str = "cli") -> tuple[Path, list[int]]:
+            actor: str = "cli") -> tuple[Path, list[int], list[str]]:
     """Replace the SQLite database with ``backup_file`` (stop the app and scheduler first).
 
-    Returns the database restored and the outbox messages held in doubt: every message the
-    backup holds as not yet sent may have been sent after the backup was taken, so none is sent
-    again until HR releases it (see :mod:`transfer_engine.outbox.recovery`).
+    Returns the database restored, the outbox messages held in doubt (every message the backup
+    holds as not yet sent may have been sent after the backup was taken, so none is sent again
+    until HR releases it: see :mod:`transfer_engine.outbox.recovery`), and the letter files
+    set aside: those of letters issued after the backup was taken, which the restored register
+    does not know (:func:`~transfer_engine.letters.orphans.set_aside_after_restore`).
     """
     engine = engine or get_engine()
     destination = _sqlite_path(engine)
@@ -141,7 +144,9 @@ def restore(backup_file: Path, engine: Engine | None = None, *,
     finally:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{staging}{suffix}").unlink(missing_ok=True)
-    return destination, held
+    kept = set_aside_after_restore(f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}", engine=engine,
+                                   settings=settings)
+    return destination, held, kept
 
 
 def _revision(connection: sqlite3.Connection) -> str | None:
