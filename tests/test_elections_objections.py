@@ -105,6 +105,30 @@ def test_an_objection_counts_from_its_date_for_reg_12_and_reg_13a(
     assert _route(cli, "counting", "2025-05-21")["route"] == "each-employee-reg-13a"
 
 
+def test_an_objector_is_not_told_that_they_will_transfer(demo, cli: Cli) -> None:
+    """Reg 4(7)-(8): an employee who objected does not transfer. Their reg 13 letter gives them
+    the same information as everyone's, but says what their objection means, not that their
+    employment transfers, nor what is given about them in the ELI, nor how to object."""
+    cli("record-objection", "ld-to-nct", "LD-006", "--on", "2022-09-15", "--as-of",
+        "2022-09-20")
+
+    def letter(ref: str) -> str:
+        _, out, _ = cli("letters", "preview", "ld-to-nct", "employee-notification",
+                        "--recipient", f"employee:{ref}", "--as-of", "2022-09-20")
+        return " ".join(out.split())
+
+    objector, colleague = letter("LD-006"), letter("LD-005")
+    assert "You told us on 15 September 2022 that you object" in objector
+    assert "so your employment will not transfer" in objector
+    assert "What your objection means" in objector
+    for said in ("expected to transfer", "Your details that we will give",
+                 "You may object to the transfer by telling us"):
+        assert said not in objector and said in colleague
+    # The information reg 13(2) asks for is in both.
+    for common in ("Why the transfer is taking place", "Measures", "Pensions"):
+        assert common in objector and common in colleague
+
+
 def test_the_transfer_date_cannot_move_to_or_before_a_recorded_objection(
     database, cli: Cli, tmp_path: Path
 ) -> None:
