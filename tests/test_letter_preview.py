@@ -134,7 +134,8 @@ def test_a_gap_is_marked_in_the_preview_and_refused_when_issuing(web: WebEnv) ->
     # The web app's button refuses it, naming the field; nothing is issued or queued.
     refused = officer.post(f"/transfers/{ld}/letters/reg13-information/issue")
     assert refused.status_code == 422
-    assert "transfer.meeting_place" in refused.text and "nothing was issued" in refused.text
+    assert "Not recorded: the meeting place." in refused.text  # in words, as the check says
+    assert "nothing was issued" in refused.text
     # So does the command line's path, for the same recipient and day.
     with pytest.raises(service.LetterDataError, match=r"missing transfer\.meeting_place"):
         service.issue_letters("ld-to-nct", "reg13-information", actor="test",

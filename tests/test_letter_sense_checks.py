@@ -73,6 +73,33 @@ def test_a_transfer_from_an_organisation_to_itself_is_refused_then_overridden(
     assert [o["check"] for o in entry.data["overridden"]] == ["same-organisation"]
 
 
+def test_an_employee_is_not_told_other_facts_than_the_eli_gives_the_transferee(
+        demo: Engine, cli, tmp_path) -> None:
+    """The letter's particulars said continuous service from 4 November 2010 while the staff
+    list, from which the ELI goes to the transferee (reg 11(2)), said 23 June 2009: refused,
+    naming both, until one is put right."""
+    with read_session(demo) as session:
+        employee = session.exec(select(Employee).where(Employee.employee_ref == "LD-001")).one()
+        recorded = employee.continuous_start
+    assert recorded is not None
+    particulars = tmp_path / "particulars.yaml"
+    particulars.write_text("employees:\n  LD-001:\n    service_start: 2010-11-04\n"
+                           "    hours: '30'\n")
+    cli("letters", "data", "ld-to-nct", str(particulars))
+    code, out, err = cli("letters", "issue", "ld-to-nct", "employee-notification", "--as-of",
+                         AS_OF, ok=False)
+    text = flat(out + err)
+    assert code == 1 and letters(demo) == []
+    assert "the letter gives continuous service from 4 November 2010, but the staff list" in text
+    assert f"records {recorded.day} {recorded:%B %Y}" in text
+    assert "the letter gives weekly hours “30”" in text
+    particulars.write_text(f"employees:\n  LD-001:\n    service_start: {recorded}\n"
+                           "    hours: '37'\n")
+    cli("letters", "data", "ld-to-nct", str(particulars))
+    cli("letters", "issue", "ld-to-nct", "employee-notification", "--as-of", AS_OF)
+    assert len(letters(demo, letter="employee-notification")) == 6
+
+
 def test_a_letter_for_another_regime_cannot_be_overridden(demo: Engine, cli) -> None:
     code, out, err = cli("letters", "issue", "acsws-to-schools/school-01", "reg13-information",
                          "--as-of", "2023-06-01", "--override-reason", REASON, ok=False)

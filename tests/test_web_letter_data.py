@@ -31,6 +31,7 @@ from transfer_engine.letters.salutations import Treatment, follow_name
 from transfer_engine.store.database import read_session, write_session
 from transfer_engine.store.people import Employee, Representative
 from transfer_engine.store.transfers import AuditEntry
+from transfer_engine.web.rendering import long_date
 
 GAP_LINK = re.compile(r'<a class="govuk-link" href="([^"]+)">([^<]+)</a>')
 FRAME = re.compile(r'<iframe[^>]*\ssrc="([^"]+)"')
@@ -154,11 +155,18 @@ def test_an_employees_details_and_the_letterhead_reach_the_employees_letter(
     employee = links["Add the address"].split("#")[0]
     form = officer.get(employee).text
     assert 'value="Sample Employee LD-003"' in form  # the name, to correct it here
+    # Continuity and hours as the staff list records them for the ELI: a letter may not tell
+    # the employee other facts than the transferee is given (letters/sense_checks.py).
+    with read_session(web.engine) as session:
+        staff = session.exec(select(Employee).where(Employee.employee_ref == "LD-003")).one()
+    began, hours = staff.continuous_start, staff.weekly_hours
+    assert began is not None and hours is not None
     assert officer.post(employee, {
         "full_name": "Sample Employee LD-003", "salutation": "Sample Employee LD-003",
         "address": "12 Żółkiewski Court\nNorthampton", "grade": "Grade 7",
-        "salary": "£36,663.00", "hours": "37", "service_start-day": "1",
-        "service_start-month": "4", "service_start-year": "2015"}).status_code == 303
+        "salary": "£36,663.00", "hours": f"{hours.normalize():f}",
+        "service_start-day": str(began.day), "service_start-month": str(began.month),
+        "service_start-year": str(began.year)}).status_code == 303
     assert officer.post(links["Add the name of who signs the letters"].split("#")[0], {
         "address": "One Angel Square\nNorthampton", "signatory_name": "Siân Llŷr",
         "signatory_title": "Director of People"}).status_code == 303
@@ -169,7 +177,7 @@ def test_an_employees_details_and_the_letterhead_reach_the_employees_letter(
                         ).status_code == 303
     issued = flat(pdf_text(_issued_files(web, "employee-notification", "employee:LD-003")
                            ["pdf"]))
-    for text in ("12 Żółkiewski Court", "Grade 7", "£36,663.00", "1 April 2015", "Siân Llŷr",
+    for text in ("12 Żółkiewski Court", "Grade 7", "£36,663.00", long_date(began), "Siân Llŷr",
                  "Director of People"):
         assert text in issued, text
 

@@ -194,7 +194,7 @@ def preflight(session: Session, facts: TransferFacts, spec: LetterSpec,
                 outcome.places[selector(recipient)] = place
                 outcome.labels[selector(recipient)] = recipient.label
             if len(outcome.sense) < SHOWN:
-                outcome.sense.extend(recipient_problems(facts, recipient))
+                outcome.sense.extend(recipient_problems(facts, recipient, letter.data))
     if not outcome.to_issue and not outcome.failed:
         outcome.sense = []  # nothing would be issued, so nothing is refused
     return outcome

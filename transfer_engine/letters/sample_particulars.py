@@ -103,15 +103,19 @@ def _sample_organisation(organisation: Organisation) -> dict[str, Any]:
 def _sample_employee(employee: Employee, transfer_date: date | None) -> dict[str, Any]:
     number = sum(ord(c) for c in employee.employee_ref)
     start = (transfer_date or date(2023, 1, 1)) - timedelta(days=365 * (2 + number % 12))
+    hours = (employee.weekly_hours if employee.weekly_hours is not None
+             else Decimal("37") * employee.fte)
+    # What the staff list (the ELI) records is what the letters say: a letter telling an
+    # employee other facts than the transferee is given is refused (letters/sense_checks.py).
     return {
         "salutation": employee.full_name,
         "address": [f"{1 + number % 90} Sample Street (sample address)", "Northamptonshire"],
-        "service_start": start,
+        "service_start": employee.continuous_start or start,
         "grade": f"Grade {4 + number % 6} (sample)",
         "salary": (employee.weekly_pay * 52).quantize(Decimal("0.01")),
-        "hours": str((Decimal("37") * employee.fte).normalize()),
+        "hours": f"{hours.normalize():f}",
         "pension_scheme": "Local Government Pension Scheme (sample)",
-        "workplace": "the service's usual office (sample)",
+        "workplace": employee.place_of_work or "the service's usual office (sample)",
     }
 
 

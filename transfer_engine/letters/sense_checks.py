@@ -17,14 +17,20 @@ regime (correct the regime if it was recorded wrongly).
 
 The lateness of the employee liability information (reg 11(6)) is judged elsewhere, with the
 reason the ELI itself must give; the ELI letters are therefore not given a ``stage`` here.
+
+An employee's letter may also tell them their continuous service, hours and place of work,
+from the letter's particulars; the ELI gives the transferee the same facts from the staff list
+(reg 11(2)). Where both record one and they differ, the letter is refused until one is put
+right: the employee must be told what the transferee is told (:func:`recipient_problems`).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -55,6 +61,7 @@ class SenseCheck(enum.StrEnum):
     dated_after_transfer = "dated-after-transfer"    # about a proposed transfer, dated too late
     dated_before_transfer = "dated-before-transfer"  # says it happened, dated before it did
     meeting_passed = "meeting-passed"        # proposes a meeting before the letter's own date
+    not_as_eli = "not-as-eli"                # tells an employee other facts than the ELI gives
 
 
 #: Refusals that no reason can override: the letter cannot be right as addressed.
@@ -183,8 +190,61 @@ def transfer_problems(session: Session, facts: TransferFacts, spec: LetterSpec,
     return problems
 
 
-def recipient_problems(facts: TransferFacts, recipient: Recipient) -> list[SenseProblem]:
-    """What is wrong with sending this transfer's letter to ``recipient`` in particular."""
+#: What an employee's letter says of them that the ELI also gives the transferee: the letter's
+#: field, the staff list's column (the ELI's source), and how it is named.
+_AS_IN_THE_ELI = (("service_start", "continuous_start", "continuous service from"),
+                  ("hours", "weekly_hours", "weekly hours"),
+                  ("workplace", "place_of_work", "place of work"))
+
+
+def _same(stated: Any, recorded: Any) -> bool:
+    if isinstance(recorded, date):
+        return stated == recorded
+    if isinstance(recorded, Decimal):
+        try:
+            return Decimal(str(stated)) == recorded
+        except InvalidOperation:
+            return False
+    return " ".join(str(stated).split()).casefold() == " ".join(str(recorded).split()).casefold()
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, date):
+        return long_date(value)
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    return f"“{value}”"
+
+
+def _not_as_eli(recipient: Recipient, data: Mapping[str, Any]) -> list[SenseProblem]:
+    # Letters to the employee themselves (an ELI schedule, to the transferee, prints the staff
+    # list's values and no others).
+    employee = recipient.employee if recipient.audience == "employee" else None
+    stated = to_context(data).get("employee") if employee is not None else None
+    if employee is None or stated is None:
+        return []
+    problems = []
+    for field, column, words in _AS_IN_THE_ELI:
+        said, recorded = getattr(stated, field, None), getattr(employee, column)
+        if said in (None, "") or recorded in (None, "") or _same(said, recorded):
+            continue
+        problems.append(SenseProblem(
+            SenseCheck.not_as_eli,
+            f"the letter gives {words} {_shown(said)}, but the staff list, from which the "
+            f"employee liability information goes to the transferee (reg 11(2)), records "
+            f"{_shown(recorded)}: correct whichever is wrong, so that the employee is told what "
+            "the transferee is told", recipient=recipient.label))
+    return problems
+
+
+def recipient_problems(facts: TransferFacts, recipient: Recipient,
+                       data: Mapping[str, Any] | None = None) -> list[SenseProblem]:
+    """What is wrong with sending this transfer's letter to ``recipient`` in particular (with
+    ``data``, the letter's own data: whether it tells an employee what the ELI says)."""
+    if data is not None:
+        mismatched = _not_as_eli(recipient, data)
+        if mismatched:
+            return mismatched
     rep = recipient.representative
     parties = {facts.transferor.id, facts.transferee.id}
     if rep is not None and rep.organisation_id not in parties:
