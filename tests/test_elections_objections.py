@@ -69,6 +69,24 @@ def test_an_objection_dated_on_or_after_the_transfer_is_refused_at_import_by_row
     assert cli.json("employees", "late-objection") == []  # nothing was imported
 
 
+def test_an_objection_dated_in_the_future_is_refused_at_import_as_on_the_form(
+        database, cli: Cli, tmp_path: Path) -> None:
+    """An objection is recorded once made: a staff list may not date one after today, any more
+    than record-objection may (both say so; nothing is imported)."""
+    cli("organisations", "add", "future-co", "--name", "Future Contractor Ltd", "--kind",
+        "company", "--headcount", "300")
+    cli("organisations", "add", "future-council", "--name", "Future Council", "--kind",
+        "council", "--headcount", "4000")
+    cli("create", "future", "--title", "Catering back in house (future)", "--from", "future-co",
+        "--to", "future-council", "--transfer-date", "2099-06-01", "--regime-reason",
+        "service provision change back in house, reg 3(1)(b)")
+    path = _staff(tmp_path, 3, {2: "2099-01-15"})
+    code, _, err = cli("import-employees", "future", str(path), ok=False)
+    assert code == 1 and "row 3, column 'objected_on'" in err
+    assert "2099-01-15 is in the future" in " ".join(err.split())
+    assert cli.json("employees", "future") == []
+
+
 def test_recording_an_objection_after_the_transfer_is_refused_and_in_time_is_offered_a_letter(
     database, cli: Cli, tmp_path: Path
 ) -> None:

@@ -415,8 +415,15 @@ def store_employees(ref: str, rows: Iterable[EmployeeRow], *, actor: str, replac
         late = [RowProblem(i, "objected_on", f"{row.employee_ref}: {problem}")
                 for i, row in enumerate(rows, start=2)
                 if (problem := objection_problem(row.objected_on, transfer_date))]
+        # An objection is something that happened, as for record-objection and the form.
+        day = today or date.today()
+        late += [RowProblem(i, "objected_on", f"{row.employee_ref}: "
+                            f"{row.objected_on.isoformat()} is in the future: an objection is "
+                            "recorded once made; leave the cell empty until then")
+                 for i, row in enumerate(rows, start=2)
+                 if row.objected_on is not None and row.objected_on > day]
         if late:
-            raise ImportRowsError(source, late)
+            raise ImportRowsError(source, sorted(late, key=lambda p: p.row))
         by_ref = {e.employee_ref: e for e in existing}
         for row in rows:
             employee = by_ref.get(row.employee_ref)
