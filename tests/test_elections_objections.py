@@ -147,6 +147,22 @@ def test_an_objector_is_not_told_that_they_will_transfer(demo, cli: Cli) -> None
         assert common in objector and common in colleague
 
 
+def test_an_objector_is_told_when_the_transfer_date_moves(demo, cli: Cli) -> None:
+    """Their employment ends on the transfer date (reg 4(8)): when it moves, the objector, who
+    holds an acknowledgement giving the old date, is sent the changed-date notice, which says
+    their objection stands (not how to object)."""
+    cli("record-objection", "ld-to-nct", "LD-006", "--on", "2022-09-15", "--as-of",
+        "2022-09-20", "--acknowledge")
+    cli("reschedule", "ld-to-nct", "transfer", "2022-12-01", "--reason", "Trust asked for a "
+        "later date", "--as-of", "2022-09-21")
+    _, out, _ = cli("letters", "preview", "ld-to-nct", "date-change", "--recipient",
+                    "employee:LD-006", "--as-of", "2022-09-22")
+    text = " ".join(out.split())
+    assert "Your objection of 15 September 2022 stands" in text
+    assert "it will end on the new transfer date, 1 December 2022" in text
+    assert "If you wish to object" not in text
+
+
 def test_the_transfer_date_cannot_move_to_or_before_a_recorded_objection(
     database, cli: Cli, tmp_path: Path
 ) -> None:

@@ -63,7 +63,7 @@ def test_every_letter_has_its_metadata(cli) -> None:
     assert "transfer.reasons" in listed["reg13-information"]["fields"]
     assert listed["eli-schedule"]["recipients"] == "eli"
     assert listed["date-change"]["supersedes"] == [
-        "reg13-information", "employee-notification", "date-change"]
+        "reg13-information", "employee-notification", "objection-acknowledgement", "date-change"]
 
 
 def _give_every_letter_a_recipient(engine: Engine) -> None:
