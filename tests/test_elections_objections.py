@@ -18,15 +18,17 @@ TRANSFER_DATE = "2025-06-01"
 HEADER = "employee_ref,full_name,role,fte,weekly_pay,in_scope,objected_on\n"
 
 
-def _transfer(cli: Cli, ref: str, headcount: int = 300) -> None:
-    """A contractor's catering staff back in house from 1 June 2025, nobody representing them."""
+def _transfer(cli: Cli, ref: str, headcount: int = 300, transfer_date: str = TRANSFER_DATE,
+              decision_date: str = "2025-02-03") -> None:
+    """A contractor's catering staff back in house from 1 June 2025 (by default), nobody
+    representing them."""
     cli("organisations", "add", f"{ref}-co", "--name", f"Contractor for {ref} Ltd", "--kind",
         "company", "--headcount", str(headcount))
     cli("organisations", "add", f"{ref}-council", "--name", f"Council for {ref}", "--kind",
         "council", "--headcount", "4000")
     cli("create", ref, "--title", f"Catering back in house ({ref})", "--from", f"{ref}-co",
-        "--to", f"{ref}-council", "--transfer-date", TRANSFER_DATE, "--decision-date",
-        "2025-02-03", "--regime-reason", "service provision change back in house, reg 3(1)(b)")
+        "--to", f"{ref}-council", "--transfer-date", transfer_date, "--decision-date",
+        decision_date, "--regime-reason", "service provision change back in house, reg 3(1)(b)")
 
 
 def _staff(tmp_path: Path, count: int, objections: dict[int, str] | None = None) -> Path:
@@ -73,13 +75,7 @@ def test_an_objection_dated_in_the_future_is_refused_at_import_as_on_the_form(
         database, cli: Cli, tmp_path: Path) -> None:
     """An objection is recorded once made: a staff list may not date one after today, any more
     than record-objection may (both say so; nothing is imported)."""
-    cli("organisations", "add", "future-co", "--name", "Future Contractor Ltd", "--kind",
-        "company", "--headcount", "300")
-    cli("organisations", "add", "future-council", "--name", "Future Council", "--kind",
-        "council", "--headcount", "4000")
-    cli("create", "future", "--title", "Catering back in house (future)", "--from", "future-co",
-        "--to", "future-council", "--transfer-date", "2099-06-01", "--regime-reason",
-        "service provision change back in house, reg 3(1)(b)")
+    _transfer(cli, "future", transfer_date="2099-06-01", decision_date="2099-02-01")
     path = _staff(tmp_path, 3, {2: "2099-01-15"})
     code, _, err = cli("import-employees", "future", str(path), ok=False)
     assert code == 1 and "row 3, column 'objected_on'" in err
