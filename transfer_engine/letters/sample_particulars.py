@@ -188,8 +188,6 @@ def fill_synthetic(session: Session, transfer: Transfer, *, actor: str) -> None:
         if not read_particulars(session, [scope]):
             writes[scope] = (None, encode(_sample_organisation(organisation)))
     for employee in session.exec(select(Employee).where(Employee.transfer_id == tid)).all():
-        writes[employee_scope(tid, employee.employee_ref)] = (
-            tid, encode(_sample_employee(employee, transfer_date)))
         if employee.synthetic and employee.date_of_birth is None:
             # The ELI schedule must state age (reg 11(2)(a)); made up, like the employee.
             number = sum(ord(c) for c in employee.employee_ref)
@@ -203,6 +201,9 @@ def fill_synthetic(session: Session, transfer: Transfer, *, actor: str) -> None:
                 if getattr(employee, column) is None:
                     setattr(employee, column, value)
             session.add(employee)
+        # After the ELI is complete: the letters say what it says (see _sample_employee).
+        writes[employee_scope(tid, employee.employee_ref)] = (
+            tid, encode(_sample_employee(employee, transfer_date)))
     for rep in session.exec(select(Representative)
                             .where(Representative.transfer_id == tid)).all():
         assert rep.id is not None
