@@ -337,8 +337,8 @@ def test_the_pages_work_without_javascript(web: WebEnv, live: str, chromium: Bro
     expect(page.get_by_role("heading", name="You have signed out")).to_be_visible()
     context.close()
     # A step no action completes is marked done on its page, once it can have happened: the
-    # claims window after the transfer (1 November 2022).
-    with served(create_app(web_settings(as_of=date(2022, 11, 2)))) as later:
+    # claims window once it has closed (the transfer was on 1 November 2022: from 1 February).
+    with served(create_app(web_settings(as_of=date(2023, 2, 2)))) as later:
         context = chromium.new_context(java_script_enabled=False)
         page = context.new_page()
         sign_in(page, later, "officer@example.org")

@@ -154,10 +154,12 @@ def test_a_blocked_action_is_no_button_and_says_why_with_a_link(web: WebEnv) -> 
     assert "<button" not in action
     assert "Not done yet: Transferee's envisaged measures received in writing" in _text(action)
     assert f'href="{LD}/steps/measures"' in action
-    # The claims window cannot be recorded before the transfer: a link to the date.
+    # The claims window cannot be recorded before it closes: the day, how it is counted, and a
+    # link to the date it is counted from.
     action = section(officer.get(f"{LD}/steps/claims_window").text, "action")
     assert "<button" not in action
-    assert "It cannot happen before 1 November 2022" in _text(action)
+    assert ("It cannot happen before 1 February 2023 (3 months beginning with transfer plus 1 "
+            "day, counted from the transfer date)") in _text(action)
     assert f'href="{LD}/key-dates/transfer"' in action
 
 

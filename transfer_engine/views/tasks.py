@@ -59,6 +59,7 @@ class Blocked:
     steps: tuple[str, ...] = ()            # step ids to complete first
     earliest: date | None = None
     key_date: str | None = None            # key date name behind ``earliest``
+    rule: str | None = None                # how ``earliest`` is counted, when not the key date
     ended: bool = False                    # the transfer is closed or cancelled
 
 
@@ -212,8 +213,10 @@ def _action(definition: WorkflowDefinition, transfer: Transfer, step: Step, row:
             steps=tuple(_moves_into(definition, transfer.state, states))))
     earliest = step.earliest(key_dates)
     if earliest is not None and earliest > today and step.not_before is not None:
-        return StepAction("mark-done", "Mark as done",
-                          blocked=Blocked(earliest=earliest, key_date=step.not_before.key))
+        rule = step.not_before.text
+        return StepAction("mark-done", "Mark as done", blocked=Blocked(
+            earliest=earliest, key_date=step.not_before.key,
+            rule=None if rule == f"on {step.not_before.key}" else rule))
     return StepAction("mark-done", "Mark as done")
 
 

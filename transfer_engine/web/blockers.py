@@ -85,8 +85,12 @@ def blockers(base: str, definition: WorkflowDefinition, blocked: Blocked | None,
     if blocked.earliest is not None:
         key = blocked.key_date or ""
         label = definition.key_dates[key].label if key in definition.key_dates else key
+        # The key date itself, or a day counted from it (the claims window: the day after
+        # it closes, "3 months beginning with transfer plus 1 day").
+        counted = (f"{blocked.rule}, counted from the {label.lower()}" if blocked.rule
+                   else label.lower())
         out.append(Blocker(
-            f"It cannot happen before {long_date(blocked.earliest)} ({label.lower()})",
+            f"It cannot happen before {long_date(blocked.earliest)} ({counted})",
             "Wait until then, or change the date if it has moved.",
             ((f"Change the {label.lower()}", f"{base}/key-dates/{key}"),) if key else ()))
     out.extend(_failure(base, definition, f, children or {}) for f in blocked.failures)
