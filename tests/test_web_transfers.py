@@ -144,35 +144,34 @@ def test_marking_a_step_done_with_evidence(web: WebEnv) -> None:
     ld = web.ids["ld-to-nct"]
     page = officer.get(f"/transfers/{ld}").text
     assert '/transfers/ld-to-nct/steps/claims_window"' in page  # its own page, on the task list
-    # The claims window follows the transfer (1 November): it cannot be done before it, so its
-    # page offers no form, and a form sent anyway is refused.
+    # The claims window (reg 15(12)) is closed from the day after its last day, 31 January
+    # 2023: before that its page offers no form, and a form sent anyway is refused.
     step = officer.get("/transfers/ld-to-nct/steps/claims_window").text
-    assert "It cannot happen before 1 November 2022" in step and "done_on-day" not in step
+    assert "It cannot happen before 1 February 2023" in step and "done_on-day" not in step
     early = officer.post(f"/transfers/{ld}/steps/claims_window/done", {
         "version": web.version("ld-to-nct"), "evidence": "Claims register checked, ref CR-9",
         "done_on-day": "19", "done_on-month": "9", "done_on-year": "2022"})
-    assert "The transfer date is 1 November 2022" in officer.follow(early).text
-    check = officer.follow(officer.post(f"/transfers/{ld}/key-dates/transfer", {
-        "version": web.version("ld-to-nct"), "reason": "The transfer took place early",
-        "new_date-day": "1", "new_date-month": "9", "new_date-year": "2022"}))
-    action = check.text.split('<form method="post" action="')[-1].split('"')[0]
-    moved = officer.post(action, {"version": web.version("ld-to-nct")})  # the check page
-    assert moved.status_code == 303
-    form = officer.get(f"/transfers/{ld}/steps/claims_window").text
-    assert 'name="done_on-day" type="text" inputmode="numeric" value="20"' in form
-    bad = officer.post(f"/transfers/{ld}/steps/claims_window/done", {
+    refused = " ".join(re.sub(r"<[^>]+>", " ", officer.follow(early).text).split())
+    assert ("(3 months beginning with transfer plus 1 day) is 1 February 2023, 135 days after "
+            "19 September 2022. Wait until that date") in refused
+    # On 2 February 2023 the form is there, dated today.
+    later = Browser(create_app(web_settings(as_of=date(2023, 2, 2))))
+    later.sign_in("officer@example.org")
+    form = later.get(f"/transfers/{ld}/steps/claims_window").text
+    assert 'name="done_on-day" type="text" inputmode="numeric" value="2"' in form
+    bad = later.post(f"/transfers/{ld}/steps/claims_window/done", {
         "version": web.version("ld-to-nct"), "evidence": "", "done_on-day": "31",
-        "done_on-month": "2", "done_on-year": "2022"})
-    bad_page = officer.follow(bad).text
+        "done_on-month": "2", "done_on-year": "2023"})
+    bad_page = later.follow(bad).text
     assert "Enter the evidence" in bad_page and "must be a real date" in bad_page
     assert 'name="done_on-day" type="text" inputmode="numeric" value="31"' in bad_page
-    good = officer.post(f"/transfers/{ld}/steps/claims_window/done", {
+    good = later.post(f"/transfers/{ld}/steps/claims_window/done", {
         "version": web.version("ld-to-nct"), "evidence": "Claims register checked, ref CR-9",
-        "done_on-day": "19", "done_on-month": "9", "done_on-year": "2022"})
+        "done_on-day": "1", "done_on-month": "2", "done_on-year": "2023"})
     assert good.status_code == 303
     with read_session(web.engine) as session:
         step_row = steps_of(session, get_transfer(session, "ld-to-nct"))["claims_window"]
-    assert step_row.status == StepStatus.done
+    assert step_row.status == StepStatus.done and step_row.done_on == date(2023, 2, 1)
     assert step_row.evidence == "Claims register checked, ref CR-9"
     assert step_row.done_by == "web:officer@example.org"
 
