@@ -7,7 +7,15 @@ from pathlib import Path
 
 import typer
 
-from transfer_engine.cli.app import AsOfOption, actor, app, console, guarded, parse_date
+from transfer_engine.cli.app import (
+    AsOfOption,
+    actor,
+    app,
+    console,
+    err_console,
+    guarded,
+    parse_date,
+)
 from transfer_engine.ops.retention import backup, purge_personal_data, restore
 from transfer_engine.store.database import (
     current_revision,
@@ -67,7 +75,7 @@ def restore_command(
     if not yes:
         console.print("This replaces every transfer with the backup's. Run again with --yes.")
         raise typer.Exit(1)
-    destination, held, kept = restore(backup_file, actor=actor())
+    destination, held, (kept, stuck) = restore(backup_file, actor=actor())
     console.print(f"Restored {destination} from {backup_file}")
     if kept:
         # Issued after the backup: the register no longer has them, but they may have gone out.
@@ -76,6 +84,13 @@ def restore_command(
                       f"in {'/'.join(folder)} under the letters folder: the restored register "
                       "does not know them, and they are the record of what may have been sent",
                       highlight=False)
+    if stuck:
+        err_console.print(f"[bold red]error:[/] the database is restored, but {len(stuck)} letter "
+                          "file(s) issued after the backup could not be moved aside: "
+                          f"{'; '.join(stuck[:5])}. Stop the scheduler, move them under "
+                          "issued-after-backup/ in the letters folder yourself (the orphan "
+                          "sweep would remove them), then start it again", highlight=False)
+        raise typer.Exit(4)
     if held:
         # What the backup holds as unsent may have gone out after it was taken.
         console.print(f"{len(held)} message(s) not yet sent when the backup was taken are held "

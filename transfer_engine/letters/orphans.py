@@ -192,18 +192,24 @@ def sweep_orphans(*, dry_run: bool = False, min_age: timedelta = MIN_AGE,
 
 
 def set_aside_after_restore(stamp: str, *, engine: Engine | None = None,
-                            settings: Settings | None = None) -> list[str]:
+                            settings: Settings | None = None) -> tuple[list[str], list[str]]:
     """Move every letter file the (restored) register does not own, whatever its age, to
-    ``<letters>/issued-after-backup/<stamp>/``, keeping its path; the paths moved, as they
-    now are (relative to the letters folder)."""
+    ``<letters>/issued-after-backup/<stamp>/``, keeping its path. Returns the paths moved, as
+    they now are, and the files that could not be moved, each with why (relative to the
+    letters folder): the restore has happened by then, so a file is never a reason to stop."""
     settings = settings or get_settings()
     root = settings.letters_dir
     moved: list[str] = []
+    stuck: list[str] = []
     for orphan in find_orphans(engine=engine, settings=settings):
         if orphan.action == "unknown":
             continue
         target = root / AFTER_BACKUP / stamp / orphan.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(root / orphan.path, target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(root / orphan.path, target)
+        except OSError as exc:
+            stuck.append(f"{orphan.path} ({exc.strerror or exc})")
+            continue
         moved.append(target.relative_to(root).as_posix())
-    return moved
+    return moved, stuck

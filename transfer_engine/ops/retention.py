@@ -87,14 +87,15 @@ def _state(connection: sqlite3.Connection, name: str) -> str | None:
 
 
 def restore(backup_file: Path, engine: Engine | None = None, *,
-            actor: str = "cli") -> tuple[Path, list[int], list[str]]:
+            actor: str = "cli") -> tuple[Path, list[int], tuple[list[str], list[str]]]:
     """Replace the SQLite database with ``backup_file`` (stop the app and scheduler first).
 
     Returns the database restored, the outbox messages held in doubt (every message the backup
     holds as not yet sent may have been sent after the backup was taken, so none is sent again
     until HR releases it: see :mod:`transfer_engine.outbox.recovery`), and the letter files
-    set aside: those of letters issued after the backup was taken, which the restored register
-    does not know (:func:`~transfer_engine.letters.orphans.set_aside_after_restore`).
+    set aside (and those that could not be): those of letters issued after the backup was
+    taken, which the restored register does not know
+    (:func:`~transfer_engine.letters.orphans.set_aside_after_restore`).
     """
     engine = engine or get_engine()
     destination = _sqlite_path(engine)
